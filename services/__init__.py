@@ -1,0 +1,1 @@
+"""Township convenience-service centre services (nameko on RabbitMQ)."""

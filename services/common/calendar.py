@@ -1,0 +1,144 @@
+"""The statutory working-day calendar (DOMAIN C2).
+
+Sources, highest first:
+1. a township's own overrides (a local holiday, a make-up day),
+2. national overrides an operator loaded at run time (``NATIONAL`` scope) — e.g. next
+   year's State Council schedule before the holiday package has it,
+3. the maintained ``chinesecalendar`` package (holidays and make-up working days),
+4. for a year nobody has data for: weekends only, and every answer that depends on such a
+   day is *provisional* (C2: mark it, alert the operator, recompute when the year is loaded;
+   nothing irreversible happens on a provisional deadline).
+
+Counting follows 民法典 Art. 201: the start day is not counted; "N working days" ends at the
+close of the N-th working day after it. Periods in calendar days that end on a non-working
+day roll over to the next working day (Art. 203).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import chinese_calendar
+from sqlalchemy import or_, select
+
+from .db import NATIONAL, CommonTables
+
+
+@dataclass(frozen=True)
+class Due:
+    """A deadline: the last day of a period, and whether it rests on unknown years."""
+
+    day: date
+    provisional: bool = False
+
+
+@dataclass
+class WorkingCalendar:
+    overrides: dict[date, bool] = field(default_factory=dict)
+    loaded_years: frozenset[int] = frozenset()
+
+    def year_known(self, year: int) -> bool:
+        if year in self.loaded_years:
+            return True
+        try:
+            chinese_calendar.is_workday(date(year, 6, 1))
+            return True
+        except NotImplementedError:
+            return False
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.overrides:
+            return self.overrides[day]
+        try:
+            return chinese_calendar.is_workday(day)
+        except NotImplementedError:
+            return day.weekday() < 5
+
+    def is_provisional(self, day: date) -> bool:
+        return day not in self.overrides and not self.year_known(day.year)
+
+    def add_working_days(self, start: date, n: int) -> Due:
+        """The close of the n-th working day after ``start`` (Art. 201); n=0 is ``start``."""
+        if n < 0:
+            raise ValueError("n must be >= 0")
+        day, provisional, counted = start, False, 0
+        while counted < n:
+            day += timedelta(days=1)
+            provisional = provisional or self.is_provisional(day)
+            if self.is_working_day(day):
+                counted += 1
+        return Due(day, provisional)
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days in (start, end]: how many of a period's days ``end`` has used."""
+        if end <= start:
+            return 0
+        count, day = 0, start
+        while day < end:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                count += 1
+        return count
+
+    def next_working_day(self, day: date) -> date:
+        day += timedelta(days=1)
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return day
+
+    def add_calendar_days(self, start: date, n: int) -> Due:
+        """n calendar days after ``start``; a non-working last day rolls over (Art. 203)."""
+        day = start + timedelta(days=n)
+        provisional = self.is_provisional(day)
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+            provisional = provisional or self.is_provisional(day)
+        return Due(day, provisional)
+
+    def unknown_years(self, start: date, end: date) -> list[int]:
+        return [y for y in range(start.year, end.year + 1) if not self.year_known(y)]
+
+
+def load_calendar(session, common: CommonTables, township_id: str | None) -> WorkingCalendar:
+    """The calendar as this service's copy of the overrides says, for one township."""
+    days, years = common.calendar_days, common.calendar_years
+    scopes = [NATIONAL] + ([township_id] if township_id else [])
+    overrides: dict[date, bool] = {}
+    rows = session.execute(
+        select(days.c.scope, days.c.day, days.c.working).where(days.c.scope.in_(scopes))
+    ).all()
+    # national first, then the township's own on top
+    for scope, day, working in sorted(rows, key=lambda r: r[0] != NATIONAL):
+        overrides[day] = working
+    loaded = session.execute(
+        select(years.c.year).where(or_(*(years.c.scope == s for s in scopes)))
+    ).scalars()
+    return WorkingCalendar(overrides, frozenset(loaded))
+
+
+def apply_calendar_change(session, common: CommonTables, change: dict, now: datetime) -> None:
+    """Apply a ``staff.calendar_changed`` event to this service's copy.
+
+    ``change``: scope, days (list of {day, working, note}), cleared (list of days),
+    loaded_year (optional int: the year's schedule is now complete).
+    """
+    days, years = common.calendar_days, common.calendar_years
+    scope = change["scope"]
+    for cleared in change.get("cleared") or []:
+        session.execute(
+            days.delete().where(days.c.scope == scope, days.c.day == _as_date(cleared))
+        )
+    for entry in change.get("days") or []:
+        day = _as_date(entry["day"])
+        session.execute(days.delete().where(days.c.scope == scope, days.c.day == day))
+        session.execute(
+            days.insert().values(scope=scope, day=day, working=bool(entry["working"]), note=entry.get("note"))
+        )
+    year = change.get("loaded_year")
+    if year:
+        session.execute(years.delete().where(years.c.scope == scope, years.c.year == year))
+        session.execute(years.insert().values(scope=scope, year=int(year), loaded_at=now))
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)

@@ -1,0 +1,79 @@
+"""Configuration from the environment, with working defaults for one machine.
+
+Every service is configured the same way:
+
+* ``AMQP_URI`` — the broker (default ``amqp://guest:guest@localhost:5672/``);
+* ``<SERVICE>_DATABASE_URL`` — the service's own database (default: a SQLite file
+  ``var/<service>.db``);
+* ``<SERVICE>_HTTP_ADDRESS`` — where the service serves ``/metrics`` and ``/health``
+  (default ``127.0.0.1:<port>``, ports 9101..9105; ``0`` picks a free port);
+* ``EVENT_MAX_ATTEMPTS`` — deliveries before a message goes to the dead-letter queue (5);
+* ``TEST_CLOCK_FILE`` — test-only clock offset, honoured only when
+  ``ALLOW_TEST_CLOCK=1`` (production never sets it).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_AMQP_URI = "amqp://guest:guest@localhost:5672/"
+
+SERVICES = ("staff", "intake", "cases", "complaints", "lending")
+
+DEFAULT_HTTP_PORTS = {
+    "staff": 9101,
+    "intake": 9102,
+    "cases": 9103,
+    "complaints": 9104,
+    "lending": 9105,
+    "gateway": 8000,
+}
+
+
+def var_dir() -> Path:
+    path = Path(os.environ.get("VAR_DIR", ROOT / "var"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def amqp_uri() -> str:
+    return os.environ.get("AMQP_URI", DEFAULT_AMQP_URI)
+
+
+def database_url(service: str) -> str:
+    url = os.environ.get(f"{service.upper()}_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{var_dir() / (service + '.db')}"
+
+
+def http_address(service: str) -> str:
+    if service == "gateway":
+        host = os.environ.get("GATEWAY_HOST", "0.0.0.0")
+        return f"{host}:{os.environ.get('GATEWAY_PORT', DEFAULT_HTTP_PORTS['gateway'])}"
+    addr = os.environ.get(f"{service.upper()}_HTTP_ADDRESS")
+    if addr:
+        return addr if ":" in addr else f"127.0.0.1:{addr}"
+    return f"127.0.0.1:{DEFAULT_HTTP_PORTS.get(service, 0)}"
+
+
+def max_attempts() -> int:
+    return int(os.environ.get("EVENT_MAX_ATTEMPTS", "5"))
+
+
+def service_config(service: str, **overrides) -> dict:
+    """The nameko config dict of one service, built from the environment."""
+    config = {
+        "AMQP_URI": amqp_uri(),
+        "WEB_SERVER_ADDRESS": http_address(service),
+        "DATABASE_URL": database_url(service) if service != "gateway" else None,
+        "EVENT_MAX_ATTEMPTS": max_attempts(),
+        "OUTBOX_POLL_INTERVAL": float(os.environ.get("OUTBOX_POLL_INTERVAL", "0.5")),
+        "SWEEP_INTERVAL": float(os.environ.get("SWEEP_INTERVAL", "30")),
+        "serializer": "json",
+        "max_workers": int(os.environ.get("MAX_WORKERS", "10")),
+        "LOGGING": None,
+    }
+    config.update(overrides)
+    return config

@@ -1,0 +1,352 @@
+"""Database: one per service, SQLAlchemy 2.x, a unit of work per worker.
+
+* ``make_base()`` gives a service its own declarative base, with the tables every service
+  has (outbox, processed events, calendar copy) already on its metadata.
+* ``TenantScoped`` rows carry ``township_id``; a session bound to a township sees only that
+  township's rows (``with_loader_criteria`` on every ORM select) and refuses to write rows of
+  another township. Forgetting the filter is therefore hard: the session adds it.
+* ``Database`` is the nameko dependency: ``with self.db(township_id) as uow:`` opens a unit
+  of work that commits on success and rolls back on error, and wakes the outbox relay after a
+  commit that wrote events.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from contextlib import contextmanager
+from datetime import date, datetime, timezone
+
+from nameko.extensions import DependencyProvider
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    select,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    ORMExecuteState,
+    Session,
+    mapped_column,
+    sessionmaker,
+    with_loader_criteria,
+)
+from sqlalchemy.types import TypeDecorator
+
+from .errors import NotFound
+
+log = logging.getLogger(__name__)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+NATIONAL = "*"  # calendar scope of the State Council schedule (all townships)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class UTCDateTime(TypeDecorator):
+    """Timestamps are stored in UTC and always come back timezone-aware (SQLite too)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where a UTC timestamp is stored")
+        value = value.astimezone(timezone.utc)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class CommonTables:
+    """Tables every service has, defined on the service's own metadata."""
+
+    def __init__(self, metadata: MetaData):
+        self.outbox = Table(
+            "outbox",
+            metadata,
+            Column("id", Integer, primary_key=True, autoincrement=True),
+            Column("event_id", String(32), nullable=False, unique=True),
+            Column("event_type", String(100), nullable=False),
+            Column("township_id", String(32), nullable=False),
+            Column("payload", JSON, nullable=False),
+            Column("call_id", String(200)),
+            Column("created_at", UTCDateTime, nullable=False),
+            Column("sent_at", UTCDateTime, index=True),
+            Column("attempts", Integer, nullable=False, default=0),
+            Column("last_error", Text),
+        )
+        self.processed = Table(
+            "processed_events",
+            metadata,
+            Column("handler", String(200), primary_key=True),
+            Column("event_id", String(32), primary_key=True),
+            Column("township_id", String(32), nullable=False),
+            Column("processed_at", UTCDateTime, nullable=False),
+        )
+        self.calendar_days = Table(
+            "calendar_days",
+            metadata,
+            Column("scope", String(32), primary_key=True),  # township id or NATIONAL
+            Column("day", Date, primary_key=True),
+            Column("working", Boolean, nullable=False),
+            Column("note", String(200)),
+        )
+        self.calendar_years = Table(
+            "calendar_years",
+            metadata,
+            Column("scope", String(32), primary_key=True),
+            Column("year", Integer, primary_key=True),
+            Column("loaded_at", UTCDateTime, nullable=False),
+        )
+
+
+def make_base():
+    """A declarative base of a service's own, with the common tables on its metadata."""
+
+    class Base(DeclarativeBase):
+        metadata = MetaData(naming_convention=NAMING)
+        type_annotation_map = {datetime: UTCDateTime, dict: JSON, list: JSON, date: Date}
+
+    Base.common = CommonTables(Base.metadata)
+    return Base
+
+
+class TenantScoped:
+    """Mixin: a row that belongs to one township."""
+
+    township_id: Mapped[str] = mapped_column(String(32), index=True, nullable=False)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_to_township(state: ORMExecuteState) -> None:
+    township_id = state.session.info.get("township_id")
+    if (
+        township_id
+        and state.is_select
+        and not state.is_column_load
+        and not state.is_relationship_load
+    ):
+        state.statement = state.statement.options(
+            with_loader_criteria(
+                TenantScoped,
+                lambda cls: cls.township_id == township_id,
+                include_aliases=True,
+            )
+        )
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_township(session: Session, flush_context, instances) -> None:
+    township_id = session.info.get("township_id")
+    if not township_id:
+        return
+    for obj in list(session.new) + list(session.dirty):
+        if isinstance(obj, TenantScoped):
+            if obj.township_id is None:
+                obj.township_id = township_id
+            elif obj.township_id != township_id:
+                raise PermissionError("refusing to write a row of another township")
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_pre_ping=True
+        )
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+class UnitOfWork:
+    """One transaction: the session, the events it will publish, idempotency records."""
+
+    def __init__(self, session: Session, common: CommonTables, source: str, township_id, clock, call_id=None):
+        self.session = session
+        self.common = common
+        self.source = source
+        self.township_id = township_id
+        self.clock = clock
+        self.call_id = call_id
+        self.emitted: list[dict] = []
+        session.info["township_id"] = township_id
+
+    # -- reading, scoped -------------------------------------------------
+    def get(self, model, ident, what: str | None = None):
+        """A row of this township by id, or NotFound (another township's answers the same)."""
+        obj = self.session.get(model, ident)
+        if obj is None or (
+            isinstance(obj, TenantScoped) and self.township_id and obj.township_id != self.township_id
+        ):
+            raise NotFound(f"{what or model.__name__} {ident} not found")
+        return obj
+
+    def scalars(self, stmt):
+        return self.session.scalars(stmt)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    # -- events ----------------------------------------------------------
+    def emit(self, event_type: str, township_id: str | None = None, **payload) -> dict:
+        """Write an event to the outbox, in this transaction (published after commit)."""
+        from . import events  # late: events imports marshmallow schemas of every service
+
+        body = events.build(
+            event_type, township_id or self.township_id, self.clock.now(), **payload
+        )
+        self.session.execute(
+            self.common.outbox.insert().values(
+                event_id=body["event_id"],
+                event_type=event_type,
+                township_id=body["township_id"],
+                payload=body,
+                call_id=self.call_id,
+                created_at=self.clock.now(),
+                attempts=0,
+            )
+        )
+        self.emitted.append(body)
+        return body
+
+    # -- idempotency -----------------------------------------------------
+    def first_time(self, event: dict, handler: str) -> bool:
+        """Record that ``handler`` processes ``event``; False if it already did.
+
+        The record is written in this transaction, together with the effect: if the effect
+        rolls back, so does the record, and a concurrent duplicate fails on the key.
+        """
+        processed = self.common.processed
+        seen = self.session.execute(
+            select(processed.c.event_id).where(
+                processed.c.handler == handler, processed.c.event_id == event["event_id"]
+            )
+        ).first()
+        if seen:
+            return False
+        self.session.execute(
+            processed.insert().values(
+                handler=handler,
+                event_id=event["event_id"],
+                township_id=event["township_id"],
+                processed_at=self.clock.now(),
+            )
+        )
+        return True
+
+
+class Database(DependencyProvider):
+    """The service's database; runs the outbox relay beside it."""
+
+    def __init__(self, base, relay: bool = True):
+        self.base = base
+        self.with_relay = relay
+        self.relay = None
+
+    def setup(self):
+        from .outbox import OutboxRelay
+
+        self.engine = make_engine(self.container.config["DATABASE_URL"])
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        if self.with_relay:
+            self.relay = OutboxRelay(self)
+
+    def start(self):
+        if self.relay:
+            self.relay.start()
+
+    def stop(self):
+        if self.relay:
+            self.relay.stop()
+        self.engine.dispose()
+
+    def kill(self):
+        self.stop()
+
+    @property
+    def clock(self):
+        from .clock import container_clock
+
+        return container_clock(self.container)
+
+    @contextmanager
+    def unit_of_work(self, township_id=None, clock=None, call_id=None):
+        session = self.sessionmaker()
+        uow = UnitOfWork(
+            session, self.base.common, self.container.service_name, township_id,
+            clock or self.clock, call_id,
+        )
+        try:
+            yield uow
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+        if uow.emitted and self.relay:
+            self.relay.wake()
+
+    def get_dependency(self, worker_ctx):
+        """``self.db(township_id)`` opens a unit of work (a context manager)."""
+        provider = self
+
+        def open_unit(township_id=None):
+            return provider.unit_of_work(township_id, call_id=worker_ctx.call_id)
+
+        open_unit.engine = self.engine
+        return open_unit
+
+
+def claim(session: Session, model, ident, expected: dict, updates: dict) -> bool:
+    """Atomic conditional update: ``UPDATE … SET updates WHERE id=ident AND expected``.
+
+    True if this caller won the row. Timers that may run in several instances at once claim
+    each piece of work this way, so its effect happens exactly once (ARCHITECTURE "Timers").
+    """
+    from sqlalchemy import update
+
+    stmt = update(model).where(model.id == ident)
+    for column, value in expected.items():
+        col = getattr(model, column)
+        stmt = stmt.where(col.is_(None) if value is None else col == value)
+    result = session.execute(stmt.values(**updates).execution_options(synchronize_session=False))
+    return result.rowcount == 1

@@ -1,0 +1,83 @@
+"""Typed domain errors, shared by services and the gateway.
+
+Each is registered with nameko's ``deserialize_to_instance`` so that an error raised in a
+service arrives at the gateway as the same class (with its details), and the gateway maps
+the class to an HTTP status (ARCHITECTURE "Errors are explicit").
+"""
+from __future__ import annotations
+
+from nameko.exceptions import deserialize_to_instance
+
+
+class DomainError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str = "", details=None):
+        super().__init__(message, details)
+        self.message = message
+        self.details = details
+
+    def __str__(self) -> str:
+        return self.message
+
+    def to_dict(self) -> dict:
+        return {"error": self.code, "message": self.message, "details": self.details}
+
+
+@deserialize_to_instance
+class BadRequest(DomainError):
+    status = 400
+    code = "bad_request"
+
+
+@deserialize_to_instance
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
+@deserialize_to_instance
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+@deserialize_to_instance
+class NotFound(DomainError):
+    """Missing, or belonging to another township: the two answer the same."""
+
+    status = 404
+    code = "not_found"
+
+
+@deserialize_to_instance
+class Conflict(DomainError):
+    """A state conflict: an invalid transition, an item already lent, a duplicate."""
+
+    status = 409
+    code = "conflict"
+
+
+@deserialize_to_instance
+class PayloadTooLarge(DomainError):
+    status = 413
+    code = "payload_too_large"
+
+
+@deserialize_to_instance
+class ValidationFailed(DomainError):
+    """Valid JSON that breaks a schema or a rule; ``details`` names the field(s)."""
+
+    status = 422
+    code = "validation_failed"
+
+
+@deserialize_to_instance
+class TooManyAttempts(DomainError):
+    status = 429
+    code = "too_many_attempts"
+
+
+def field_error(field: str, problem: str) -> ValidationFailed:
+    return ValidationFailed(f"{field}: {problem}", {field: [problem]})

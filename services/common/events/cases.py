@@ -1,0 +1,4 @@
+"""Events published by ``services/cases``."""
+from marshmallow import fields
+
+from . import Envelope, register

@@ -1,0 +1,4 @@
+"""Events published by ``services/lending``."""
+from marshmallow import fields
+
+from . import Envelope, register

@@ -1,0 +1,100 @@
+"""Reliable, idempotent event handling with a dead-letter queue.
+
+``reliable_handler(source, fact)`` is nameko's ``event_handler`` (a service-pool queue,
+durable) with at-least-once semantics and a bounded number of attempts:
+
+* success → ack;
+* failure → the message is republished to its own queue with ``x-attempts`` + 1, then acked
+  (classic queues do not count redeliveries, so we count them ourselves);
+* the ``EVENT_MAX_ATTEMPTS``-th failure → the message goes to ``<queue>.dlq`` with the last
+  error in its headers, is counted in ``/metrics`` (``dead_letters_total``), and can be
+  replayed with ``python -m services.common.dlq replay <queue>``;
+* if the broker cannot take the republish, the original is requeued instead: nothing is
+  lost.
+
+Idempotency is the handler's own transaction: ``uow.first_time(event, handler)`` records the
+event id with the effect (see ``db.UnitOfWork``).
+"""
+from __future__ import annotations
+
+import logging
+import traceback
+
+from kombu import Connection, Queue
+from kombu.pools import producers
+from nameko.events import EventHandler
+
+from . import config as cfg
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS_HEADER = "x-attempts"
+
+
+def dead_letter_queue(queue_name: str) -> Queue:
+    return Queue(queue_name + ".dlq", durable=True, auto_delete=False)
+
+
+class ReliableEventHandler(EventHandler):
+    def __init__(self, source_service, event_type, **kwargs):
+        kwargs.setdefault("reliable_delivery", True)
+        kwargs["requeue_on_error"] = False
+        super().__init__(source_service, event_type, **kwargs)
+
+    def setup(self):
+        super().setup()
+        self.max_attempts = int(self.container.config.get("EVENT_MAX_ATTEMPTS", cfg.max_attempts()))
+        self.dlq = dead_letter_queue(self.queue.name)
+        self._connection = Connection(self.container.config["AMQP_URI"])
+
+    def handle_message_processed(self, message, result=None, exc_info=None):
+        if exc_info is None:
+            self.queue_consumer.ack_message(message)
+            return
+        headers = dict(message.headers or {})
+        attempts = int(headers.get(ATTEMPTS_HEADER, 1))
+        error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
+        try:
+            if attempts < self.max_attempts:
+                headers[ATTEMPTS_HEADER] = attempts + 1
+                self._publish(message, headers, self.queue.name, declare=[])
+                log.warning(
+                    "handler %s failed (attempt %s of %s): %s",
+                    self.method_name, attempts, self.max_attempts, error,
+                )
+            else:
+                headers["x-last-error"] = error[:1000]
+                headers["x-original-queue"] = self.queue.name
+                self._publish(message, headers, self.dlq.name, declare=[self.dlq])
+                log.error(
+                    "handler %s failed %s times, dead-lettered to %s: %s",
+                    self.method_name, attempts, self.dlq.name, error,
+                )
+                from .metrics import find_metrics
+
+                metrics = find_metrics(self.container)
+                if metrics is not None:
+                    metrics.dead_lettered(self.queue.name)
+        except Exception:
+            log.exception("could not republish a failed message; requeueing it")
+            self.queue_consumer.requeue_message(message)
+            return
+        self.queue_consumer.ack_message(message)
+
+    def _publish(self, message, headers, queue_name, declare):
+        with producers[self._connection].acquire(block=True, timeout=10) as producer:
+            producer.publish(
+                message.body,
+                exchange="",
+                routing_key=queue_name,
+                headers=headers,
+                content_type=message.content_type,
+                content_encoding=message.content_encoding,
+                delivery_mode=2,
+                declare=declare,
+                retry=True,
+                retry_policy={"max_retries": 3},
+            )
+
+
+reliable_handler = ReliableEventHandler.decorator

@@ -1,0 +1,70 @@
+"""Structured logs: one JSON object a line, with the nameko call id of the worker.
+
+Personal data (ID numbers, phones, addresses, complainants) is never passed to a logger
+(DOMAIN "Personal data"); log ids instead.
+"""
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import os
+import sys
+from datetime import datetime, timezone
+
+from nameko.extensions import DependencyProvider
+
+call_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("call_id", default=None)
+
+
+class JsonFormatter(logging.Formatter):
+    def __init__(self, service: str):
+        super().__init__()
+        self.service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
+            "level": record.levelname.lower(),
+            "service": self.service,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        call_id = call_id_var.get()
+        if call_id:
+            entry["call_id"] = call_id
+        for key in ("error_id", "event_id", "event_type", "township_id", "status", "path"):
+            if hasattr(record, key):
+                entry[key] = getattr(record, key)
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def setup_logging(service: str, level: str | None = None) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter(service))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level or os.environ.get("LOG_LEVEL", "INFO"))
+    for noisy in ("amqp", "kombu", "nameko", "sqlalchemy.engine"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+class CallLog(DependencyProvider):
+    """Puts the worker's call id into every log line it writes."""
+
+    def worker_setup(self, worker_ctx):
+        self._tokens = getattr(self, "_tokens", {})
+        self._tokens[worker_ctx] = call_id_var.set(worker_ctx.call_id)
+
+    def worker_teardown(self, worker_ctx):
+        token = getattr(self, "_tokens", {}).pop(worker_ctx, None)
+        if token is not None:
+            try:
+                call_id_var.reset(token)
+            except ValueError:  # set in another context (greenlet)
+                pass
+
+    def get_dependency(self, worker_ctx):
+        return logging.getLogger(self.container.service_name)

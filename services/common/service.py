@@ -1,0 +1,61 @@
+"""What every service class has: clock, call log, metrics, ``/metrics``, ``/health``.
+
+A service is ``class CasesService(BaseService): name = "cases"; db = Database(Base)``;
+nameko collects the inherited entrypoints and dependencies.
+"""
+from __future__ import annotations
+
+import json
+
+from kombu import Connection
+from nameko.rpc import rpc
+from nameko.web.handlers import http
+from sqlalchemy import text
+from werkzeug.wrappers import Response
+
+from .clock import Clock
+from .logs import CallLog
+from .metrics import Metrics
+from .tenancy import Caller
+
+
+def check_health(container, db_provider) -> dict:
+    report = {"service": container.service_name, "ok": True, "checks": {}}
+    try:
+        with Connection(container.config["AMQP_URI"], connect_timeout=3) as conn:
+            conn.ensure_connection(max_retries=1)
+        report["checks"]["broker"] = "ok"
+    except Exception as exc:
+        report["ok"] = False
+        report["checks"]["broker"] = f"unreachable: {type(exc).__name__}"
+    if db_provider is not None:
+        try:
+            with db_provider.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            report["checks"]["database"] = "ok"
+            if db_provider.relay is not None:
+                report["checks"]["outbox_backlog"] = db_provider.relay.backlog()
+        except Exception as exc:
+            report["ok"] = False
+            report["checks"]["database"] = f"unreachable: {type(exc).__name__}"
+    return report
+
+
+class BaseService:
+    clock = Clock()
+    caller = Caller()
+    log = CallLog()
+    metrics = Metrics()
+
+    @http("GET", "/metrics")
+    def http_metrics(self, request):
+        return Response(self.metrics.expose(), mimetype="text/plain; version=0.0.4")
+
+    @http("GET", "/health")
+    def http_health(self, request):
+        report = check_health(self.metrics.container, self.metrics.database())
+        return Response(json.dumps(report), status=200 if report["ok"] else 503, mimetype="application/json")
+
+    @rpc
+    def health(self):
+        return check_health(self.metrics.container, self.metrics.database())

@@ -1,0 +1,57 @@
+"""Test fixtures: a real RabbitMQ vhost and real PostgreSQL databases of the tests' own.
+
+Where they come from, in order:
+1. ``AMQP_URI`` / ``TEST_DATABASE_URL`` (or the local defaults) when they answer;
+2. testcontainers, where a Docker daemon answers a ping;
+3. otherwise the tests that need them are skipped with the reason — except under
+   ``CI=true``, where a missing broker or database fails the run.
+
+Each test session makes its own RabbitMQ vhost and its own databases and drops them at the
+end, so the tests run beside a ``make run`` without touching it.
+"""
+from services.common.green import patch
+
+patch()  # before anything imports sockets (ARCHITECTURE "Known traps")
+
+import os  # noqa: E402
+
+import pytest  # noqa: E402
+
+from tests.support import infra  # noqa: E402
+
+
+def pytest_configure(config):
+    os.environ.setdefault("EVENT_MAX_ATTEMPTS", "3")
+
+
+@pytest.fixture(scope="session")
+def broker():
+    """(amqp_uri of a fresh vhost, management api) — real RabbitMQ."""
+    with infra.rabbit_vhost() as info:
+        yield info
+
+
+@pytest.fixture(scope="session")
+def amqp_uri(broker):
+    return broker.uri
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    with infra.postgres_server() as server:
+        yield server
+
+
+@pytest.fixture
+def database(postgres):
+    """A factory of fresh PostgreSQL databases (dropped after the test)."""
+    made = []
+
+    def make(prefix="t"):
+        url = postgres.create_database(prefix)
+        made.append(url)
+        return url
+
+    yield make
+    for url in made:
+        postgres.drop_database(url)
