@@ -75,5 +75,9 @@ def service_config(service: str, **overrides) -> dict:
         "max_workers": int(os.environ.get("MAX_WORKERS", "10")),
         "LOGGING": None,
     }
+    if service == "gateway":
+        from gateway.auth import signing_key
+
+        config["JWT_SECRET"] = signing_key()
     config.update(overrides)
     return config

@@ -98,3 +98,34 @@ class ReliableEventHandler(EventHandler):
 
 
 reliable_handler = ReliableEventHandler.decorator
+
+
+def handle_once(service, event_type: str, body, effect, handler: str | None = None):
+    """Parse, then apply ``effect(uow, event)`` exactly once per event id.
+
+    The processed-event record and the effect share one transaction; a duplicate delivery
+    is acked without effect. Counted in ``events_handled_total`` / ``events_duplicate_total``.
+    """
+    from . import events
+    from .db import NATIONAL
+
+    event = events.parse(event_type, body)
+    township_id = None if event["township_id"] == NATIONAL else event["township_id"]
+    result = None
+    with service.db(township_id) as uow:
+        first = uow.first_time(event, handler or f"{service.name}:{event_type}")
+        if first:
+            result = effect(uow, event)
+    service.metrics.handled(event_type, first)
+    return result
+
+
+class CalendarFollower:
+    """Mixin: keep this service's copy of the calendar overrides in step with staff's."""
+
+    @reliable_handler("staff", "calendar_changed")
+    def on_calendar_changed(self, body):
+        from .calendar import apply_calendar_change
+
+        handle_once(self, "staff.calendar_changed", body,
+                    lambda uow, event: apply_calendar_change(uow.session, uow.common, event, uow.now()))

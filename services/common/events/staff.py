@@ -16,3 +16,16 @@ class CalendarChanged(Envelope):
 class TokenRevoked(Envelope):
     jti = fields.String(required=True)
     expires_at = fields.DateTime(allow_none=True, load_default=None)
+
+
+@register("staff.organisation_changed")
+class OrganisationChanged(Envelope):
+    """A township, department, window, person, role, A/B pair or hours changed.
+
+    ``entity`` is one of township, department, window, person; ``data`` is the entity's
+    public record as staff now holds it (no personal data beyond name and badge)."""
+
+    entity = fields.String(required=True)
+    entity_id = fields.String(required=True)
+    action = fields.String(required=True)  # created, updated, deactivated
+    data = fields.Dict(required=True)

@@ -1,0 +1,79 @@
+"""Bearer tokens: HS256 JWTs signed with a key from the environment, with an expiry.
+
+Claims: ``jti`` (the token record in staff, for revocation), ``sub`` (person id, empty for an
+operator), ``tid`` (township id, empty for an operator), ``roles``, ``iat``, ``exp``.
+
+The key is ``GATEWAY_JWT_SECRET``; when unset (one machine, ``make run``) a random key is
+created once in ``var/jwt-secret`` so every process of the machine shares it.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import datetime, timezone
+
+import jwt
+
+from services.common import config as cfg
+from services.common.errors import Unauthorized
+
+ALGORITHM = "HS256"
+MIN_SECRET_BYTES = 32
+
+
+def signing_key() -> str:
+    key = os.environ.get("GATEWAY_JWT_SECRET")
+    if key:
+        if len(key.encode()) < MIN_SECRET_BYTES:
+            raise RuntimeError(f"GATEWAY_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")
+        return key
+    path = cfg.var_dir() / "jwt-secret"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def sign(record: dict, key: str | None = None) -> str:
+    """A token for a record from ``staff.issue_token``."""
+    claims = {
+        "jti": record["jti"],
+        "sub": record.get("person_id") or "",
+        "tid": record.get("township_id") or "",
+        "roles": list(record["roles"]),
+        "iat": int(datetime.fromisoformat(record["issued_at"]).timestamp()),
+        "exp": int(datetime.fromisoformat(record["expires_at"]).timestamp()),
+    }
+    return jwt.encode(claims, key or signing_key(), algorithm=ALGORITHM)
+
+
+def verify(token: str, key: str, now: datetime | None = None) -> dict:
+    try:
+        claims = jwt.decode(
+            token, key, algorithms=[ALGORITHM],
+            options={"require": ["exp", "iat", "jti", "roles"]},
+            leeway=0,
+        )
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("token expired") from None
+    except jwt.PyJWTError as exc:
+        raise Unauthorized(f"invalid token: {exc}") from None
+    if not isinstance(claims.get("roles"), list):
+        raise Unauthorized("invalid token: roles")
+    return claims
+
+
+def context_from_claims(claims: dict) -> dict:
+    """The nameko call context the services read (services.common.tenancy)."""
+    return {
+        "township_id": claims.get("tid") or None,
+        "person_id": claims.get("sub") or None,
+        "user_id": claims.get("sub") or f"operator:{claims['jti']}",
+        "roles": list(claims["roles"]),
+        "jti": claims["jti"],
+    }
+
+
+def utcnow():
+    return datetime.now(timezone.utc)

@@ -1,0 +1,104 @@
+"""The OpenAPI 3 document, generated from the routes' own marshmallow schemas (apispec)."""
+from __future__ import annotations
+
+import inspect
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
+
+from .api import ApiEntrypoint
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error", "message"],
+    "properties": {
+        "error": {"type": "string", "example": "validation_failed"},
+        "message": {"type": "string"},
+        "details": {"nullable": True, "description": "field → problems, or other detail"},
+    },
+}
+
+ERRORS = {
+    "400": "unparseable body",
+    "401": "no, bad, expired or revoked token",
+    "403": "role not allowed",
+    "404": "missing, or another township's",
+    "409": "state conflict",
+    "413": "body too large",
+    "422": "valid JSON that breaks a schema or a rule",
+    "429": "too many guesses",
+    "500": "unexpected (with an error id that is logged)",
+}
+
+
+def routes(service_cls):
+    for name, member in inspect.getmembers(service_cls, inspect.isfunction):
+        for ext in getattr(member, ENTRYPOINT_EXTENSIONS_ATTR, ()):
+            if isinstance(ext, ApiEntrypoint):
+                yield name, member, ext
+
+
+def build_spec(service_cls) -> dict:
+    spec = APISpec(
+        title="Township convenience-service centre API",
+        version="1.0.0",
+        openapi_version="3.0.3",
+        plugins=[MarshmallowPlugin()],
+        info={"description": (service_cls.__doc__ or "").strip()},
+    )
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    spec.components.schema("Error", ERROR_SCHEMA)
+    paths: dict[str, dict] = {}
+    for name, fn, ep in sorted(routes(service_cls), key=lambda r: (r[2].openapi_path, r[2].method)):
+        op: dict = {
+            "operationId": name,
+            "summary": ep.summary or name.replace("_", " "),
+            "tags": list(ep.tags) or ["misc"],
+            "responses": {},
+        }
+        doc = inspect.getdoc(fn)
+        if ep.description or doc:
+            op["description"] = ep.description or doc
+        params = [
+            {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+            for p in _path_params(ep.openapi_path)
+        ]
+        if ep.query_schema is not None:
+            params.append({"in": "query", "schema": ep.query_schema})
+        if params:
+            op["parameters"] = params
+        if ep.body_schema is not None:
+            op["requestBody"] = {"required": True, "content": {"application/json": {"schema": ep.body_schema}}}
+        ok: dict = {"description": "success"}
+        if ep.status != 204:
+            media: dict = {}
+            if ep.response_schema is not None:
+                media["schema"] = ep.response_schema
+            if ep.example is not None:
+                media["example"] = ep.example
+            ok["content"] = {ep.content_type: media}
+        op["responses"][str(ep.status)] = ok
+        codes = ["400", "422", "500"] if ep.body_schema else ["500"]
+        if not ep.public:
+            op["security"] = [{"bearer": []}]
+            codes += ["401", "403"]
+        if "{" in ep.openapi_path:
+            codes.append("404")
+        for code in sorted(set(codes)):
+            op["responses"][code] = {
+                "description": ERRORS[code],
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            }
+        if ep.roles:
+            op["x-roles"] = list(ep.roles)
+        paths.setdefault(ep.openapi_path, {})[ep.method.lower()] = op
+    for path, operations in paths.items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()
+
+
+def _path_params(path: str) -> list[str]:
+    import re
+
+    return re.findall(r"{([^}]+)}", path)

@@ -1,0 +1,1 @@
+"""Route mixins of the gateway, one module per area; gateway/service.py composes them."""

@@ -1,0 +1,246 @@
+"""Core routes: health, OpenAPI, metrics, townships, organisation, tokens, calendar."""
+from __future__ import annotations
+
+import time
+
+import eventlet
+from marshmallow import Schema, fields, validate
+from werkzeug.wrappers import Response
+
+from services.common.tenancy import ROLES
+
+from .. import auth
+from ..api import api
+
+MANAGERS = ["director", "deputy_director"]
+STAFF_ROLES = [r for r in ROLES if r != "operator"]
+
+
+class DirectorIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(1, 60))
+    phone = fields.String(validate=validate.Regexp(r"^\+?[0-9-]{6,20}$"))
+    badge_no = fields.String(validate=validate.Length(1, 30))
+    home_unit = fields.String(validate=validate.Length(1, 100))
+
+
+class TownshipIn(Schema):
+    code = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{1,39}$"),
+                         metadata={"example": "qingshan"})
+    name = fields.String(required=True, validate=validate.Length(1, 100), metadata={"example": "青山镇"})
+    timezone = fields.String(load_default="Asia/Shanghai")
+    director = fields.Nested(DirectorIn, required=True)
+
+
+class DepartmentIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(1, 100), metadata={"example": "民政办"})
+
+
+class WindowIn(Schema):
+    number = fields.Integer(required=True, validate=validate.Range(1, 999))
+    name = fields.String(required=True, validate=validate.Length(1, 100), metadata={"example": "民政窗口"})
+    department_id = fields.String()
+
+
+class ABPairIn(Schema):
+    a_person_id = fields.String(required=True)
+    b_person_id = fields.String(required=True)
+
+
+class PersonIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(1, 60))
+    roles = fields.List(fields.String(validate=validate.OneOf(STAFF_ROLES)), required=True,
+                        validate=validate.Length(min=1))
+    window_id = fields.String()
+    department_id = fields.String()
+    phone = fields.String(validate=validate.Regexp(r"^\+?[0-9-]{6,20}$"))
+    badge_no = fields.String(validate=validate.Length(1, 30))
+    home_unit = fields.String(validate=validate.Length(1, 100))
+
+
+class PersonPatch(Schema):
+    name = fields.String(validate=validate.Length(1, 60))
+    roles = fields.List(fields.String(validate=validate.OneOf(STAFF_ROLES)), validate=validate.Length(min=1))
+    window_id = fields.String()
+    department_id = fields.String()
+    phone = fields.String(validate=validate.Regexp(r"^\+?[0-9-]{6,20}$"))
+    badge_no = fields.String(validate=validate.Length(1, 30))
+    home_unit = fields.String(validate=validate.Length(1, 100))
+    active = fields.Boolean()
+
+
+class TokenIn(Schema):
+    person_id = fields.String(required=True)
+    days = fields.Integer(load_default=30, validate=validate.Range(1, 366))
+    label = fields.String(validate=validate.Length(max=200))
+
+
+class TokenOut(Schema):
+    token = fields.String()
+    jti = fields.String()
+    expires_at = fields.DateTime()
+    roles = fields.List(fields.String())
+
+
+class CalendarDayIn(Schema):
+    day = fields.Date(required=True)
+    working = fields.Boolean(required=True)
+    note = fields.String(validate=validate.Length(max=200))
+
+
+class CalendarIn(Schema):
+    days = fields.List(fields.Nested(CalendarDayIn), load_default=list)
+    cleared = fields.List(fields.Date(), load_default=list)
+    loaded_year = fields.Integer(validate=validate.Range(2000, 2100), allow_none=True)
+
+
+def _calendar_args(body: dict) -> dict:
+    return {
+        "days": [{"day": d["day"].isoformat(), "working": d["working"], "note": d.get("note")} for d in body["days"]],
+        "cleared": [d.isoformat() for d in body["cleared"]],
+        "loaded_year": body.get("loaded_year"),
+    }
+
+
+class PublicTownships:
+    """Public routes carry the township code in the path; this resolves it (cached)."""
+
+    _township_cache: dict = {}
+    TOWNSHIP_CACHE_SECONDS = 60
+
+    def public_township(self, code: str) -> dict:
+        hit = self._township_cache.get(code)
+        if hit and hit[1] > time.monotonic():
+            township = hit[0]
+        else:
+            township = self.staff.resolve_township(code)
+            self._township_cache[code] = (township, time.monotonic() + self.TOWNSHIP_CACHE_SECONDS)
+        self.context["township_id"] = township["id"]
+        self.context["roles"] = ["public"]
+        return township
+
+
+class CoreRoutes(PublicTownships):
+    # -- platform ------------------------------------------------------------
+    @api("GET", "/health", public=True, tags=["platform"], summary="Health of the broker and every service")
+    def get_health(self, request):
+        report = {"service": "gateway", "ok": True, "checks": {}}
+        for name in ("staff", "intake", "cases", "complaints", "lending"):
+            proxy = getattr(self, name)
+            try:
+                with eventlet.Timeout(3):
+                    result = proxy.health.call_async().result()
+                report["checks"][name] = "ok" if result.get("ok") else result.get("checks")
+                report["ok"] = report["ok"] and bool(result.get("ok"))
+            except BaseException as exc:  # eventlet.Timeout is a BaseException
+                report["ok"] = False
+                report["checks"][name] = f"unavailable: {type(exc).__name__}"
+        report["checks"]["broker"] = "ok" if report["checks"].get("staff") != "unavailable: OSError" else "unreachable"
+        return (200 if report["ok"] else 503), report
+
+    @api("GET", "/openapi.json", public=True, tags=["platform"], summary="This API's OpenAPI 3 document")
+    def get_openapi(self, request):
+        from ..openapi import build_spec
+
+        return build_spec(type(self))
+
+    @api("GET", "/metrics", public=True, tags=["platform"], summary="Prometheus metrics of this gateway instance",
+         content_type="text/plain")
+    def get_metrics(self, request):
+        return Response(self.metrics.expose(), mimetype="text/plain; version=0.0.4")
+
+    @api("GET", "/me", tags=["platform"], summary="Who the token says you are")
+    def get_me(self, request):
+        return {k: self.context.get(k) for k in ("township_id", "person_id", "roles")}
+
+    # -- townships (operator) --------------------------------------------------
+    @api("POST", "/townships", roles=["operator"], body=TownshipIn, status=201, tags=["organisation"],
+         summary="Create a township and its first director (returns the director's first token)")
+    def create_township(self, request, body):
+        created = self.staff.create_township(body["code"], body["name"], body["director"], body["timezone"])
+        record = self.staff.bootstrap_token(created["township"]["id"], created["director"]["id"], 30)
+        created["director_token"] = auth.sign(record, self.config["JWT_SECRET"])
+        return 201, created
+
+    @api("GET", "/townships", roles=["operator"], tags=["organisation"], summary="All townships")
+    def list_townships(self, request):
+        return self.staff.list_townships()
+
+    @api("PUT", "/calendar/national", roles=["operator"], body=CalendarIn, tags=["calendar"],
+         summary="Load or change the national working-day calendar (e.g. next year's State Council schedule)")
+    def change_national_calendar(self, request, body):
+        return self.staff.change_calendar(national=True, **_calendar_args(body))
+
+    # -- organisation (director) -------------------------------------------------
+    @api("POST", "/departments", roles=MANAGERS, body=DepartmentIn, status=201, tags=["organisation"])
+    def create_department(self, request, body):
+        return 201, self.staff.create_department(**body)
+
+    @api("GET", "/departments", tags=["organisation"])
+    def list_departments(self, request):
+        return self.staff.list_departments()
+
+    @api("POST", "/windows", roles=MANAGERS, body=WindowIn, status=201, tags=["organisation"])
+    def create_window(self, request, body):
+        return 201, self.staff.create_window(**body)
+
+    @api("GET", "/windows", tags=["organisation"])
+    def list_windows(self, request):
+        return self.staff.list_windows()
+
+    @api("PUT", "/windows/<string:window_id>/ab-pair", roles=MANAGERS, body=ABPairIn, tags=["organisation"],
+         summary="Set a window's A and B clerks (C7)")
+    def set_ab_pair(self, request, window_id, body):
+        return self.staff.set_ab_pair(window_id, body["a_person_id"], body["b_person_id"])
+
+    @api("POST", "/people", roles=MANAGERS, body=PersonIn, status=201, tags=["organisation"])
+    def create_person(self, request, body):
+        return 201, self.staff.create_person(**body)
+
+    @api("GET", "/people", tags=["organisation"])
+    def list_people(self, request):
+        return self.staff.list_people()
+
+    @api("GET", "/people/<string:person_id>", tags=["organisation"])
+    def get_person(self, request, person_id):
+        return self.staff.get_person(person_id)
+
+    @api("PATCH", "/people/<string:person_id>", roles=MANAGERS, body=PersonPatch, tags=["organisation"])
+    def update_person(self, request, person_id, body):
+        return self.staff.update_person(person_id, **body)
+
+    # -- tokens --------------------------------------------------------------
+    @api("POST", "/tokens", roles=MANAGERS, body=TokenIn, response=TokenOut, status=201, tags=["tokens"],
+         summary="Issue a token for a person of the township")
+    def issue_token(self, request, body):
+        record = self.staff.issue_token(body["person_id"], body["days"], body.get("label"))
+        return 201, {"token": auth.sign(record, self.config["JWT_SECRET"]), "jti": record["jti"],
+                     "expires_at": record["expires_at"], "roles": record["roles"]}
+
+    @api("DELETE", "/tokens/<string:jti>", roles=MANAGERS + ["operator"], tags=["tokens"],
+         summary="Revoke a token (every gateway refuses it once the event arrives)")
+    def revoke_token(self, request, jti):
+        return self.staff.revoke_token(jti)
+
+    # -- calendar ------------------------------------------------------------
+    @api("PUT", "/calendar", roles=MANAGERS, body=CalendarIn, tags=["calendar"],
+         summary="The township's own calendar overrides (a local holiday or make-up day)")
+    def change_calendar(self, request, body):
+        return self.staff.change_calendar(**_calendar_args(body))
+
+    @api("GET", "/calendar/<string:day>", tags=["calendar"], summary="Is this a working day here?")
+    def calendar_day(self, request, day):
+        from services.common.errors import field_error
+        from datetime import date
+
+        try:
+            date.fromisoformat(day)
+        except ValueError:
+            raise field_error("day", "an ISO date (YYYY-MM-DD)") from None
+        return self.staff.calendar_day(day)
+
+    # -- public (T1) -----------------------------------------------------------
+    @api("GET", "/public/townships/<string:code>/staff-on-duty", public=True, tags=["public"],
+         summary="Staff on duty: name, window, badge (T1)")
+    def public_staff_on_duty(self, request, code):
+        self.public_township(code)
+        return self.staff.staff_on_duty()

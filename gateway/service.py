@@ -1,0 +1,70 @@
+"""The gateway service: one nameko service with the HTTP API of every area.
+
+The API for client programs of township convenience-service centres. Authenticate with
+``Authorization: Bearer <token>``; a token carries its township and roles. Public routes
+(``/public/townships/{code}/…``) need no token. Errors are JSON
+``{"error", "message", "details"}``.
+"""
+from __future__ import annotations
+
+import logging
+
+from nameko.events import BROADCAST, event_handler
+from nameko.rpc import RpcProxy
+from prometheus_client import Counter
+
+from services.common.clock import Clock
+from services.common.logs import CallLog
+from services.common.metrics import Metrics
+
+from .api import CallContext, Revocations
+from .routes.core import CoreRoutes
+
+log = logging.getLogger("gateway")
+
+
+class GatewayMetrics(Metrics):
+    def setup(self):
+        super().setup()
+        self.http_responses = Counter(
+            "http_responses_total", "Responses by route and status", ["method", "route", "status"],
+            registry=self.registry,
+        )
+
+
+class ConfigDep(CallContext):
+    """The container config (signing key) for route methods."""
+
+    def get_dependency(self, worker_ctx):
+        return self.container.config
+
+
+class GatewayService(CoreRoutes):
+    """The API for client programs of township convenience-service centres.
+
+    Authenticate with ``Authorization: Bearer <token>``; a token carries its township and roles.
+    Public routes (``/public/townships/{code}/…``) need no token. Errors are JSON
+    ``{"error", "message", "details"}`` with the HTTP status of their kind."""
+
+    name = "gateway"
+
+    staff = RpcProxy("staff")
+    intake = RpcProxy("intake")
+    cases = RpcProxy("cases")
+    complaints = RpcProxy("complaints")
+    lending = RpcProxy("lending")
+
+    clock = Clock()
+    log = CallLog()
+    metrics = GatewayMetrics()
+    revoked = Revocations()
+    context = CallContext()
+    config = ConfigDep()
+
+    @event_handler("staff", "token_revoked", handler_type=BROADCAST, reliable_delivery=False)
+    def on_token_revoked(self, event):
+        self.revoked.add(event["jti"])
+        log.info("token revoked", extra={"event_id": event.get("event_id")})
+
+
+SERVICE = GatewayService

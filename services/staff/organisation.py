@@ -1,0 +1,282 @@
+"""The organisation: townships, departments, windows, people, roles, A/B pairs, tokens,
+calendar overrides. Plain functions on a unit of work; every change is announced by an
+event (ARCHITECTURE "Who owns what")."""
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from services.common.calendar import apply_calendar_change, load_calendar
+from services.common.db import NATIONAL
+from services.common.errors import Conflict, NotFound, ValidationFailed, field_error
+from services.common.tenancy import ROLES
+
+from .models import Department, Person, TokenRecord, Township, Window
+
+CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
+MAX_TOKEN_DAYS = 366
+
+
+def township_record(t: Township) -> dict:
+    return {"id": t.id, "code": t.code, "name": t.name, "timezone": t.timezone, "settings": t.settings or {}}
+
+
+def person_record(p: Person, full: bool = False) -> dict:
+    rec = {
+        "id": p.id, "name": p.name, "badge_no": p.badge_no, "home_unit": p.home_unit,
+        "window_id": p.window_id, "department_id": p.department_id, "roles": list(p.roles or []),
+        "active": p.active,
+    }
+    if full:
+        rec["phone"] = p.phone
+    else:
+        rec["phone"] = mask_phone(p.phone)
+    return rec
+
+
+def window_record(w: Window) -> dict:
+    return {
+        "id": w.id, "number": w.number, "name": w.name, "department_id": w.department_id,
+        "a_person_id": w.a_person_id, "b_person_id": w.b_person_id,
+    }
+
+
+def mask_phone(phone: str | None) -> str | None:
+    if not phone:
+        return phone
+    return phone[:3] + "*" * max(len(phone) - 7, 0) + phone[-4:] if len(phone) >= 8 else "*" * len(phone)
+
+
+def _announce(uow, entity: str, entity_id: str, action: str, data: dict, township_id: str):
+    uow.emit("staff.organisation_changed", township_id=township_id,
+             entity=entity, entity_id=entity_id, action=action, data=data)
+
+
+def _check_roles(roles) -> list[str]:
+    roles = list(dict.fromkeys(roles or []))
+    unknown = [r for r in roles if r not in ROLES or r == "operator"]
+    if unknown:
+        raise field_error("roles", f"unknown or not assignable: {', '.join(unknown)}")
+    return roles
+
+
+# -- townships -------------------------------------------------------------
+
+def create_township(uow, code: str, name: str, director: dict, timezone: str = "Asia/Shanghai") -> dict:
+    """Operator: a new township with its first director."""
+    if not CODE_RE.match(code or ""):
+        raise field_error("code", "lower-case letters, digits and '-', 2–40 characters")
+    if uow.session.scalar(select(Township).where(Township.code == code)):
+        raise Conflict(f"township code {code!r} is taken", {"code": ["taken"]})
+    township = Township(code=code, name=name, timezone=timezone, settings={}, created_at=uow.now())
+    uow.session.add(township)
+    uow.session.flush()
+    uow.township_id = township.id
+    uow.session.info["township_id"] = township.id
+    _announce(uow, "township", township.id, "created", township_record(township), township.id)
+    boss = create_person(uow, name=director["name"], roles=["director"],
+                         phone=director.get("phone"), badge_no=director.get("badge_no"),
+                         home_unit=director.get("home_unit"))
+    return {"township": township_record(township), "director": boss}
+
+
+def get_township(uow, township_id: str) -> Township:
+    township = uow.session.get(Township, township_id)
+    if township is None:
+        raise NotFound("township not found")
+    return township
+
+
+def resolve_township(uow, code: str) -> dict:
+    township = uow.session.scalar(select(Township).where(Township.code == code))
+    if township is None:
+        raise NotFound(f"township {code} not found")
+    return township_record(township)
+
+
+def list_townships(uow) -> list[dict]:
+    return [township_record(t) for t in uow.scalars(select(Township).order_by(Township.code))]
+
+
+# -- departments, windows, people --------------------------------------------
+
+def create_department(uow, name: str) -> dict:
+    dept = Department(name=name)
+    uow.session.add(dept)
+    try:
+        uow.session.flush()
+    except IntegrityError:
+        raise Conflict(f"department {name!r} exists", {"name": ["exists"]}) from None
+    data = {"id": dept.id, "name": dept.name}
+    _announce(uow, "department", dept.id, "created", data, uow.township_id)
+    return data
+
+
+def create_window(uow, number: int, name: str, department_id: str | None = None) -> dict:
+    if department_id:
+        uow.get(Department, department_id, "department")
+    if uow.session.scalar(select(Window).where(Window.number == number)):
+        raise Conflict(f"window {number} exists", {"number": ["exists"]})
+    window = Window(number=number, name=name, department_id=department_id)
+    uow.session.add(window)
+    uow.session.flush()
+    _announce(uow, "window", window.id, "created", window_record(window), uow.township_id)
+    return window_record(window)
+
+
+def create_person(uow, name: str, roles, window_id=None, department_id=None, phone=None,
+                  badge_no=None, home_unit=None) -> dict:
+    roles = _check_roles(roles)
+    if window_id:
+        window = uow.get(Window, window_id, "window")
+        department_id = department_id or window.department_id
+    if department_id:
+        uow.get(Department, department_id, "department")
+    person = Person(name=name, roles=roles, window_id=window_id, department_id=department_id,
+                    phone=phone, badge_no=badge_no, home_unit=home_unit, active=True,
+                    created_at=uow.now())
+    uow.session.add(person)
+    uow.session.flush()
+    _announce(uow, "person", person.id, "created", person_record(person), uow.township_id)
+    return person_record(person)
+
+
+def update_person(uow, person_id: str, **changes) -> dict:
+    person = uow.get(Person, person_id, "person")
+    if "roles" in changes and changes["roles"] is not None:
+        changes["roles"] = _check_roles(changes["roles"])
+    if changes.get("window_id"):
+        uow.get(Window, changes["window_id"], "window")
+    for key, value in changes.items():
+        if value is not None and key in {"name", "roles", "window_id", "department_id", "phone",
+                                          "badge_no", "home_unit", "active"}:
+            setattr(person, key, value)
+    uow.session.flush()
+    _announce(uow, "person", person.id, "updated", person_record(person), uow.township_id)
+    return person_record(person)
+
+
+def set_ab_pair(uow, window_id: str, a_person_id: str, b_person_id: str) -> dict:
+    """C7: every window has an A and a B clerk, two different people of this township."""
+    if a_person_id == b_person_id:
+        raise ValidationFailed("A and B must be different people", {"b_person_id": ["same as A"]})
+    window = uow.get(Window, window_id, "window")
+    for pid in (a_person_id, b_person_id):
+        person = uow.get(Person, pid, "person")
+        if not person.active:
+            raise ValidationFailed(f"person {pid} is not active", {"person_id": ["inactive"]})
+    window.a_person_id, window.b_person_id = a_person_id, b_person_id
+    uow.session.flush()
+    _announce(uow, "window", window.id, "updated", window_record(window), uow.township_id)
+    return window_record(window)
+
+
+def list_windows(uow) -> list[dict]:
+    return [window_record(w) for w in uow.scalars(select(Window).order_by(Window.number))]
+
+
+def list_departments(uow) -> list[dict]:
+    return [{"id": d.id, "name": d.name} for d in uow.scalars(select(Department).order_by(Department.name))]
+
+
+def list_people(uow, full: bool = False) -> list[dict]:
+    return [person_record(p, full) for p in uow.scalars(select(Person).order_by(Person.name))]
+
+
+def get_person(uow, person_id: str, full: bool = False) -> dict:
+    return person_record(uow.get(Person, person_id, "person"), full)
+
+
+def staff_on_duty(uow) -> list[dict]:
+    """T1: public — name, window, badge of the active window staff."""
+    windows = {w.id: w for w in uow.scalars(select(Window))}
+    out = []
+    for p in uow.scalars(select(Person).where(Person.active.is_(True)).order_by(Person.name)):
+        if p.window_id and p.window_id in windows:
+            w = windows[p.window_id]
+            out.append({"name": p.name, "badge_no": p.badge_no, "window": w.number, "window_name": w.name})
+    return out
+
+
+# -- tokens ------------------------------------------------------------------
+
+def issue_token(uow, person_id: str | None, days: int = 30, roles=None, label=None) -> dict:
+    """Record a token for a person of this township (or an operator token without one)."""
+    if not 1 <= int(days) <= MAX_TOKEN_DAYS:
+        raise field_error("days", f"between 1 and {MAX_TOKEN_DAYS}")
+    if person_id is not None:
+        person = uow.get(Person, person_id, "person")
+        if not person.active:
+            raise ValidationFailed("person is not active", {"person_id": ["inactive"]})
+        roles = list(person.roles)
+        township_id = person.township_id
+    else:
+        roles = ["operator"]
+        township_id = None
+    now = uow.now()
+    record = TokenRecord(township_id=township_id, person_id=person_id, roles=roles, label=label,
+                         issued_at=now, expires_at=now + timedelta(days=int(days)))
+    uow.session.add(record)
+    uow.session.flush()
+    return token_record(record)
+
+
+def token_record(t: TokenRecord) -> dict:
+    return {
+        "jti": t.jti, "township_id": t.township_id, "person_id": t.person_id, "roles": t.roles,
+        "issued_at": t.issued_at.isoformat(), "expires_at": t.expires_at.isoformat(),
+        "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None,
+    }
+
+
+def revoke_token(uow, jti: str, township_id: str | None) -> dict:
+    record = uow.session.get(TokenRecord, jti)
+    if record is None or (township_id is not None and record.township_id != township_id):
+        raise NotFound("token not found")
+    if record.revoked_at is None:
+        record.revoked_at = uow.now()
+        uow.emit("staff.token_revoked", township_id=record.township_id or NATIONAL,
+                 jti=record.jti, expires_at=record.expires_at.isoformat())
+    return token_record(record)
+
+
+def revoked_tokens(uow) -> list[str]:
+    """Revoked tokens not yet expired: what a starting gateway must refuse."""
+    now = uow.now()
+    rows = uow.session.scalars(
+        select(TokenRecord.jti).where(TokenRecord.revoked_at.is_not(None), TokenRecord.expires_at > now)
+    )
+    return list(rows)
+
+
+# -- calendar ----------------------------------------------------------------
+
+def change_calendar(uow, scope: str, days=(), cleared=(), loaded_year=None) -> dict:
+    """Overrides of the working-day calendar: national (operator) or one township's.
+
+    Applied to staff's own copy and announced (``staff.calendar_changed``) so every service's
+    copy follows without a restart."""
+    parsed = []
+    for i, entry in enumerate(days or []):
+        try:
+            day = date.fromisoformat(str(entry["day"]))
+        except (KeyError, ValueError):
+            raise field_error(f"days[{i}].day", "an ISO date is required") from None
+        if "working" not in entry or not isinstance(entry["working"], bool):
+            raise field_error(f"days[{i}].working", "true or false is required")
+        parsed.append({"day": day.isoformat(), "working": entry["working"], "note": entry.get("note")})
+    if loaded_year is not None and not 2000 <= int(loaded_year) <= 2100:
+        raise field_error("loaded_year", "a year between 2000 and 2100")
+    change = {"scope": scope, "days": parsed, "cleared": [str(d) for d in cleared or []],
+              "loaded_year": loaded_year}
+    apply_calendar_change(uow.session, uow.common, change, uow.now())
+    uow.emit("staff.calendar_changed", township_id=scope, **change)
+    return change
+
+
+def calendar_answer(uow, township_id: str | None, day: date) -> dict:
+    cal = load_calendar(uow.session, uow.common, township_id)
+    return {"day": day.isoformat(), "working": cal.is_working_day(day), "provisional": cal.is_provisional(day)}
