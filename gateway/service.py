@@ -18,7 +18,12 @@ from services.common.logs import CallLog
 from services.common.metrics import Metrics
 
 from .api import CallContext, Revocations
+from .routes.cases import CasesRoutes
+from .routes.complaints import ComplaintsRoutes
 from .routes.core import CoreRoutes
+from .routes.intake import IntakeRoutes
+from .routes.lending import LendingRoutes
+from .routes.staff import DisciplineRoutes
 
 log = logging.getLogger("gateway")
 
@@ -39,7 +44,7 @@ class ConfigDep(CallContext):
         return self.container.config
 
 
-class GatewayService(CoreRoutes):
+class GatewayService(CoreRoutes, IntakeRoutes, CasesRoutes, DisciplineRoutes, ComplaintsRoutes, LendingRoutes):
     """The API for client programs of township convenience-service centres.
 
     Authenticate with ``Authorization: Bearer <token>``; a token carries its township and roles.

@@ -93,6 +93,11 @@ class CalendarIn(Schema):
     loaded_year = fields.Integer(validate=validate.Range(2000, 2100), allow_none=True)
 
 
+class SettingsIn(Schema):
+    changes = fields.Dict(keys=fields.String(), required=True,
+                          metadata={"example": {"tacit_approval_enabled": True}})
+
+
 def _calendar_args(body: dict) -> dict:
     return {
         "days": [{"day": d["day"].isoformat(), "working": d["working"], "note": d.get("note")} for d in body["days"]],
@@ -237,6 +242,24 @@ class CoreRoutes(PublicTownships):
         except ValueError:
             raise field_error("day", "an ISO date (YYYY-MM-DD)") from None
         return self.staff.calendar_day(day)
+
+    # -- settings (rules are data) --------------------------------------------------
+    @api("GET", "/settings/<string:service>", tags=["settings"],
+         summary="A service's rules for this township (defaults where unchanged)")
+    def get_settings(self, request, service):
+        return self._service_proxy(service).get_settings()
+
+    @api("PATCH", "/settings/<string:service>", roles=MANAGERS, body=SettingsIn, tags=["settings"],
+         summary="Change some of a service's rules for this township, at run time")
+    def update_settings(self, request, service, body):
+        return self._service_proxy(service).update_settings(body["changes"])
+
+    def _service_proxy(self, service):
+        from services.common.errors import NotFound
+
+        if service not in ("staff", "intake", "cases", "complaints", "lending"):
+            raise NotFound(f"no service {service}")
+        return getattr(self, service)
 
     # -- public (T1) -----------------------------------------------------------
     @api("GET", "/public/townships/<string:code>/staff-on-duty", public=True, tags=["public"],

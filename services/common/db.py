@@ -121,6 +121,14 @@ class CommonTables:
             Column("working", Boolean, nullable=False),
             Column("note", String(200)),
         )
+        self.settings = Table(
+            "settings",
+            metadata,
+            Column("township_id", String(32), primary_key=True),
+            Column("key", String(100), primary_key=True),
+            Column("value", JSON, nullable=False),
+            Column("updated_at", UTCDateTime, nullable=False),
+        )
         self.calendar_years = Table(
             "calendar_years",
             metadata,

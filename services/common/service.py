@@ -42,6 +42,10 @@ def check_health(container, db_provider) -> dict:
 
 
 class BaseService:
+    """Subclasses set ``name``, ``db = Database(Base)`` and, for rules as data, ``rules``
+    (a ``RuleBook``): then directors read and change the township's settings by RPC."""
+
+    rules = None
     clock = Clock()
     caller = Caller()
     log = CallLog()
@@ -59,3 +63,20 @@ class BaseService:
     @rpc
     def health(self):
         return check_health(self.metrics.container, self.metrics.database())
+
+    @rpc
+    def get_settings(self):
+        if self.rules is None:
+            return {"settings": {}, "rules": []}
+        with self.db(self.caller.township) as uow:
+            return {"settings": self.rules.load(uow), "rules": self.rules.describe()}
+
+    @rpc
+    def update_settings(self, changes):
+        self.caller.require("director", "deputy_director")
+        if self.rules is None:
+            from .errors import ValidationFailed
+
+            raise ValidationFailed("this service has no settings", {"_schema": ["no settings"]})
+        with self.db(self.caller.township) as uow:
+            return {"settings": self.rules.update(uow, changes), "rules": self.rules.describe()}

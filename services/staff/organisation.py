@@ -280,3 +280,14 @@ def change_calendar(uow, scope: str, days=(), cleared=(), loaded_year=None) -> d
 def calendar_answer(uow, township_id: str | None, day: date) -> dict:
     cal = load_calendar(uow.session, uow.common, township_id)
     return {"day": day.isoformat(), "working": cal.is_working_day(day), "provisional": cal.is_provisional(day)}
+
+
+def organisation_snapshot(uow) -> dict:
+    """Everything other services keep a read copy of, for one township (uow bound to it)."""
+    township = get_township(uow, uow.township_id)
+    return {
+        "township": township_record(township),
+        "departments": list_departments(uow),
+        "windows": list_windows(uow),
+        "people": list_people(uow, full=False),
+    }

@@ -103,6 +103,13 @@ class StaffService(BaseService):
         with self.db(self.caller.township) as uow:
             return org.staff_on_duty(uow)
 
+    @rpc
+    def organisation_snapshot(self, township_id):
+        """Internal: a township's organisation as other services copy it (township explicit,
+        for event handlers and sweeps that have no caller context)."""
+        with self.db(township_id) as uow:
+            return org.organisation_snapshot(uow)
+
     # -- tokens -------------------------------------------------------------
     @rpc
     def issue_token(self, person_id=None, days=30, label=None):

@@ -2,3 +2,25 @@
 from marshmallow import fields
 
 from . import Envelope, register
+
+
+@register("lending.item_lent")
+class ItemLent(Envelope):
+    loan_id = fields.String(required=True)
+    item_id = fields.String(required=True)
+    item_name = fields.String(required=True)
+    due_at = fields.DateTime(required=True)
+
+
+@register("lending.item_returned")
+class ItemReturned(Envelope):
+    loan_id = fields.String(required=True)
+    item_id = fields.String(required=True)
+    condition = fields.String(required=True)  # good, damaged, lost
+
+
+@register("lending.loan_overdue")
+class LoanOverdue(Envelope):
+    loan_id = fields.String(required=True)
+    item_id = fields.String(required=True)
+    due_at = fields.DateTime(required=True)

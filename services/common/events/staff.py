@@ -29,3 +29,46 @@ class OrganisationChanged(Envelope):
     entity_id = fields.String(required=True)
     action = fields.String(required=True)  # created, updated, deactivated
     data = fields.Dict(required=True)
+
+
+# -- discipline facts cases needs for A/B posts (C7) ---------------------------
+
+@register("staff.leave_approved")
+class LeaveApproved(Envelope):
+    """A person's leave is approved: from ``starts_at`` they are away (cases hands their
+    open cases to the window's other post for the duration)."""
+
+    leave_id = fields.String(required=True)
+    person_id = fields.String(required=True)
+    starts_at = fields.DateTime(required=True)
+    ends_at = fields.DateTime(required=True)
+    substitute_person_id = fields.String(allow_none=True, load_default=None)
+
+
+@register("staff.absence_recorded")
+class AbsenceRecorded(Envelope):
+    """A person is absent (旷工 or otherwise away without leave) on a day/half-day."""
+
+    person_id = fields.String(required=True)
+    day = fields.Date(required=True)
+    half = fields.String(required=True)  # "am", "pm" or "day"
+    reason = fields.String(allow_none=True, load_default=None)
+
+
+@register("staff.returned")
+class Returned(Envelope):
+    """A person is back (销假): cases returns their cases from the B post."""
+
+    person_id = fields.String(required=True)
+    leave_id = fields.String(allow_none=True, load_default=None)
+    returned_at = fields.DateTime(required=True)
+
+
+@register("staff.patrol_finding")
+class PatrolFinding(Envelope):
+    """S8: an inspection found a violation by a person (scored in S4)."""
+
+    finding_id = fields.String(required=True)
+    person_id = fields.String(required=True)
+    rule_code = fields.String(required=True)
+    note = fields.String(allow_none=True, load_default=None)

@@ -1,15 +1,15 @@
 """organisation
 
-Revision ID: d849394a931d
+Revision ID: 73e5703650a6
 Revises: 
-Create Date: 2026-11-26 13:41:52.779994
+Create Date: 2026-11-26 13:44:45.462677
 """
 from alembic import op
 import sqlalchemy as sa
 import services.common.db
 
 
-revision = 'd849394a931d'
+revision = '73e5703650a6'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -63,6 +63,13 @@ def upgrade():
     sa.Column('township_id', sa.String(length=32), nullable=False),
     sa.Column('processed_at', services.common.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('handler', 'event_id', name=op.f('pk_processed_events'))
+    )
+    op.create_table('settings',
+    sa.Column('township_id', sa.String(length=32), nullable=False),
+    sa.Column('key', sa.String(length=100), nullable=False),
+    sa.Column('value', sa.JSON(), nullable=False),
+    sa.Column('updated_at', services.common.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('township_id', 'key', name=op.f('pk_settings'))
     )
     op.create_table('tokens',
     sa.Column('jti', sa.String(length=32), nullable=False),
@@ -140,6 +147,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_tokens_township_id'))
 
     op.drop_table('tokens')
+    op.drop_table('settings')
     op.drop_table('processed_events')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_sent_at'))

@@ -1,0 +1,10 @@
+"""Gateway routes of the complaints area (a mixin of gateway.service.GatewayService)."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate  # noqa: F401
+
+from ..api import api  # noqa: F401
+
+
+class ComplaintsRoutes:
+    pass
