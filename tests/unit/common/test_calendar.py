@@ -1,0 +1,105 @@
+"""The working-day calendar on real dates (DOMAIN C2; issue 2)."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from services.common.calendar import Due, WorkingCalendar
+
+CAL = WorkingCalendar()
+D = date.fromisoformat
+
+
+@pytest.mark.parametrize("day, working", [
+    # 2025 Spring Festival: 28 Jan – 4 Feb off; Sun 26 Jan and Sat 8 Feb worked (make-up days)
+    ("2025-01-24", True), ("2025-01-25", False), ("2025-01-26", True), ("2025-01-27", True),
+    ("2025-01-28", False), ("2025-01-31", False), ("2025-02-04", False), ("2025-02-05", True),
+    ("2025-02-08", True), ("2025-02-09", False),
+    # 2025 National Day + Mid-Autumn: 1–8 Oct off; Sun 28 Sep and Sat 11 Oct worked
+    ("2025-09-27", False), ("2025-09-28", True), ("2025-09-30", True), ("2025-10-01", False),
+    ("2025-10-08", False), ("2025-10-09", True), ("2025-10-11", True), ("2025-10-12", False),
+    # 2026: New Year 1–3 Jan off, Sun 4 Jan worked; Spring Festival 15–23 Feb off, 14 and 28 Feb
+    # worked; Labour Day 1–5 May off, Sat 9 May worked; National Day 1–7 Oct, Sat 10 Oct worked
+    ("2026-01-02", False), ("2026-01-04", True), ("2026-02-14", True), ("2026-02-16", False),
+    ("2026-02-23", False), ("2026-02-24", True), ("2026-02-28", True), ("2026-05-04", False),
+    ("2026-05-09", True), ("2026-10-07", False), ("2026-10-08", True), ("2026-10-10", True),
+    # ordinary weekdays and weekends
+    ("2026-03-02", True), ("2026-03-07", False), ("2026-03-08", False),
+])
+def test_is_working_day_on_real_dates(day, working):
+    assert CAL.is_working_day(D(day)) is working
+    assert CAL.is_provisional(D(day)) is False
+
+
+@pytest.mark.parametrize("start, n, due", [
+    # DOMAIN C2's example: accepted Fri 24 Jan 2025, 3 working days → Wed 5 Feb 2025
+    ("2025-01-24", 3, "2025-02-05"),
+    ("2025-01-24", 1, "2025-01-26"),  # the make-up Sunday counts
+    ("2025-01-27", 1, "2025-02-05"),  # acceptance day not counted; the holiday is skipped
+    ("2025-02-07", 1, "2025-02-08"),  # Saturday make-up day
+    ("2025-09-26", 2, "2025-09-29"),  # Sun 28 Sep worked
+    ("2025-09-30", 1, "2025-10-09"),  # across National Day
+    ("2025-09-30", 2, "2025-10-10"),
+    ("2025-09-30", 3, "2025-10-11"),  # Sat 11 Oct worked
+    ("2026-02-13", 5, "2026-02-27"),  # 14 Feb worked, 15–23 off, 24–27
+    ("2026-03-06", 5, "2026-03-13"),  # plain weeks
+    ("2026-03-06", 0, "2026-03-06"),  # immediate: the same day
+])
+def test_add_working_days_follows_art_201(start, n, due):
+    assert CAL.add_working_days(D(start), n) == Due(D(due), False)
+
+
+@pytest.mark.parametrize("start, n, due", [
+    ("2025-09-20", 15, "2025-10-09"),  # 5 Oct falls in the holiday → next working day (Art. 203)
+    ("2026-03-01", 6, "2026-03-09"),   # Sat 7 Mar → Mon 9 Mar
+    ("2026-03-02", 7, "2026-03-09"),   # a Monday: no roll-over
+])
+def test_calendar_day_periods_roll_over_art_203(start, n, due):
+    assert CAL.add_calendar_days(D(start), n).day == D(due)
+
+
+def test_working_days_between_counts_the_days_used():
+    assert CAL.working_days_between(D("2025-01-24"), D("2025-02-05")) == 3
+    assert CAL.working_days_between(D("2025-02-05"), D("2025-01-24")) == 0
+
+
+def test_year_without_data_counts_weekends_only_and_is_provisional():
+    due = CAL.add_working_days(D("2026-12-28"), 5)
+    # 29, 30, 31 Dec 2026 (known), then Fri 1 Jan 2027 and Mon 4 Jan 2027 (weekends only)
+    assert due == Due(D("2027-01-04"), True)
+    assert CAL.add_working_days(D("2026-12-28"), 3) == Due(D("2026-12-31"), False)
+    assert CAL.is_provisional(D("2027-03-01")) and CAL.is_working_day(D("2027-03-01"))
+    assert CAL.unknown_years(D("2026-12-01"), D("2027-02-01")) == [2027]
+
+
+def test_operator_loaded_year_and_overrides_change_the_answer():
+    loaded = WorkingCalendar(overrides={D("2027-01-01"): False, D("2027-02-06"): True},
+                             loaded_years=frozenset({2027}))
+    assert loaded.add_working_days(D("2026-12-28"), 5) == Due(D("2027-01-05"), False)
+    assert loaded.is_working_day(D("2027-02-06"))  # a Saturday made a working day
+    local = WorkingCalendar(overrides={D("2026-03-03"): False})  # a local holiday on a Tuesday
+    assert not local.is_working_day(D("2026-03-03"))
+    assert local.add_working_days(D("2026-03-02"), 1) == Due(D("2026-03-04"), False)
+    assert CAL.add_working_days(D("2026-03-02"), 1) == Due(D("2026-03-03"), False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dates(min_value=date(2024, 1, 1), max_value=date(2026, 12, 1)), st.integers(0, 30))
+def test_add_working_days_invariants(start, n):
+    due = CAL.add_working_days(start, n)
+    assert due.day >= start
+    assert CAL.working_days_between(start, due.day) == n
+    if n:
+        assert CAL.is_working_day(due.day)
+        # one day earlier would not be enough
+        assert CAL.working_days_between(start, due.day - timedelta(days=1)) == n - 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dates(min_value=date(2024, 1, 1), max_value=date(2026, 11, 1)), st.integers(1, 10), st.integers(1, 10))
+def test_add_working_days_composes(start, a, b):
+    first = CAL.add_working_days(start, a).day
+    assert CAL.add_working_days(first, b).day == CAL.add_working_days(start, a + b).day
