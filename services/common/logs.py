@@ -41,14 +41,32 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+class DomainErrorFilter(logging.Filter):
+    """A typed domain error (404, 409, 422 …) is an answer, not a fault: nameko logs every
+    worker exception with its traceback; keep such records to one info line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from .errors import DomainError
+
+        if record.exc_info and isinstance(record.exc_info[1], DomainError):
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
 def setup_logging(service: str, level: str | None = None) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter(service))
+    handler.addFilter(DomainErrorFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level or os.environ.get("LOG_LEVEL", "INFO"))
-    for noisy in ("amqp", "kombu", "nameko", "sqlalchemy.engine"):
+    for noisy in ("kombu", "nameko", "sqlalchemy.engine"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # amqp warns "Received method (60, 80) during closing channel" on every short-lived reply
+    # channel of standalone proxies: harmless, and it would drown real warnings
+    logging.getLogger("amqp").setLevel(logging.ERROR)
 
 
 class CallLog(DependencyProvider):

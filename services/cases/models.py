@@ -1,0 +1,186 @@
+"""Tables of the cases service (DOMAIN C1–C13). Every row is TenantScoped."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.common.db import TenantScoped, make_base, new_id
+
+Base = make_base()
+
+
+class Case(TenantScoped, Base):
+    """One case (办件), opened from ``intake.application_accepted``."""
+
+    __tablename__ = "cases"
+    __table_args__ = (UniqueConstraint("township_id", "application_id"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    application_id: Mapped[str] = mapped_column(String(64))
+    receipt_no: Mapped[str] = mapped_column(String(64), index=True)
+    item_code: Mapped[str] = mapped_column(String(64))
+    item_version: Mapped[int]
+    item_name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))  # current kind (I5); a supplement case changes
+    original_kind: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(30), index=True)
+    resume_state: Mapped[str | None] = mapped_column(String(30))  # C11: where a pause returns to
+    outcome: Mapped[str | None] = mapped_column(String(30))  # approved / rejected / tacitly_approved
+    window_id: Mapped[str | None] = mapped_column(String(32))
+    handler_person_id: Mapped[str] = mapped_column(String(32))  # responsible clerk (A post)
+    holder_person_id: Mapped[str] = mapped_column(String(32))  # who holds it now (A, or B for A: C7)
+    first_asked_person_id: Mapped[str | None] = mapped_column(String(32))
+    accepted_at: Mapped[datetime]
+    accepted_on: Mapped[date]
+    deemed_accepted: Mapped[bool] = mapped_column(Boolean, default=False)  # C12
+    # deadline inputs (C2/C3/C11): due = clock_start + promised + extension + paused working days
+    clock_started_on: Mapped[date | None]
+    promised_days: Mapped[int]
+    extension_days: Mapped[int] = mapped_column(Integer, default=0)
+    extension_reason: Mapped[str | None] = mapped_column(Text)
+    extension_by: Mapped[str | None] = mapped_column(String(32))
+    extended_at: Mapped[datetime | None]
+    paused_days: Mapped[int] = mapped_column(Integer, default=0)
+    due_date: Mapped[date | None]
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    target_at: Mapped[datetime | None]  # immediate cases: on-the-spot target (I5)
+    tacit_allowed: Mapped[bool] = mapped_column(Boolean, default=False)  # C6 item override
+    departments: Mapped[list] = mapped_column(JSON, default=list)  # joint cases
+    major: Mapped[bool] = mapped_column(Boolean, default=False)
+    proxy: Mapped[bool] = mapped_column(Boolean, default=False)
+    mandate_no: Mapped[str | None] = mapped_column(String(64))
+    # C4
+    reviewer_person_id: Mapped[str | None] = mapped_column(String(32))
+    review_opinion: Mapped[str | None] = mapped_column(String(20))
+    review_note: Mapped[str | None] = mapped_column(Text)
+    reviewed_at: Mapped[datetime | None]
+    approver_person_id: Mapped[str | None] = mapped_column(String(32))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    # escalated cases (I5)
+    escalated_on: Mapped[date | None]
+    upper_answered_on: Mapped[date | None]
+    upper_answer: Mapped[str | None] = mapped_column(Text)
+    silence_flagged_at: Mapped[datetime | None]
+    silence_explanation: Mapped[str | None] = mapped_column(Text)
+    # timers (C5/C6): each set once, by whoever claims it
+    reminded_at: Mapped[datetime | None]
+    reminded_for: Mapped[date | None]  # the due date the reminder was for
+    overdue_at: Mapped[datetime | None]
+    overdue_person_id: Mapped[str | None] = mapped_column(String(32))
+    # fees (C8)
+    fee_cents: Mapped[int] = mapped_column(Integer, default=0)
+    fee_basis: Mapped[str | None] = mapped_column(Text)
+    fee_paid_cents: Mapped[int | None]
+    fee_receipt_no: Mapped[str | None] = mapped_column(String(40), unique=True)
+    fee_paid_at: Mapped[datetime | None]
+    # rating (C9) and reconsideration (C10)
+    rating: Mapped[int | None]
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[datetime | None]
+    reconsideration_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class CaseLog(TenantScoped, Base):
+    """The audit trail (C1): every transition and every act on a case — who, when, why."""
+
+    __tablename__ = "case_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    action: Mapped[str] = mapped_column(String(40))  # transition, reassigned, extended, fee, …
+    from_state: Mapped[str | None] = mapped_column(String(30))
+    to_state: Mapped[str | None] = mapped_column(String(30))
+    status_code: Mapped[str | None] = mapped_column(String(30))  # C13
+    by_person_id: Mapped[str | None] = mapped_column(String(32))
+    holder_person_id: Mapped[str | None] = mapped_column(String(32))  # who holds the case after
+    reason: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime]
+
+
+class DepartmentOpinion(TenantScoped, Base):
+    """A joint case's departments answer in parallel (并联审批)."""
+
+    __tablename__ = "department_opinions"
+    __table_args__ = (UniqueConstraint("case_id", "department"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    department: Mapped[str] = mapped_column(String(100))
+    opinion: Mapped[str] = mapped_column(String(20))  # approve / reject
+    note: Mapped[str | None] = mapped_column(Text)
+    by_person_id: Mapped[str | None] = mapped_column(String(32))
+    at: Mapped[datetime]
+
+
+class Pause(TenantScoped, Base):
+    """C11: a special procedure (特别程序) stops the clock from start to end."""
+
+    __tablename__ = "pauses"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    procedure: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str | None] = mapped_column(Text)
+    started_on: Mapped[date]
+    started_by: Mapped[str | None] = mapped_column(String(32))
+    ended_on: Mapped[date | None]
+    ended_by: Mapped[str | None] = mapped_column(String(32))
+    days_added: Mapped[int | None]
+
+
+class FeeViolationRecord(TenantScoped, Base):
+    """C8: an attempt to charge anything but the catalogue's standard (refused, kept)."""
+
+    __tablename__ = "fee_violations"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    person_id: Mapped[str] = mapped_column(String(32))
+    expected_cents: Mapped[int]
+    attempted_cents: Mapped[int]
+    at: Mapped[datetime]
+
+
+# -- read copies of staff's organisation (C7) ------------------------------------
+
+class TownshipCopy(TenantScoped, Base):
+    __tablename__ = "org_townships"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    timezone: Mapped[str] = mapped_column(String(40), default="Asia/Shanghai")
+
+
+class WindowCopy(TenantScoped, Base):
+    __tablename__ = "org_windows"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    number: Mapped[int | None]
+    name: Mapped[str | None] = mapped_column(String(100))
+    department_id: Mapped[str | None] = mapped_column(String(32))
+    a_person_id: Mapped[str | None] = mapped_column(String(32))
+    b_person_id: Mapped[str | None] = mapped_column(String(32))
+
+
+class PersonCopy(TenantScoped, Base):
+    """No personal data: id, window, roles, active (names stay in staff)."""
+
+    __tablename__ = "org_people"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    window_id: Mapped[str | None] = mapped_column(String(32))
+    department_id: Mapped[str | None] = mapped_column(String(32))
+    roles: Mapped[list] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Absence(TenantScoped, Base):
+    """A person away (leave or absence, C7): their open cases go to the window's other post
+    from ``starts_at`` until they return."""
+
+    __tablename__ = "absences"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    person_id: Mapped[str] = mapped_column(String(32), index=True)
+    source: Mapped[str] = mapped_column(String(20))  # leave / absence
+    ref: Mapped[str | None] = mapped_column(String(64))  # leave id
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime | None]  # planned end; a leave lasts until the return is recorded
+    handed_over_at: Mapped[datetime | None]  # claimed when the cases moved
+    returned_at: Mapped[datetime | None]

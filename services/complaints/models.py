@@ -1,0 +1,124 @@
+"""Tables of the complaints service (DOMAIN P1–P6).
+
+Personal data kept here: the complainant's name, phone and address (P1, P2). They never
+leave this service: not in events, logs or metric labels; they are shown only to complaint
+officers and the director (see ``records.py``).
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.common.db import TenantScoped, make_base, new_id
+
+Base = make_base()
+
+
+class Complaint(TenantScoped, Base):
+    """A complaint (投诉) or a petition (信访): ``kind`` is ``complaint`` or ``petition``."""
+
+    __tablename__ = "complaints"
+    __table_args__ = (UniqueConstraint("township_id", "number"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    number: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20), default="complaint")
+    channel: Mapped[str] = mapped_column(String(20))  # P1: in_person, phone, written, online
+    received_at: Mapped[datetime]
+    recorded_by: Mapped[str | None] = mapped_column(String(32))  # None: submitted online by the public
+    # P2: personal data, visible to complaint officers and the director only
+    complainant_name: Mapped[str] = mapped_column(String(60))
+    complainant_phone: Mapped[str | None] = mapped_column(String(30))
+    complainant_address: Mapped[str | None] = mapped_column(String(200))
+    target_person_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    target_window_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    category: Mapped[str] = mapped_column(String(30), default="other")
+    content: Mapped[str] = mapped_column(Text)
+    complex: Mapped[bool] = mapped_column(Boolean, default=False)
+    several_units: Mapped[bool] = mapped_column(Boolean, default=False)
+    major: Mapped[bool] = mapped_column(Boolean, default=False)
+    # P3 deadline (local date, end of that day) and provisional flag (C2)
+    due_on: Mapped[date]
+    due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    escalated_at: Mapped[datetime | None]  # P3 major / P5 collective: leadership told
+    # P5 petitions
+    persons: Mapped[int] = mapped_column(default=1)
+    collective: Mapped[bool] = mapped_column(Boolean, default=False)
+    reception_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    reception_due_on: Mapped[date | None]
+    reception_at: Mapped[datetime | None]
+    reception_by: Mapped[str | None] = mapped_column(String(32))
+    reception_overdue_at: Mapped[datetime | None]
+    # P4 outcome
+    state: Mapped[str] = mapped_column(String(20), default="open")  # open, concluded, replied, closed
+    outcome: Mapped[str | None] = mapped_column(String(20))  # verified, not_verified
+    finding: Mapped[str | None] = mapped_column(Text)
+    concluded_at: Mapped[datetime | None]
+    concluded_by: Mapped[str | None] = mapped_column(String(32))
+    replied_at: Mapped[datetime | None]
+    reply_form: Mapped[str | None] = mapped_column(String(20))  # on_the_spot, phone, written
+    reply_summary: Mapped[str | None] = mapped_column(Text)
+    replied_by: Mapped[str | None] = mapped_column(String(32))
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(32))
+    overdue_at: Mapped[datetime | None]  # set once by the sweep
+
+
+class DelayNotice(TenantScoped, Base):
+    """P3: the deadline cannot be met; the complainant was told why (recorded)."""
+
+    __tablename__ = "delay_notices"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    complaint_id: Mapped[str] = mapped_column(ForeignKey("complaints.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    told_via: Mapped[str] = mapped_column(String(20))
+    told_at: Mapped[datetime]
+    by_person_id: Mapped[str | None] = mapped_column(String(32))
+
+
+class FollowUp(TenantScoped, Base):
+    """P6 / C9: a rating of 1 or 2 — call the applicant back, rectify within N working days."""
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (UniqueConstraint("township_id", "case_id"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(String(32))
+    receipt_no: Mapped[str] = mapped_column(String(40))
+    rating: Mapped[int]
+    handler_person_id: Mapped[str] = mapped_column(String(32))
+    window_id: Mapped[str | None] = mapped_column(String(32))
+    comment: Mapped[str | None] = mapped_column(Text)
+    source_event_id: Mapped[str] = mapped_column(String(32))
+    opened_at: Mapped[datetime]
+    due_on: Mapped[date]
+    due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(20), default="open")  # open, closed
+    called_back_at: Mapped[datetime | None]
+    callback_note: Mapped[str | None] = mapped_column(Text)
+    rectified_at: Mapped[datetime | None]
+    rectification: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(32))
+    overdue_at: Mapped[datetime | None]
+
+
+class PersonCopy(TenantScoped, Base):
+    """Read copy of staff's people (from ``staff.organisation_changed``): for P2 we need to
+    know a clerk's window to hide the complainant of a complaint against that window."""
+
+    __tablename__ = "people_copy"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(60))
+    window_id: Mapped[str | None] = mapped_column(String(32))
+    roles: Mapped[list] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class WindowCopy(TenantScoped, Base):
+    """Read copy of staff's windows (for public outcomes: the window's number and name)."""
+
+    __tablename__ = "windows_copy"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    number: Mapped[int]
+    name: Mapped[str] = mapped_column(String(100))

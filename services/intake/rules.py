@@ -1,0 +1,55 @@
+"""Intake's rules as data (DOMAIN intro): per-township settings with the defaults DOMAIN gives."""
+from __future__ import annotations
+
+from services.common.settings import Rule, RuleBook, integer
+
+SIGNOFF_ROLES = ("section_head", "deputy_director", "director")
+STAFF_ROLES = ("director", "deputy_director", "section_head", "clerk", "inspector",
+               "complaint_officer", "security_manager", "guard", "village_agent")
+
+
+def _roles(allowed):
+    return lambda v: isinstance(v, list) and bool(v) and all(r in allowed for r in v)
+
+
+def _channels(v) -> bool:
+    return isinstance(v, dict) and all(
+        isinstance(v.get(k), str) and v.get(k) for k in ("query", "rating", "complaint"))
+
+
+def _tz(v) -> bool:
+    from zoneinfo import ZoneInfo
+
+    try:
+        ZoneInfo(v)
+        return True
+    except Exception:
+        return False
+
+
+DEFAULT_CHANNELS = {
+    "query": "凭受理编号和查询密码，在本中心网站或大厅自助机查询办理进度（无需登录）",
+    "rating": "办结后凭受理编号在窗口评价器或网站评价（好差评，1–5 分）",
+    "complaint": "中心管理办公室：现场、电话、书面或网上投诉",
+}
+
+RULES = RuleBook({
+    "joint_threshold": Rule(2, integer(2, 10),
+                            "I5: departments involved at or above which an item is joint (联办件); seeds say 2 or 3"),
+    "supplement_notice_days": Rule(5, integer(0, 30),
+                                   "C12: working days after the materials arrive to issue the supplement notice"),
+    "return_signoff_roles": Rule(list(SIGNOFF_ROLES), _roles(SIGNOFF_ROLES),
+                                 "I5: roles that may sign off the return of a major or difficult matter"),
+    "receipt_query_max_failures": Rule(5, integer(1, 100),
+                                       "I4: wrong receipt queries per number and per client address in the window"),
+    "receipt_query_window_minutes": Rule(15, integer(1, 1440),
+                                         "I4: the window of the receipt-query guessing limit, in minutes"),
+    "immediate_target_minutes": Rule(30, integer(1, 480),
+                                     "I5: target for an immediate case (即办件), printed on the receipt"),
+    "personal_data_roles": Rule(["clerk", "section_head", "deputy_director", "director"],
+                                _roles(STAFF_ROLES),
+                                "Personal data: roles that see applicants' ID numbers and phones in full"),
+    "receipt_channels": Rule(dict(DEFAULT_CHANNELS), _channels,
+                             "I4: query / rating / complaint channels printed on the receipt"),
+    "timezone": Rule("Asia/Shanghai", _tz, "The township's time zone for local dates"),
+})
