@@ -80,6 +80,12 @@ def run_env(metadata) -> None:
     connectable = engine_from_config(conf.get_section(conf.config_ini_section) or {"sqlalchemy.url": url},
                                      prefix="sqlalchemy.", poolclass=pool.NullPool)
     with connectable.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # several replicas may start at once: one migrates, the others wait, then find head
+            from sqlalchemy import text
+
+            connection.execute(text("SELECT pg_advisory_lock(7301)"))
+            connection.commit()
         context.configure(connection=connection, target_metadata=metadata, render_as_batch=render_as_batch)
         with context.begin_transaction():
             context.run_migrations()

@@ -1,0 +1,53 @@
+"""docker-compose.yml, Prometheus and k8s cannot run here (no Docker): keep them correct by
+reading them against the code's own configuration."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from services.common import config as cfg
+
+ROOT = Path(__file__).resolve().parents[3]
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+PROM = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
+K8S = list(yaml.safe_load_all((ROOT / "deploy/k8s/township-centre.yaml").read_text()))
+
+
+@pytest.mark.parametrize("name", cfg.SERVICES + ("gateway",))
+def test_compose_runs_each_service_with_its_database_and_port(name):
+    svc = COMPOSE["services"][name]
+    assert svc["command"] == ["python", "-m", "services.run", name]
+    env = svc["environment"]
+    assert env["AMQP_URI"].startswith("amqp://") and "@rabbitmq:5672" in env["AMQP_URI"]
+    port = cfg.DEFAULT_HTTP_PORTS[name]
+    assert env["PORT"] == str(port)
+    if name != "gateway":
+        assert env[f"{name.upper()}_DATABASE_URL"].endswith(f"/{name}")
+        assert env[f"{name.upper()}_HTTP_ADDRESS"] == f"0.0.0.0:{port}"
+        assert f"CREATE DATABASE {name};" in (ROOT / "deploy/postgres/init.sql").read_text()
+
+
+@pytest.mark.parametrize("name", cfg.SERVICES + ("gateway",))
+def test_prometheus_scrapes_every_replica_of_each_service(name):
+    jobs = {j["job_name"]: j for j in PROM["scrape_configs"]}
+    sd = jobs[name]["dns_sd_configs"][0]
+    assert sd["names"] == [name] and sd["port"] == cfg.DEFAULT_HTTP_PORTS[name]
+
+
+def test_k8s_has_a_deployment_per_service_with_probes_on_its_port():
+    deployments = {d["metadata"]["name"]: d for d in K8S if d["kind"] == "Deployment"}
+    assert set(deployments) == set(cfg.SERVICES) | {"gateway"}
+    for name, dep in deployments.items():
+        container = dep["spec"]["template"]["spec"]["containers"][0]
+        port = cfg.DEFAULT_HTTP_PORTS[name]
+        assert container["command"][-1] == name
+        assert container["readinessProbe"]["httpGet"] == {"path": "/health", "port": port}
+        assert dep["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"] == str(port)
+
+
+def test_the_image_runs_the_same_entrypoint_as_make_run():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert 'CMD ["python", "-m", "services.run", "gateway"]' in dockerfile
+    assert "pip install ." in dockerfile
