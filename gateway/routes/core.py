@@ -139,7 +139,15 @@ class CoreRoutes(PublicTownships):
             except BaseException as exc:  # eventlet.Timeout is a BaseException
                 report["ok"] = False
                 report["checks"][name] = f"unavailable: {type(exc).__name__}"
-        report["checks"]["broker"] = "ok" if report["checks"].get("staff") != "unavailable: OSError" else "unreachable"
+        from kombu import Connection
+
+        try:
+            with Connection(self.config["AMQP_URI"], connect_timeout=3) as conn:
+                conn.ensure_connection(max_retries=1)
+            report["checks"]["broker"] = "ok"
+        except Exception as exc:
+            report["ok"] = False
+            report["checks"]["broker"] = f"unreachable: {type(exc).__name__}"
         return (200 if report["ok"] else 503), report
 
     @api("GET", "/openapi.json", public=True, tags=["platform"], summary="This API's OpenAPI 3 document")
