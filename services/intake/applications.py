@@ -1,0 +1,523 @@
+"""Applications (申请): classification into the six kinds (I5), the one-time notice (I3),
+receipts (I4), returns with sign-off (I5 退回件, 否定报备), supplements and C12's deemed
+acceptance. Plain functions on a unit of work; no nameko here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from services.common.calendar import load_calendar
+from services.common.clock import local_date
+from services.common.errors import Conflict, Forbidden, ValidationFailed, field_error
+
+from . import receipts
+from .catalogue import current_item, item_record
+from .models import Application, CatalogueItem, Notice, NoticeViolationRecord
+from .schemas import ApplicationIn, load
+
+OPEN_CASE_END_STATES = {"delivered", "withdrawn", "closed", "rejected", "completed"}
+
+
+# -- I5 classification (pure) -------------------------------------------------
+
+@dataclass(frozen=True)
+class Classification:
+    kind: str                      # immediate promised supplement returned joint escalated
+    target_kind: str               # what the case is once its materials are complete
+    missing: list = field(default_factory=list)       # I3: catalogue minus submitted, in catalogue order
+    missing_main: list = field(default_factory=list)  # main materials the applicant does not have
+    reason: str | None = None      # a return's written reason
+
+
+def target_kind(item: dict, joint_threshold: int) -> str:
+    """I5: authority above the township → escalated (上报件); departments involved at or above
+    the township's threshold (default 2) → joint (联办件); else the item's default kind."""
+    if item["level"] == "county":
+        return "escalated"
+    if len(item.get("departments") or []) >= joint_threshold:
+        return "joint"
+    return item["default_kind"]
+
+
+def classify(item: dict, brought, present=(), joint_threshold: int = 2,
+             against_policy: str | None = None) -> Classification:
+    """I5 (seed 002 六件管理制度): materials checked against the catalogue version.
+
+    * a main material (主件) neither brought nor present → returned (退回件, 缺少主件);
+    * the clerk finds it clearly against policy → returned with that reason;
+    * a main material present but not brought, or an attachment (附件) missing → supplement
+      (补办件); the notice lists every missing material (I3);
+    * complete → the target kind (escalated, joint, immediate or promised).
+    """
+    names = [m["name"] for m in item["materials"]]
+    brought, present = list(brought or []), list(present or [])
+    unknown = [n for n in brought if n not in names]
+    if unknown:
+        raise field_error("materials_brought", f"not materials of this item: {', '.join(unknown)}")
+    unknown = [n for n in present if n not in names]
+    if unknown:
+        raise field_error("materials_present", f"not materials of this item: {', '.join(unknown)}")
+    target = target_kind(item, joint_threshold)
+    missing = [m["name"] for m in item["materials"] if m["name"] not in brought]
+    missing_main = [m["name"] for m in item["materials"]
+                    if m["main"] and m["name"] not in brought and m["name"] not in present]
+    if against_policy:
+        return Classification("returned", target, missing, missing_main, against_policy)
+    if missing_main:
+        return Classification("returned", target, missing, missing_main,
+                              "缺少主件：" + "、".join(missing_main))
+    if missing:
+        return Classification("supplement", target, missing, [])
+    return Classification(target, target, [], [])
+
+
+# -- records -----------------------------------------------------------------
+
+def application_record(app: Application, full: bool = False) -> dict:
+    """Personal data in full only for the roles that need it (setting), else masked."""
+    outstanding = [m for m in app.missing or [] if m not in (app.materials_arrived or [])]
+    iso = lambda v: v.isoformat() if v else None  # noqa: E731
+    return {
+        "id": app.id, "item_code": app.item_code, "item_version": app.item_version,
+        "applicant": {
+            "name": app.applicant_name,
+            "phone": app.applicant_phone if full else receipts.mask_phone(app.applicant_phone),
+            "id_no": app.applicant_id_no if full else receipts.mask_id(app.applicant_id_no),
+        },
+        "materials_brought": app.materials_brought, "materials_present": app.materials_present,
+        "missing": app.missing, "materials_arrived": app.materials_arrived, "outstanding": outstanding,
+        "first_asked_person_id": app.first_asked_person_id, "handler_person_id": app.handler_person_id,
+        "window_id": app.window_id, "proxy": app.proxy, "agent_person_id": app.agent_person_id,
+        "agent_name": app.agent_name, "mandate_no": app.mandate_no,
+        "kind": app.kind, "target_kind": app.target_kind, "status": app.status,
+        "received_at": iso(app.received_at), "received_on": iso(app.received_on),
+        "notice_due_on": iso(app.notice_due_on), "notice_issued_at": iso(app.notice_issued_at),
+        "accepted_at": iso(app.accepted_at), "accepted_on": iso(app.accepted_on),
+        "deemed_accepted": app.deemed_accepted, "completed_at": iso(app.completed_at),
+        "promised_date": iso(app.promised_date), "promised_provisional": app.promised_provisional,
+        "return_reason": app.return_reason, "return_requested_by": app.return_requested_by,
+        "signed_off_by": app.signed_off_by, "returned_at": iso(app.returned_at),
+        "receipt_no": app.receipt_no,
+        "case": {"state": app.case_state, "status_code": app.case_status_code,
+                 "due_date": iso(app.case_due_date), "provisional": app.case_due_provisional},
+    }
+
+
+def notice_record(n: Notice) -> dict:
+    return {"id": n.id, "application_id": n.application_id, "kind": n.kind, "missing": n.missing,
+            "reason": n.reason, "issued_at": n.issued_at.isoformat(), "issued_by": n.issued_by,
+            "late": n.late}
+
+
+class Context:
+    """What the rules of one call need: settings, the calendar, today's local date."""
+
+    def __init__(self, uow, settings: dict):
+        self.uow = uow
+        self.settings = settings
+        self.tz = settings["timezone"]
+        self.now = uow.now()
+        self.today = local_date(self.now, self.tz)
+        self._calendar = None
+
+    @property
+    def calendar(self):
+        if self._calendar is None:
+            self._calendar = load_calendar(self.uow.session, self.uow.common, self.uow.township_id)
+        return self._calendar
+
+
+# -- submission ----------------------------------------------------------------
+
+def submit(uow, person_id: str, data: dict, settings: dict, names=None) -> dict:
+    """A clerk receives an application (I3–I5). Returns the application, and for an accepted
+    one the receipt with its password (shown once), for a supplement the one-time notice."""
+    if not person_id:
+        raise Forbidden("only a person of the township can receive an application")
+    data = load(ApplicationIn, data)
+    ctx = Context(uow, settings)
+    item = current_item(uow, data["item_code"])
+    if not item.published:
+        raise Conflict(f"catalogue item {item.code} is withdrawn", {"item_code": ["not published"]})
+    c = classify(item_record(item), data["materials_brought"], data["materials_present"],
+                 settings["joint_threshold"], data.get("return_reason"))
+    applicant = data["applicant"]
+    app = Application(
+        item_id=item.id, item_code=item.code, item_version=item.version,
+        applicant_name=applicant["name"], applicant_phone=applicant["phone"],
+        applicant_id_no=applicant["id_no"].upper(),
+        materials_brought=list(dict.fromkeys(data["materials_brought"])),
+        materials_present=list(dict.fromkeys(data["materials_present"])),
+        materials_arrived=[], missing=c.missing,
+        first_asked_person_id=data.get("first_asked_person_id") or person_id,
+        handler_person_id=person_id, window_id=item.window_id,
+        proxy=data["proxy"], agent_person_id=data.get("agent_person_id"),
+        agent_name=data.get("agent_name"), mandate_no=data.get("mandate_no") if data["proxy"] else None,
+        kind=c.kind, target_kind=c.target_kind, status="received",
+        received_at=ctx.now, received_on=ctx.today,
+        notice_due_on=ctx.calendar.add_working_days(ctx.today, settings["supplement_notice_days"]).day,
+    )
+    uow.session.add(app)
+    uow.session.flush()
+    out = {"application": None, "receipt": None, "notice": None}
+    if c.kind == "returned":
+        out["notice"] = _request_return(ctx, app, item, person_id, c.reason, c.missing_main)
+    elif c.kind == "supplement" and data["issue_notice"]:
+        out["notice"] = _supplement_notice(ctx, app, person_id, late=False)
+        out["receipt"] = _accept(ctx, app, item, "supplement", names)
+    elif c.kind == "supplement":
+        pass  # received; C12: the notice is due by notice_due_on
+    else:
+        out["receipt"] = _accept(ctx, app, item, c.kind, names)
+    out["application"] = application_record(app, full=True)
+    return out
+
+
+def _supplement_notice(ctx: Context, app: Application, person_id: str, late: bool) -> dict:
+    """I3: ONE notice listing EVERY missing material (catalogue minus submitted)."""
+    notice = Notice(application_id=app.id, kind="supplement", missing=list(app.missing),
+                    issued_at=ctx.now, issued_by=person_id, late=late)
+    ctx.uow.session.add(notice)
+    app.notice_issued_at = ctx.now
+    ctx.uow.session.flush()
+    return notice_record(notice)
+
+
+def _accept(ctx: Context, app: Application, item: CatalogueItem, kind: str, names=None,
+            accepted_on=None, deemed: bool = False) -> dict:
+    """Acceptance (受理): receipt number and password (I4), the promised date for a case whose
+    clock runs (Art. 201 counting from ``accepted_on``), and ``intake.application_accepted``."""
+    accepted_on = accepted_on or ctx.today
+    app.kind = kind
+    app.accepted_at = ctx.now
+    app.accepted_on = accepted_on
+    app.deemed_accepted = deemed
+    app.status = "supplement" if kind == "supplement" else "accepted"
+    if kind != "supplement":
+        due = ctx.calendar.add_working_days(accepted_on, item.promised_days)
+        app.promised_date, app.promised_provisional = due.day, due.provisional
+    password = receipts.new_password()
+    app.receipt_no = receipts.new_receipt_no(ctx.today)
+    app.password_hmac = receipts.digest(app.receipt_no, password)
+    ctx.uow.session.flush()
+    ctx.uow.emit(
+        "intake.application_accepted",
+        application_id=app.id, receipt_no=app.receipt_no, item_code=item.code,
+        item_version=item.version, item_name=item.name, kind=kind, window_id=item.window_id,
+        handler_person_id=app.handler_person_id, first_asked_person_id=app.first_asked_person_id,
+        accepted_at=ctx.now.isoformat(), accepted_on=accepted_on.isoformat(), deemed_accepted=deemed,
+        promised_days=item.promised_days, tacit_approval=item.tacit_approval,
+        departments=list(item.departments or []), fee_cents=item.fee_cents, fee_basis=item.fee_basis,
+        proxy=app.proxy, mandate_no=app.mandate_no, major=item.major,
+    )
+    return receipt_document(ctx, app, item, password, names)
+
+
+def receipt_document(ctx: Context, app: Application, item: CatalogueItem, password: str,
+                     names=None) -> dict:
+    """I4 受理通知单: everything the applicant takes home. The password appears here only."""
+    names = names or {}
+    settings = ctx.settings
+    return {
+        "receipt_no": app.receipt_no,
+        "query_password": password,
+        "applicant_name": app.applicant_name,
+        "applicant_phone": receipts.mask_phone(app.applicant_phone),
+        "item": {"code": item.code, "name": item.name, "version": item.version},
+        "kind": app.kind,
+        "window": {"id": item.window_id, "name": names.get(item.window_id)},
+        "handler": {"id": app.handler_person_id, "name": names.get(app.handler_person_id)},
+        "accepted_at": app.accepted_at.isoformat(),
+        "accepted_on": app.accepted_on.isoformat(),
+        "deemed_accepted": app.deemed_accepted,
+        "promised_date": app.promised_date.isoformat() if app.promised_date else None,
+        "promised_provisional": app.promised_provisional,
+        "promise": _promise_text(app, item, settings),
+        "fee_cents": item.fee_cents, "fee_basis": item.fee_basis,
+        "outstanding_materials": [m for m in app.missing or [] if m not in (app.materials_arrived or [])],
+        "channels": settings["receipt_channels"],
+    }
+
+
+def _promise_text(app, item, settings) -> str:
+    if app.kind == "supplement":
+        return f"补齐材料之日起 {item.promised_days} 个工作日内办结"
+    if app.kind == "immediate":
+        return f"即收即办，{settings['immediate_target_minutes']} 分钟内办结，最迟当日"
+    label = {"promised": "承诺办结", "joint": "联办办结", "escalated": "上报承诺"}.get(app.kind, "办结")
+    return f"{label}：{app.promised_date.isoformat()} 前（{item.promised_days} 个工作日）"
+
+
+# -- I3 / C12: notice issued after receiving ------------------------------------------
+
+def issue_notice(uow, application_id: str, person_id: str, settings: dict, names=None) -> dict:
+    """Process a received application (status ``received``): issue its one-time supplement
+    notice — or accept it if nothing is missing. C12: a notice issued after ``notice_due_on``
+    (5 working days after the materials arrived, a setting) means the application counts as
+    accepted from the day the materials arrived (``deemed_accepted``)."""
+    ctx = Context(uow, settings)
+    app = uow.get(Application, application_id, "application")
+    if app.status != "received":
+        raise Conflict(f"application is {app.status}: the one-time notice is issued once (I3)",
+                       {"status": [app.status]})
+    item = uow.get(CatalogueItem, app.item_id, "catalogue item")
+    if not app.missing:
+        receipt = _accept(ctx, app, item, app.target_kind, names)
+        return {"application": application_record(app, full=True), "notice": None, "receipt": receipt}
+    late = ctx.today > app.notice_due_on
+    notice = _supplement_notice(ctx, app, person_id, late=late)
+    if late:
+        receipt = _accept(ctx, app, item, app.target_kind, names, accepted_on=app.received_on, deemed=True)
+    else:
+        receipt = _accept(ctx, app, item, "supplement", names, accepted_on=app.received_on)
+    return {"application": application_record(app, full=True), "notice": notice, "receipt": receipt}
+
+
+def deem_overdue(uow, application_id: str, settings: dict) -> bool:
+    """C12 sweep: no notice by ``notice_due_on`` → accepted from the day the materials arrived.
+    The row is claimed atomically (a timer may run in several instances)."""
+    from services.common.db import claim
+
+    ctx = Context(uow, settings)
+    app = uow.get(Application, application_id, "application")
+    if app.status != "received" or not app.missing or ctx.today <= app.notice_due_on:
+        return False
+    if not claim(uow.session, Application, app.id, {"status": "received"}, {"status": "accepted"}):
+        return False
+    uow.session.refresh(app)
+    item = uow.get(CatalogueItem, app.item_id, "catalogue item")
+    _accept(ctx, app, item, app.target_kind, accepted_on=app.received_on, deemed=True)
+    return True
+
+
+def overdue_received(uow, today) -> list[tuple[str, str]]:
+    """(township_id, application_id) of received applications whose notice is overdue."""
+    rows = uow.session.execute(
+        select(Application.township_id, Application.id)
+        .where(Application.status == "received", Application.notice_due_on < today)
+    ).all()
+    return [(t, i) for t, i in rows]
+
+
+# -- supplement: materials arrive ------------------------------------------------
+
+def record_arrival(uow, application_id: str, person_id: str, materials, settings: dict) -> dict:
+    """Materials on the notice arrive. When the last one does, a supplement becomes its target
+    kind and its clock starts (I5 补办件, seed 002): ``intake.materials_completed``. For an
+    application deemed accepted (C12) the clock already runs: arrival is only recorded."""
+    ctx = Context(uow, settings)
+    app = uow.get(Application, application_id, "application")
+    if app.status == "received":
+        raise Conflict("issue the one-time notice first (I3)", {"status": ["received"]})
+    if app.status not in ("supplement", "accepted"):
+        raise Conflict(f"application is {app.status}", {"status": [app.status]})
+    materials = list(dict.fromkeys(materials or []))
+    if not materials:
+        raise field_error("materials", "name at least one material")
+    outstanding = [m for m in app.missing or [] if m not in (app.materials_arrived or [])]
+    wrong = [m for m in materials if m not in outstanding]
+    if wrong:
+        raise field_error("materials", f"not outstanding on the notice: {', '.join(wrong)}")
+    app.materials_arrived = list(app.materials_arrived or []) + materials
+    if len(materials) < len(outstanding):
+        uow.session.flush()
+        return application_record(app, full=True)
+    app.completed_at = ctx.now
+    if app.status == "supplement":
+        item = uow.get(CatalogueItem, app.item_id, "catalogue item")
+        app.status, app.kind = "accepted", app.target_kind
+        due = ctx.calendar.add_working_days(ctx.today, item.promised_days)
+        app.promised_date, app.promised_provisional = due.day, due.provisional
+        uow.emit("intake.materials_completed", application_id=app.id, completed_at=ctx.now.isoformat(),
+                 completed_on=ctx.today.isoformat(), kind=app.target_kind)
+    uow.session.flush()
+    return application_record(app, full=True)
+
+
+# -- I3: a later request -------------------------------------------------------
+
+def request_material(uow, application_id: str, person_id: str, material: str) -> dict:
+    """A clerk asks for a material after the one-time notice. Allowed only for a material on
+    that notice (a reminder). Anything else — not on the catalogue item at all, or required but
+    not on the first notice — is refused and recorded against the clerk
+    (``intake.notice_violation``, scored in S4). The caller commits the record, then refuses."""
+    app = uow.get(Application, application_id, "application")
+    if app.status in ("returned", "return_pending"):
+        raise Conflict(f"application is {app.status}", {"status": [app.status]})
+    material = (material or "").strip()
+    if not material:
+        raise field_error("material", "name the material")
+    item = uow.get(CatalogueItem, app.item_id, "catalogue item")
+    notice = uow.session.scalar(select(Notice).where(Notice.application_id == app.id,
+                                                     Notice.kind == "supplement"))
+    if notice is not None and material in notice.missing:
+        outstanding = [m for m in app.missing if m not in (app.materials_arrived or [])]
+        return {"refused": False, "material": material, "on_notice": True, "outstanding": outstanding}
+    names = [m["name"] for m in item.materials]
+    reason = "not_in_catalogue" if material not in names else "not_on_first_notice"
+    uow.session.add(NoticeViolationRecord(application_id=app.id, person_id=person_id, material=material,
+                                          reason=reason, at=uow.now()))
+    uow.emit("intake.notice_violation", application_id=app.id, person_id=person_id, material=material,
+             reason=reason)
+    return {"refused": True, "material": material, "reason": reason}
+
+
+def refusal(result: dict) -> ValidationFailed:
+    problem = {"not_in_catalogue": "not a material of this catalogue item (I3); recorded as a violation",
+               "not_on_first_notice": "required but not on the one-time notice (I3); recorded as a violation",
+               }[result["reason"]]
+    return ValidationFailed(f"material: {problem}", {"material": [problem], "reason": result["reason"]})
+
+
+def list_violations(uow, person_id: str | None = None) -> list[dict]:
+    stmt = select(NoticeViolationRecord).order_by(NoticeViolationRecord.at.desc())
+    if person_id:
+        stmt = stmt.where(NoticeViolationRecord.person_id == person_id)
+    return [{"id": v.id, "application_id": v.application_id, "person_id": v.person_id,
+             "material": v.material, "reason": v.reason, "at": v.at.isoformat()} for v in uow.scalars(stmt)]
+
+
+# -- I5 returns (退回件, 否定报备) -----------------------------------------------------------
+
+def request_return(uow, application_id: str, person_id: str, reason: str, settings: dict) -> dict:
+    """The clerk returns an application not yet accepted (clearly against policy, failed
+    inspection). An accepted one is a case: it is rejected in ``cases`` (C1)."""
+    ctx = Context(uow, settings)
+    reason = (reason or "").strip()
+    if not reason:
+        raise field_error("reason", "a return needs its written reason")
+    app = uow.get(Application, application_id, "application")
+    if app.status != "received":
+        raise Conflict(f"application is {app.status}: only one not yet accepted is returned here; "
+                       "an accepted one is rejected as a case (C1)", {"status": [app.status]})
+    item = uow.get(CatalogueItem, app.item_id, "catalogue item")
+    notice = _request_return(ctx, app, item, person_id, reason, [])
+    return {"application": application_record(app, full=True), "notice": notice}
+
+
+def _request_return(ctx: Context, app: Application, item: CatalogueItem, person_id: str, reason: str,
+                    missing_main) -> dict | None:
+    """Every return is recorded (否定报备); a major or difficult matter's return waits for a
+    superior's sign-off before it takes effect (不得擅自否决)."""
+    app.kind = "returned"
+    app.return_reason = reason
+    app.return_requested_by = person_id
+    app.return_requested_at = ctx.now
+    app.missing = list(app.missing or [])
+    if item.major:
+        app.status = "return_pending"
+        ctx.uow.session.flush()
+        return None
+    return _finish_return(ctx, app, item, signed_off_by=None, missing_main=missing_main)
+
+
+def _finish_return(ctx: Context, app: Application, item: CatalogueItem, signed_off_by, missing_main=()):
+    app.status = "returned"
+    app.returned_at = ctx.now
+    app.signed_off_by = signed_off_by
+    notice = Notice(application_id=app.id, kind="return", missing=list(missing_main or []),
+                    reason=app.return_reason, issued_at=ctx.now, issued_by=app.return_requested_by)
+    ctx.uow.session.add(notice)
+    ctx.uow.session.flush()
+    ctx.uow.emit("intake.application_returned", application_id=app.id, item_code=item.code,
+                 handler_person_id=app.handler_person_id, reason=app.return_reason,
+                 signed_off_by=signed_off_by)
+    return notice_record(notice)
+
+
+def sign_off_return(uow, application_id: str, person_id: str, roles, approve: bool, settings: dict,
+                    note: str | None = None) -> dict:
+    """I5: a superior (section head / deputy / director, a setting) signs off — or refuses —
+    the return of a major matter. The one who asked for the return cannot sign it off."""
+    ctx = Context(uow, settings)
+    allowed = settings["return_signoff_roles"]
+    if not any(r in allowed for r in roles or ()):
+        raise Forbidden(f"signing off a return needs one of the roles: {', '.join(allowed)}")
+    app = uow.get(Application, application_id, "application")
+    if app.status != "return_pending":
+        raise Conflict(f"application is {app.status}: no return awaits sign-off", {"status": [app.status]})
+    if person_id == app.return_requested_by:
+        raise Forbidden("the clerk who asked for the return cannot sign it off")
+    item = uow.get(CatalogueItem, app.item_id, "catalogue item")
+    if approve:
+        missing_main = [m["name"] for m in item.materials if m["main"]
+                        and m["name"] not in (app.materials_brought or [])
+                        and m["name"] not in (app.materials_present or [])]
+        notice = _finish_return(ctx, app, item, signed_off_by=person_id, missing_main=missing_main)
+        return {"application": application_record(app, full=True), "notice": notice}
+    # refused: back to received, to be processed (notice or acceptance) by the window
+    app.status = "received"
+    app.kind = "supplement" if app.missing else app.target_kind
+    app.return_reason = f"{app.return_reason} —— 退回未获批准：{note or ''}".strip()
+    uow.session.flush()
+    return {"application": application_record(app, full=True), "notice": None}
+
+
+def list_returns(uow) -> list[dict]:
+    """否定报备: every return (pending or done), for audit."""
+    stmt = (select(Application).where(Application.return_requested_by.is_not(None))
+            .order_by(Application.return_requested_at.desc()))
+    return [{
+        "application_id": a.id, "item_code": a.item_code, "item_version": a.item_version,
+        "status": a.status, "reason": a.return_reason, "requested_by": a.return_requested_by,
+        "requested_at": a.return_requested_at.isoformat() if a.return_requested_at else None,
+        "signed_off_by": a.signed_off_by,
+        "returned_at": a.returned_at.isoformat() if a.returned_at else None,
+    } for a in uow.scalars(stmt)]
+
+
+# -- reading -------------------------------------------------------------------
+
+def get_application(uow, application_id: str, full: bool) -> dict:
+    app = uow.get(Application, application_id, "application")
+    rec = application_record(app, full)
+    rec["notices"] = [notice_record(n) for n in uow.scalars(
+        select(Notice).where(Notice.application_id == app.id).order_by(Notice.issued_at))]
+    return rec
+
+
+def list_applications(uow, full: bool, status: str | None = None, limit: int = 200) -> list[dict]:
+    stmt = select(Application).order_by(Application.received_at.desc()).limit(limit)
+    if status:
+        stmt = stmt.where(Application.status == status)
+    return [application_record(a, full) for a in uow.scalars(stmt)]
+
+
+def tracked_applications(uow, person_id: str) -> list[dict]:
+    """I2: applications whose first-asked clerk is this person, until done."""
+    stmt = (select(Application).where(Application.first_asked_person_id == person_id,
+                                      Application.status != "returned")
+            .order_by(Application.received_at))
+    out = []
+    for a in uow.scalars(stmt):
+        if a.case_state in OPEN_CASE_END_STATES or a.case_status_code == "办结":
+            continue
+        out.append({"application_id": a.id, "item_code": a.item_code, "status": a.case_state or a.status,
+                    "handler_person_id": a.handler_person_id, "window_id": a.window_id,
+                    "receipt_no": a.receipt_no,
+                    "due_date": (a.case_due_date or a.promised_date).isoformat()
+                    if (a.case_due_date or a.promised_date) else None})
+    return out
+
+
+# -- status from cases (C13) ---------------------------------------------------------
+
+def apply_case_transition(uow, event: dict) -> bool:
+    """``cases.case_transitioned``: keep the status the applicant queries. Older events than
+    the one applied are ignored (delivery order is not guaranteed)."""
+    app = uow.session.get(Application, event["application_id"])
+    if app is None or app.township_id != uow.township_id:
+        return False
+    at = event["occurred_at"]
+    if app.case_updated_at is not None and at < app.case_updated_at:
+        return False
+    app.case_id = event["case_id"]
+    app.case_state = event["to_state"]
+    app.case_status_code = event["status_code"]
+    if event.get("due_date") is not None:
+        app.case_due_date = event["due_date"]
+        app.case_due_provisional = bool(event.get("provisional"))
+    app.case_updated_at = at
+    return True

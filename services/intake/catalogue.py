@@ -1,0 +1,104 @@
+"""I1 Service catalogue (办事指南): versioned items, public when published (T1 政务公开).
+
+A change never edits a version in place: it writes version n+1 and marks it current; an
+application references the exact version row it was accepted under (I5, last paragraph).
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from services.common.errors import Conflict, NotFound
+
+from .models import CatalogueItem
+from .schemas import ItemIn, load
+
+FIELDS = ("name", "legal_basis", "window_id", "department_id", "materials", "procedure", "default_kind",
+          "promised_days", "fee_cents", "fee_basis", "departments", "tacit_approval", "level", "major",
+          "published")
+
+
+def item_record(item: CatalogueItem) -> dict:
+    return {
+        "id": item.id, "code": item.code, "version": item.version, "current": item.current,
+        **{f: getattr(item, f) for f in FIELDS},
+        "created_at": item.created_at.isoformat(), "created_by": item.created_by,
+    }
+
+
+def public_record(item: CatalogueItem) -> dict:
+    """What the public sees (I1, T1): no internal ids of the author."""
+    rec = item_record(item)
+    for key in ("id", "current", "published", "created_by"):
+        rec.pop(key)
+    return rec
+
+
+def current_item(uow, code: str) -> CatalogueItem:
+    item = uow.session.scalar(
+        select(CatalogueItem).where(CatalogueItem.code == code, CatalogueItem.current.is_(True)))
+    if item is None:
+        raise NotFound(f"catalogue item {code} not found")
+    return item
+
+
+def create_item(uow, person_id: str | None, data: dict) -> dict:
+    """I1: a new item, version 1."""
+    data = load(ItemIn, data)
+    exists = uow.session.scalar(select(CatalogueItem.id).where(CatalogueItem.code == data["code"]))
+    if exists:
+        raise Conflict(f"catalogue item {data['code']} exists; change it to make a new version",
+                       {"code": ["exists"]})
+    item = CatalogueItem(version=1, current=True, created_at=uow.now(), created_by=person_id, **data)
+    uow.session.add(item)
+    uow.session.flush()
+    return item_record(item)
+
+
+def change_item(uow, person_id: str | None, code: str, changes: dict) -> dict:
+    """I1: a change makes a new version; the old one stays, referenced by its applications."""
+    old = current_item(uow, code)
+    if "code" in changes and changes["code"] != code:
+        raise Conflict("an item's code cannot change", {"code": ["immutable"]})
+    merged = {"code": code, **{f: getattr(old, f) for f in FIELDS}, **changes}
+    data = load(ItemIn, merged)
+    if all(data[f] == getattr(old, f) for f in FIELDS):
+        return item_record(old)  # nothing changed: no new version
+    old.current = False
+    uow.session.flush()
+    item = CatalogueItem(version=old.version + 1, current=True, created_at=uow.now(),
+                         created_by=person_id, **data)
+    uow.session.add(item)
+    uow.session.flush()
+    return item_record(item)
+
+
+def get_item(uow, code: str, version: int | None = None) -> dict:
+    if version is None:
+        return item_record(current_item(uow, code))
+    item = uow.session.scalar(
+        select(CatalogueItem).where(CatalogueItem.code == code, CatalogueItem.version == int(version)))
+    if item is None:
+        raise NotFound(f"catalogue item {code} version {version} not found")
+    return item_record(item)
+
+
+def list_items(uow, include_unpublished: bool = True) -> list[dict]:
+    stmt = select(CatalogueItem).where(CatalogueItem.current.is_(True))
+    if not include_unpublished:
+        stmt = stmt.where(CatalogueItem.published.is_(True))
+    return [item_record(i) for i in uow.scalars(stmt.order_by(CatalogueItem.code))]
+
+
+def public_catalogue(uow) -> list[dict]:
+    """T1/I1: the township's published catalogue, current versions."""
+    stmt = (select(CatalogueItem)
+            .where(CatalogueItem.current.is_(True), CatalogueItem.published.is_(True))
+            .order_by(CatalogueItem.code))
+    return [public_record(i) for i in uow.scalars(stmt)]
+
+
+def public_item(uow, code: str) -> dict:
+    item = current_item(uow, code)
+    if not item.published:
+        raise NotFound(f"catalogue item {code} not found")
+    return public_record(item)

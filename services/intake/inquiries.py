@@ -1,0 +1,72 @@
+"""I2 First-inquiry responsibility (首问责任制).
+
+Every inquiry is logged with its first-asked clerk (time, who, topic, answer or referral).
+A matter that is not theirs is referred to the responsible window, which cannot refuse it
+(there is no refusal: only its resolution), and the first-asked clerk tracks it (督办) until
+it is done.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from services.common.errors import Conflict, Forbidden, field_error
+
+from .models import Inquiry
+from .schemas import InquiryIn, load
+
+
+def inquiry_record(q: Inquiry) -> dict:
+    return {
+        "id": q.id, "asked_at": q.asked_at.isoformat(), "first_asked_person_id": q.first_asked_person_id,
+        "topic": q.topic, "item_code": q.item_code, "answer": q.answer,
+        "referred_window_id": q.referred_window_id, "status": q.status, "outcome": q.outcome,
+        "done_at": q.done_at.isoformat() if q.done_at else None, "done_by": q.done_by,
+    }
+
+
+def log_inquiry(uow, person_id: str, data: dict) -> dict:
+    if not person_id:
+        raise Forbidden("an inquiry is logged by the person first asked")
+    data = load(InquiryIn, data)
+    now = uow.now()
+    referred = data.get("refer_to_window_id")
+    q = Inquiry(asked_at=now, first_asked_person_id=person_id, topic=data["topic"],
+                item_code=data.get("item_code"), answer=data.get("answer"),
+                referred_window_id=referred, status="referred" if referred else "answered")
+    if not referred:
+        q.done_at, q.done_by = now, person_id
+    uow.session.add(q)
+    uow.session.flush()
+    return inquiry_record(q)
+
+
+def resolve(uow, inquiry_id: str, person_id: str, outcome: str) -> dict:
+    """The responsible window records what it did; the first-asked clerk's tracking ends."""
+    outcome = (outcome or "").strip()
+    if not outcome:
+        raise field_error("outcome", "say how the referred matter was handled")
+    q = uow.get(Inquiry, inquiry_id, "inquiry")
+    if q.status != "referred":
+        raise Conflict(f"inquiry is {q.status}", {"status": [q.status]})
+    q.status, q.outcome, q.done_at, q.done_by = "done", outcome, uow.now(), person_id
+    uow.session.flush()
+    return inquiry_record(q)
+
+
+def list_inquiries(uow, status: str | None = None, window_id: str | None = None,
+                   person_id: str | None = None, limit: int = 200) -> list[dict]:
+    stmt = select(Inquiry).order_by(Inquiry.asked_at.desc()).limit(limit)
+    if status:
+        stmt = stmt.where(Inquiry.status == status)
+    if window_id:
+        stmt = stmt.where(Inquiry.referred_window_id == window_id)
+    if person_id:
+        stmt = stmt.where(Inquiry.first_asked_person_id == person_id)
+    return [inquiry_record(q) for q in uow.scalars(stmt)]
+
+
+def tracking(uow, person_id: str) -> list[dict]:
+    """督办: the first-asked clerk's referred inquiries not yet done."""
+    stmt = (select(Inquiry).where(Inquiry.first_asked_person_id == person_id, Inquiry.status == "referred")
+            .order_by(Inquiry.asked_at))
+    return [inquiry_record(q) for q in uow.scalars(stmt)]

@@ -1,0 +1,164 @@
+"""I4 Receipt (受理通知单) and the public status query.
+
+* receipt numbers: ``YYYYMMDD-`` + 10 random characters (49 bits), unique across townships
+  (a global unique key backs the randomness);
+* query passwords: 10 random characters of a 31-letter alphabet (49.5 bits ≥ 40), shown once,
+  stored only as HMAC-SHA256(key, number ":" password) — ARCHITECTURE "Who owns what": a slow
+  hash would cap intake for no gain at this entropy;
+* the key: ``INTAKE_RECEIPT_KEY``, else a random key created once in ``var/intake-receipt-key``;
+* guessing limit: failed queries per receipt number and per client address inside a window
+  (settings), kept in intake's database so every gateway instance shares it. A wrong password
+  and a number that does not exist take the same path (same HMAC, same query, same record)
+  and answer the same.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+
+from services.common import config as cfg
+
+from .models import Application, ReceiptGuess
+
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud and typed by hand
+PASSWORD_LENGTH = 10
+NUMBER_RANDOM = 10
+NO_MATCH = "no receipt with this number and password"
+
+C13_OF_STATUS = {  # C13 codes while the application is still intake's
+    "received": "已接件",
+    "return_pending": "已接件",
+    "supplement": "补正",
+    "accepted": "已受理",
+    "returned": "不予受理",
+}
+
+_key_cache: bytes | None = None
+
+
+def receipt_key() -> bytes:
+    """The HMAC key: from the environment, else created once under var/ (mode 0600)."""
+    global _key_cache
+    env = os.environ.get("INTAKE_RECEIPT_KEY")
+    if env:
+        return env.encode()
+    if _key_cache is not None:
+        return _key_cache
+    path = cfg.var_dir() / "intake-receipt-key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    except FileExistsError:
+        pass
+    _key_cache = path.read_text().strip().encode()
+    return _key_cache
+
+
+def _random(n: int) -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(n))
+
+
+def new_receipt_no(local_day) -> str:
+    return f"{local_day:%Y%m%d}-{_random(NUMBER_RANDOM)}"
+
+
+def new_password() -> str:
+    return _random(PASSWORD_LENGTH)
+
+
+def password_bits() -> float:
+    import math
+
+    return PASSWORD_LENGTH * math.log2(len(set(ALPHABET)))
+
+
+def digest(receipt_no: str, password: str) -> str:
+    return hmac.new(receipt_key(), f"{receipt_no}:{password}".encode(), hashlib.sha256).hexdigest()
+
+
+def verify(receipt_no: str, password: str, stored: str | None) -> bool:
+    expected = stored or _DUMMY
+    return hmac.compare_digest(digest(receipt_no, password or ""), expected) and stored is not None
+
+
+_DUMMY = "0" * 64
+
+
+def _limit_key(kind: str, value: str) -> str:
+    return hmac.new(receipt_key(), f"guess:{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+LIMITED = "limited"
+
+
+def query(uow, receipt_no: str, password: str, client: str | None, settings: dict):
+    """The public status query. Returns ``(LIMITED, None)`` over the guessing limit,
+    ``(None, None)`` for no match (wrong password or no such number: the same), else
+    ``("ok", status)``. The caller commits, so a failure is recorded even though it then
+    answers 404."""
+    now = uow.now()
+    since = now - timedelta(minutes=settings["receipt_query_window_minutes"])
+    keys = [_limit_key("number", receipt_no)]
+    if client:
+        keys.append(_limit_key("client", client))
+    uow.session.execute(delete(ReceiptGuess).where(ReceiptGuess.key.in_(keys), ReceiptGuess.at < since)
+                        .execution_options(synchronize_session=False))
+    for key in keys:
+        failures = uow.session.scalar(
+            select(func.count()).select_from(ReceiptGuess).where(ReceiptGuess.key == key, ReceiptGuess.at >= since))
+        if failures >= settings["receipt_query_max_failures"]:
+            return LIMITED, None
+    app = uow.session.scalar(select(Application).where(Application.receipt_no == receipt_no))
+    if not verify(receipt_no, password, app.password_hmac if app is not None else None):
+        for key in keys:
+            uow.session.add(ReceiptGuess(key=key, at=now))
+        return None, None
+    return "ok", public_status(app)
+
+
+def mask_name(name: str) -> str:
+    if len(name) <= 1:
+        return "*"
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def mask_phone(phone: str | None) -> str | None:
+    if not phone:
+        return phone
+    return phone[:3] + "*" * max(len(phone) - 7, 0) + phone[-4:] if len(phone) >= 8 else "*" * len(phone)
+
+
+def mask_id(id_no: str | None) -> str | None:
+    if not id_no:
+        return id_no
+    return id_no[:3] + "*" * max(len(id_no) - 7, 0) + id_no[-4:]
+
+
+def public_status(app: Application) -> dict:
+    """What the applicant sees: status from cases when cases has spoken, else intake's."""
+    outstanding = [m for m in app.missing or [] if m not in (app.materials_arrived or [])]
+    return {
+        "receipt_no": app.receipt_no,
+        "applicant_name": mask_name(app.applicant_name),
+        "item_code": app.item_code,
+        "item_version": app.item_version,
+        "kind": app.kind,
+        "status": app.case_state or app.status,
+        "status_code": app.case_status_code or C13_OF_STATUS.get(app.status),
+        "accepted_at": app.accepted_at.isoformat() if app.accepted_at else None,
+        "accepted_on": app.accepted_on.isoformat() if app.accepted_on else None,
+        "deemed_accepted": app.deemed_accepted,
+        "due_date": (app.case_due_date or app.promised_date).isoformat()
+        if (app.case_due_date or app.promised_date) else None,
+        "due_provisional": app.case_due_provisional if app.case_due_date else app.promised_provisional,
+        "outstanding_materials": outstanding,
+        "updated_at": (app.case_updated_at or app.accepted_at or app.received_at).isoformat(),
+    }
