@@ -18,6 +18,9 @@ class CaseTransitioned(Envelope):
     reason = fields.String(allow_none=True, load_default=None)
     due_date = fields.Date(allow_none=True, load_default=None)
     provisional = fields.Boolean(load_default=False)
+    status_label = fields.String(allow_none=True, load_default=None)  # C13 label, e.g. 已受理
+    kind = fields.String(allow_none=True, load_default=None)  # the case's kind after the move (I5)
+    outcome = fields.String(allow_none=True, load_default=None)  # approved / rejected / tacitly_approved
 
 
 @register("cases.case_overdue")
@@ -58,7 +61,9 @@ class RatingSubmitted(Envelope):
     rating = fields.Integer(required=True)
     handler_person_id = fields.String(required=True)
     window_id = fields.String(allow_none=True, load_default=None)
-    comment = fields.String(allow_none=True, load_default=None)
+    comment = fields.String(allow_none=True, load_default=None)  # long digit runs masked
+    follow_up = fields.Boolean(load_default=False)  # 1–2: complaints opens a follow-up (P6)
+    channel = fields.String(allow_none=True, load_default=None)  # online / paper / kiosk / phone
 
 
 @register("cases.handler_unavailable")
@@ -68,3 +73,54 @@ class HandlerUnavailable(Envelope):
     window_id = fields.String(allow_none=True, load_default=None)
     person_ids = fields.List(fields.String(), required=True)
     open_cases = fields.Integer(required=True)
+    director_person_ids = fields.List(fields.String(), load_default=list)  # whom to alert
+
+
+# -- added by the cases service (C2/C3/C5/C7/C11, I5) ----------------------------------
+
+@register("cases.deadline_changed")
+class DeadlineChanged(Envelope):
+    """A case's promised date moved: extension (C3), end of a special procedure (C11), or a
+    calendar change (C2: a provisional deadline recomputed when its year is loaded)."""
+
+    case_id = fields.String(required=True)
+    receipt_no = fields.String(required=True)
+    due_date = fields.Date(required=True)
+    provisional = fields.Boolean(load_default=False)
+    reason = fields.String(allow_none=True, load_default=None)
+
+
+@register("cases.case_reminder")
+class CaseReminder(Envelope):
+    """C5 催办: the deadline is near; sent once per deadline to the person holding the case."""
+
+    case_id = fields.String(required=True)
+    receipt_no = fields.String(required=True)
+    holder_person_id = fields.String(required=True)
+    window_id = fields.String(allow_none=True, load_default=None)
+    due_date = fields.Date(required=True)
+    provisional = fields.Boolean(load_default=False)
+
+
+@register("cases.case_reassigned")
+class CaseReassigned(Envelope):
+    """C7: a case moved between a window's A and B posts (away, or back after 销假)."""
+
+    case_id = fields.String(required=True)
+    receipt_no = fields.String(required=True)
+    from_person_id = fields.String(required=True)
+    to_person_id = fields.String(required=True)
+    window_id = fields.String(allow_none=True, load_default=None)
+    reason = fields.String(allow_none=True, load_default=None)
+
+
+@register("cases.escalation_silent")
+class EscalationSilent(Envelope):
+    """I5: the upper level has not answered an escalated case within the silence period
+    (default 15 calendar days, Art. 203 roll-over); an explanation must be put on record."""
+
+    case_id = fields.String(required=True)
+    receipt_no = fields.String(required=True)
+    holder_person_id = fields.String(required=True)
+    escalated_on = fields.Date(required=True)
+    silent_since = fields.Date(required=True)

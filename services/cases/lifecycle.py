@@ -1,0 +1,570 @@
+"""The case lifecycle (DOMAIN C1, C3, C4, C10, C11, C12, C13; I5 kinds).
+
+Plain functions on a unit of work. Every transition goes through :func:`transition`, which
+writes the audit trail (who, when, why) and emits ``cases.case_transitioned`` with its C13
+status code; an action not allowed in the case's state is refused with ``Conflict`` naming
+both. The allowed moves are a table (``ALLOWED``), not scattered ifs.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from services.common.calendar import WorkingCalendar, load_calendar
+from services.common.clock import DEFAULT_TZ, local_date
+from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
+
+from . import deadlines
+from .models import Case, CaseLog, DepartmentOpinion, Pause, PersonCopy, TownshipCopy
+from .rules import RULES
+
+log = logging.getLogger(__name__)
+
+KINDS = ("immediate", "promised", "supplement", "joint", "escalated")
+STARTED_KINDS = ("immediate", "promised", "joint", "escalated")  # what a supplement case becomes
+
+RUNNING = ("in_review", "awaiting_departments", "escalated")  # the clock runs (C2)
+OPEN = ("received", "supplement_pending", *RUNNING, "suspended")  # undecided
+STATES = (*OPEN, "decided", "delivered", "withdrawn", "reconsideration")
+
+# C13: status codes for exchanges with county systems (code, label)
+STATUS = {
+    "received": ("RECEIVED", "已接件"),
+    "accepted": ("ACCEPTED", "已受理"),
+    "not_accepted": ("NOT_ACCEPTED", "不予受理"),  # intake's 退回件 (intake.application_returned)
+    "supplement": ("SUPPLEMENT", "补正"),
+    "special_start": ("SPECIAL_START", "特别程序开始"),
+    "special_end": ("SPECIAL_END", "特别程序结束"),
+    "decided": ("DECIDED", "审批决定"),
+    "completed": ("COMPLETED", "办结"),
+    "withdrawn": ("WITHDRAWN", "撤件"),
+    "reconsideration": ("RECONSIDERATION", "复核"),
+}
+
+# action -> states it may start from (C1). Anything else is a Conflict naming both.
+ALLOWED = {
+    "accept": ("received", "supplement_pending"),
+    "await_supplement": ("received",),
+    "review": RUNNING,
+    "record_opinion": ("awaiting_departments",),
+    "decide": RUNNING,
+    "tacit_approve": RUNNING,
+    "deliver": ("decided",),
+    "withdraw": OPEN,
+    "pause": RUNNING,
+    "resume": ("suspended",),
+    "extend": (*RUNNING, "suspended"),
+    "record_upper_answer": ("escalated",),
+    "explain_silence": ("escalated", "suspended", "decided", "delivered"),
+    "collect_fee": (*RUNNING, "suspended", "decided"),
+    "rate": ("delivered",),
+    "request_reconsideration": ("decided", "delivered"),
+    "decide_reconsideration": ("reconsideration",),
+}
+
+OUTCOMES = ("approved", "rejected")
+
+
+# -- helpers ---------------------------------------------------------------------
+
+def require(case: Case, action: str) -> None:
+    allowed = ALLOWED[action]
+    if case.state not in allowed:
+        raise Conflict(
+            f"cannot {action.replace('_', ' ')} a case in state {case.state!r}",
+            {"state": case.state, "action": action, "allowed_from": list(allowed)},
+        )
+
+
+def timezone_of(uow, township_id: str | None = None) -> str:
+    copy = uow.session.get(TownshipCopy, township_id or uow.township_id)
+    return copy.timezone if copy and copy.timezone else DEFAULT_TZ
+
+
+def today(uow, township_id: str | None = None):
+    return local_date(uow.now(), timezone_of(uow, township_id))
+
+
+def calendar(uow, township_id: str | None = None) -> WorkingCalendar:
+    return load_calendar(uow.session, uow.common, township_id or uow.township_id)
+
+
+def get_case(uow, case_id: str) -> Case:
+    return uow.get(Case, case_id, "case")
+
+
+def find_by_receipt(uow, receipt_no: str) -> Case:
+    case = uow.session.scalar(select(Case).where(Case.receipt_no == receipt_no))
+    if case is None:
+        raise NotFound(f"case with receipt {receipt_no} not found")
+    return case
+
+
+def audit(uow, case: Case, action: str, by: str | None, reason: str | None = None,
+          from_state=None, to_state=None, status_code=None, **data) -> CaseLog:
+    entry = CaseLog(case_id=case.id, township_id=case.township_id, action=action,
+                    from_state=from_state, to_state=to_state, status_code=status_code,
+                    by_person_id=by, holder_person_id=case.holder_person_id, reason=reason,
+                    data=_jsonable(data), at=uow.now())
+    uow.session.add(entry)
+    return entry
+
+
+def _jsonable(data: dict) -> dict:
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items() if v is not None}
+
+
+def transition(uow, case: Case, to_state: str, status: str, by: str | None, reason: str | None = None,
+               action: str = "transition") -> None:
+    """Move the case, record who/when/why (C1), emit case_transitioned with its C13 code."""
+    if to_state not in STATES:
+        raise ValueError(f"unknown state {to_state}")
+    from_state = case.state
+    code, label = STATUS[status]
+    case.state = to_state
+    audit(uow, case, action, by, reason, from_state=from_state, to_state=to_state, status_code=code,
+          due_date=case.due_date, outcome=case.outcome)
+    uow.emit(
+        "cases.case_transitioned", township_id=case.township_id,
+        case_id=case.id, application_id=case.application_id, receipt_no=case.receipt_no,
+        from_state=from_state, to_state=to_state, status_code=code, status_label=label,
+        by_person_id=by, reason=reason, kind=case.kind, outcome=case.outcome,
+        due_date=case.due_date.isoformat() if case.due_date else None,
+        provisional=bool(case.provisional),
+    )
+
+
+def recompute_due(uow, case: Case, cal: WorkingCalendar | None = None, reason: str = "recomputed",
+                  by: str | None = None) -> bool:
+    """Recompute the deadline from its inputs (C2/C3/C11); True and an event if it changed."""
+    if case.clock_started_on is None:
+        return False
+    cal = cal or calendar(uow, case.township_id)
+    due = deadlines.due(cal, deadlines.DeadlineInputs(
+        case.clock_started_on, case.promised_days, case.extension_days or 0, case.paused_days or 0))
+    changed = (due.day, due.provisional) != (case.due_date, bool(case.provisional))
+    case.due_date, case.provisional = due.day, due.provisional
+    if changed:
+        if due.provisional:
+            log.warning("provisional deadline: a year without calendar data (C2); the operator must load it",
+                        extra={"case_id": case.id})
+        audit(uow, case, "deadline_changed", by, reason, due_date=due.day, provisional=due.provisional)
+        uow.emit("cases.deadline_changed", township_id=case.township_id, case_id=case.id,
+                 receipt_no=case.receipt_no, due_date=due.day.isoformat(),
+                 provisional=due.provisional, reason=reason)
+    return changed
+
+
+def case_record(case: Case, full: bool = False, uow=None) -> dict:
+    rec = {
+        "id": case.id, "application_id": case.application_id, "receipt_no": case.receipt_no,
+        "item_code": case.item_code, "item_version": case.item_version, "item_name": case.item_name,
+        "kind": case.kind, "original_kind": case.original_kind, "state": case.state,
+        "outcome": case.outcome, "window_id": case.window_id,
+        "handler_person_id": case.handler_person_id, "holder_person_id": case.holder_person_id,
+        "accepted_at": case.accepted_at.isoformat(), "accepted_on": case.accepted_on.isoformat(),
+        "deemed_accepted": case.deemed_accepted,
+        "clock_started_on": _iso(case.clock_started_on), "promised_days": case.promised_days,
+        "extension_days": case.extension_days, "paused_days": case.paused_days,
+        "due_date": _iso(case.due_date), "provisional": case.provisional, "target_at": _iso(case.target_at),
+        "tacit_allowed": case.tacit_allowed, "departments": list(case.departments or []),
+        "major": case.major, "proxy": case.proxy, "mandate_no": case.mandate_no,
+        "reviewer_person_id": case.reviewer_person_id, "review_opinion": case.review_opinion,
+        "approver_person_id": case.approver_person_id, "decision_reason": case.decision_reason,
+        "decided_at": _iso(case.decided_at), "delivered_at": _iso(case.delivered_at),
+        "escalated_on": _iso(case.escalated_on), "upper_answered_on": _iso(case.upper_answered_on),
+        "silence_flagged_at": _iso(case.silence_flagged_at), "silence_explanation": case.silence_explanation,
+        "overdue": case.overdue_at is not None, "overdue_person_id": case.overdue_person_id,
+        "fee_cents": case.fee_cents, "fee_basis": case.fee_basis, "fee_paid_cents": case.fee_paid_cents,
+        "fee_receipt_no": case.fee_receipt_no, "rating": case.rating,
+        "reconsideration_reason": case.reconsideration_reason,
+    }
+    if full and uow is not None:
+        rec["trail"] = [
+            {"action": e.action, "from_state": e.from_state, "to_state": e.to_state,
+             "status_code": e.status_code, "by_person_id": e.by_person_id,
+             "holder_person_id": e.holder_person_id, "reason": e.reason, "data": e.data,
+             "at": e.at.isoformat()}
+            for e in uow.scalars(select(CaseLog).where(CaseLog.case_id == case.id).order_by(CaseLog.id))
+        ]
+        rec["opinions"] = [
+            {"department": o.department, "opinion": o.opinion, "note": o.note,
+             "by_person_id": o.by_person_id, "at": o.at.isoformat()}
+            for o in uow.scalars(select(DepartmentOpinion).where(DepartmentOpinion.case_id == case.id)
+                                 .order_by(DepartmentOpinion.at))
+        ]
+        rec["pauses"] = [
+            {"procedure": p.procedure, "reason": p.reason, "started_on": p.started_on.isoformat(),
+             "ended_on": _iso(p.ended_on), "days_added": p.days_added}
+            for p in uow.scalars(select(Pause).where(Pause.case_id == case.id).order_by(Pause.started_on))
+        ]
+    return rec
+
+
+def _iso(v):
+    return v.isoformat() if v is not None else None
+
+
+def _text(value, field: str, required: bool = True, limit: int = 2000) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise field_error(field, "required")
+        return None
+    if not isinstance(value, str):
+        raise field_error(field, "must be text")
+    if len(value) > limit:
+        raise field_error(field, f"at most {limit} characters")
+    return value.strip()
+
+
+# -- opening (C1, C2, C12) ----------------------------------------------------------
+
+def open_case(uow, ev: dict) -> Case | None:
+    """``intake.application_accepted`` opens the case. A supplement case waits in
+    ``supplement_pending`` (its clock starts at ``materials_completed``); every other kind is
+    accepted at once with its deadline counted from ``accepted_on`` (C12: may be earlier than
+    the day it was recorded — deemed acceptance)."""
+    from . import posts
+
+    existing = uow.session.scalar(select(Case).where(Case.application_id == ev["application_id"]))
+    if existing is not None:
+        log.info("application already has a case; event ignored", extra={"case_id": existing.id})
+        return existing
+    kind = ev["kind"]
+    if kind not in KINDS:
+        raise field_error("kind", f"one of {', '.join(KINDS)}")
+    if ev["promised_days"] < 0:
+        raise field_error("promised_days", "not negative")
+    tz = timezone_of(uow)
+    recorded_on = local_date(ev["accepted_at"], tz)
+    start_on = deadlines.clock_start(ev["accepted_on"], recorded_on)
+    handler = ev["handler_person_id"]
+    case = Case(
+        township_id=uow.township_id, application_id=ev["application_id"], receipt_no=ev["receipt_no"],
+        item_code=ev["item_code"], item_version=ev["item_version"], item_name=ev["item_name"],
+        kind=kind, original_kind=kind, state="received", window_id=ev.get("window_id"),
+        handler_person_id=handler, holder_person_id=posts.available_holder(uow, handler, ev.get("window_id")),
+        first_asked_person_id=ev.get("first_asked_person_id"),
+        accepted_at=ev["accepted_at"], accepted_on=ev["accepted_on"],
+        deemed_accepted=bool(ev.get("deemed_accepted")) or start_on < recorded_on,
+        promised_days=ev["promised_days"], extension_days=0, paused_days=0,
+        tacit_allowed=bool(ev.get("tacit_approval")), departments=list(ev.get("departments") or []),
+        major=bool(ev.get("major")), proxy=bool(ev.get("proxy")), mandate_no=ev.get("mandate_no"),
+        fee_cents=int(ev.get("fee_cents") or 0), fee_basis=ev.get("fee_basis"), created_at=uow.now(),
+    )
+    uow.session.add(case)
+    uow.session.flush()
+    case.state = None
+    transition(uow, case, "received", "received", handler, "application received")
+    if case.holder_person_id != handler:
+        audit(uow, case, "reassigned", None, "handler away at acceptance (C7)",
+              from_person_id=handler, to_person_id=case.holder_person_id)
+    if kind == "supplement" and not case.deemed_accepted:
+        transition(uow, case, "supplement_pending", "supplement", handler,
+                   "materials incomplete: the clock starts when they are complete (I5)")
+    else:
+        started = "promised" if kind == "supplement" else kind  # C12: deemed accepted
+        start_clock(uow, case, start_on, started, handler,
+                    "deemed accepted (C12)" if case.deemed_accepted else "accepted")
+    return case
+
+
+def start_clock(uow, case: Case, start_on, kind: str, by: str | None, reason: str) -> None:
+    """Acceptance (已受理): the deadline is computed now (C3), from ``start_on`` (C2)."""
+    require(case, "accept")
+    if kind not in STARTED_KINDS:
+        raise field_error("kind", f"one of {', '.join(STARTED_KINDS)}")
+    case.kind = kind
+    case.clock_started_on = start_on
+    settings = RULES.load(uow, case.township_id)
+    if kind == "immediate":
+        case.target_at = uow.now() + timedelta(minutes=settings["immediate_target_minutes"])
+    cal = calendar(uow, case.township_id)
+    due = deadlines.due(cal, deadlines.DeadlineInputs(start_on, 0 if kind == "immediate" else case.promised_days))
+    if kind == "immediate":
+        case.promised_days = 0
+    case.due_date, case.provisional = due.day, due.provisional
+    if due.provisional:
+        log.warning("provisional deadline: a year without calendar data (C2); the operator must load it",
+                    extra={"case_id": case.id})
+    new_state = {"joint": "awaiting_departments", "escalated": "escalated"}.get(kind, "in_review")
+    if kind == "escalated":
+        case.escalated_on = today(uow, case.township_id)
+    transition(uow, case, new_state, "accepted", by, reason)
+
+
+def materials_completed(uow, ev: dict) -> Case | None:
+    """``intake.materials_completed``: the supplement case's clock starts (I5, C3)."""
+    case = uow.session.scalar(select(Case).where(Case.application_id == ev["application_id"]))
+    if case is None:
+        raise NotFound(f"no case for application {ev['application_id']} yet")  # retried
+    if case.state != "supplement_pending":
+        log.info("materials completed for a case not waiting for them; ignored", extra={"case_id": case.id})
+        return case
+    recorded_on = local_date(ev["completed_at"], timezone_of(uow))
+    start_on = deadlines.clock_start(ev["completed_on"], recorded_on)
+    if start_on < case.accepted_on:
+        raise field_error("completed_on", "before the application was received")
+    start_clock(uow, case, start_on, ev["kind"], case.handler_person_id, "materials complete")
+    return case
+
+
+# -- review and decision (C4, I5 joint/escalated) ----------------------------------------
+
+def _person(uow, person_id: str) -> PersonCopy | None:
+    return uow.session.get(PersonCopy, person_id) if person_id else None
+
+
+def review(uow, case_id: str, person_id: str, roles, opinion: str, note: str | None = None) -> dict:
+    """一审: a clerk of the case's window (or the post holding it) records the review."""
+    case = get_case(uow, case_id)
+    require(case, "review")
+    settings = RULES.load(uow)
+    if not set(roles) & set(settings["reviewer_roles"]):
+        raise Forbidden(f"reviewing needs one of the roles: {', '.join(settings['reviewer_roles'])}")
+    person = _person(uow, person_id)
+    own_window = person is not None and case.window_id is not None and person.window_id == case.window_id
+    if not (own_window or person_id in (case.handler_person_id, case.holder_person_id)):
+        raise Forbidden("only a clerk of the case's window may review it (C4)")
+    if opinion not in ("approve", "reject"):
+        raise field_error("opinion", "approve or reject")
+    case.reviewer_person_id, case.review_opinion = person_id, opinion
+    case.review_note, case.reviewed_at = _text(note, "note", required=False), uow.now()
+    audit(uow, case, "reviewed", person_id, case.review_note, opinion=opinion)
+    return case_record(case)
+
+
+def record_opinion(uow, case_id: str, person_id: str, department: str, opinion: str,
+                   note: str | None = None) -> dict:
+    """Joint case: one department's opinion (all in parallel, 并联审批)."""
+    case = get_case(uow, case_id)
+    require(case, "record_opinion")
+    if department not in (case.departments or []):
+        raise field_error("department", f"not involved in this case: one of {', '.join(case.departments or [])}")
+    if opinion not in ("approve", "reject"):
+        raise field_error("opinion", "approve or reject")
+    exists = uow.session.scalar(select(DepartmentOpinion).where(
+        DepartmentOpinion.case_id == case.id, DepartmentOpinion.department == department))
+    if exists is not None:
+        raise Conflict(f"department {department} already gave its opinion", {"department": department})
+    uow.session.add(DepartmentOpinion(case_id=case.id, township_id=case.township_id, department=department,
+                                      opinion=opinion, note=_text(note, "note", required=False),
+                                      by_person_id=person_id, at=uow.now()))
+    audit(uow, case, "opinion", person_id, note, department=department, opinion=opinion)
+    uow.session.flush()
+    return {"case_id": case.id, "missing_departments": missing_departments(uow, case)}
+
+
+def missing_departments(uow, case: Case) -> list[str]:
+    given = set(uow.scalars(select(DepartmentOpinion.department).where(DepartmentOpinion.case_id == case.id)))
+    return [d for d in case.departments or [] if d not in given]
+
+
+def decide(uow, case_id: str, person_id: str, roles, outcome: str, reason: str | None = None) -> dict:
+    """一核: a different person approves or rejects (C4)."""
+    case = get_case(uow, case_id)
+    require(case, "decide")
+    settings = RULES.load(uow)
+    if not set(roles) & set(settings["approver_roles"]):
+        raise Forbidden(f"deciding needs one of the roles: {', '.join(settings['approver_roles'])}")
+    if outcome not in OUTCOMES:
+        raise field_error("outcome", "approved or rejected")
+    if case.reviewer_person_id is None:
+        raise Conflict("the case has not been reviewed yet: a decision needs a review first (C4)",
+                       {"state": case.state, "action": "decide"})
+    if case.reviewer_person_id == person_id:
+        raise ValidationFailed("the approver must be a different person from the reviewer (C4 一审一核)",
+                               {"approver_person_id": ["same person as the reviewer"]})
+    if case.kind == "joint":
+        missing = missing_departments(uow, case)
+        if missing:
+            raise Conflict(f"not every department has given its opinion; missing: {', '.join(missing)}",
+                           {"missing_departments": missing})
+    if case.kind == "escalated" and case.upper_answered_on is None:
+        raise Conflict("the upper level has not answered this escalated case yet",
+                       {"state": case.state, "action": "decide"})
+    reason = _text(reason, "reason", required=outcome == "rejected")
+    if outcome == "rejected" and case.major and not set(roles) & set(settings["major_rejection_roles"]):
+        raise Forbidden("rejecting a major matter needs the sign-off of: "
+                        + ", ".join(settings["major_rejection_roles"]) + " (I5 不得擅自否决)")
+    _settle_overdue_if_late(uow, case)
+    case.outcome, case.approver_person_id = outcome, person_id
+    case.decision_reason, case.decided_at = reason, uow.now()
+    transition(uow, case, "decided", "decided", person_id, reason or outcome, action="decided")
+    return case_record(case)
+
+
+def _settle_overdue_if_late(uow, case: Case) -> None:
+    """A decision after the due date still counts once as overdue (C5), even if no sweep saw it."""
+    from . import timers
+
+    if case.due_date and not case.provisional and case.overdue_at is None \
+            and deadlines.is_overdue(today(uow, case.township_id), case.due_date):
+        timers.mark_overdue(uow, case)
+
+
+def deliver(uow, case_id: str, person_id: str, note: str | None = None) -> dict:
+    """办结: the result is handed over; an approved case with a fee needs it collected (C8)."""
+    case = get_case(uow, case_id)
+    require(case, "deliver")
+    if case.outcome in ("approved", "tacitly_approved") and case.fee_cents and case.fee_paid_cents is None:
+        raise Conflict("the fee has not been collected yet (C8)", {"state": case.state, "action": "deliver"})
+    case.delivered_at = uow.now()
+    transition(uow, case, "delivered", "completed", person_id, _text(note, "note", required=False) or "delivered")
+    return case_record(case)
+
+
+def withdraw(uow, case_id: str, person_id: str, reason: str) -> dict:
+    case = get_case(uow, case_id)
+    require(case, "withdraw")
+    transition(uow, case, "withdrawn", "withdrawn", person_id, _text(reason, "reason"))
+    return case_record(case)
+
+
+# -- escalated cases (I5) ---------------------------------------------------------------
+
+def record_upper_answer(uow, case_id: str, person_id: str, answer: str) -> dict:
+    case = get_case(uow, case_id)
+    require(case, "record_upper_answer")
+    case.upper_answer = _text(answer, "answer")
+    case.upper_answered_on = today(uow)
+    audit(uow, case, "upper_answered", person_id, case.upper_answer)
+    return case_record(case)
+
+
+def silence_due(cal: WorkingCalendar, escalated_on, days: int):
+    """I5: the upper level's silence must be explained after N calendar days (Art. 203 roll-over)."""
+    return cal.add_calendar_days(escalated_on, days)
+
+
+def explain_silence(uow, case_id: str, person_id: str, explanation: str) -> dict:
+    case = get_case(uow, case_id)
+    require(case, "explain_silence")
+    if case.escalated_on is None:
+        raise Conflict("the case was never escalated", {"state": case.state, "action": "explain_silence"})
+    if case.silence_flagged_at is None:
+        settings = RULES.load(uow)
+        limit = silence_due(calendar(uow), case.escalated_on, settings["escalation_silence_days"])
+        raise Conflict(f"no explanation is due before the upper level has been silent until {limit.day}",
+                       {"state": case.state, "action": "explain_silence"})
+    case.silence_explanation = _text(explanation, "explanation")
+    audit(uow, case, "silence_explained", person_id, case.silence_explanation)
+    return case_record(case)
+
+
+# -- extension (C3) and special procedures (C11) ------------------------------------------
+
+def extend(uow, case_id: str, person_id: str, roles, days: int, reason: str) -> dict:
+    case = get_case(uow, case_id)
+    require(case, "extend")
+    settings = RULES.load(uow)
+    if not set(roles) & set(settings["extension_approver_roles"]):
+        raise Forbidden("an extension is approved by: " + ", ".join(settings["extension_approver_roles"]) + " (C3)")
+    reason = _text(reason, "reason")
+    deadlines.check_extension(days, case.promised_days, case.extension_days, settings["extension_max_days"])
+    if case.due_date and deadlines.is_overdue(today(uow), case.due_date):
+        raise Conflict(f"the deadline passed on {case.due_date}: an extension must be granted before it",
+                       {"state": case.state, "action": "extend"})
+    case.extension_days, case.extension_reason = days, reason
+    case.extension_by, case.extended_at = person_id, uow.now()
+    audit(uow, case, "extended", person_id, reason, days=days)
+    recompute_due(uow, case, reason="extension", by=person_id)
+    return case_record(case)
+
+
+def start_pause(uow, case_id: str, person_id: str, procedure: str, reason: str | None = None) -> dict:
+    """特别程序开始: the clock stops (C11); the applicant is told in writing (returned notice)."""
+    case = get_case(uow, case_id)
+    require(case, "pause")
+    settings = RULES.load(uow)
+    if procedure not in settings["special_procedures"]:
+        raise field_error("procedure", "one of " + ", ".join(settings["special_procedures"]))
+    started = today(uow)
+    uow.session.add(Pause(case_id=case.id, township_id=case.township_id, procedure=procedure,
+                          reason=_text(reason, "reason", required=False), started_on=started,
+                          started_by=person_id))
+    case.resume_state = case.state
+    transition(uow, case, "suspended", "special_start", person_id, f"{procedure}: {reason or ''}".strip(": "))
+    rec = case_record(case)
+    rec["notice"] = (f"办件 {case.receipt_no}（{case.item_name}）自 {started.isoformat()} 起进入特别程序（{procedure}），"
+                     "所需时间不计入办理时限（行政许可法第四十五条）。")
+    return rec
+
+
+def end_pause(uow, case_id: str, person_id: str, reason: str | None = None) -> dict:
+    """特别程序结束: the working days inside the pause are added to the deadline (C11)."""
+    case = get_case(uow, case_id)
+    require(case, "resume")
+    pause = uow.session.scalar(select(Pause).where(Pause.case_id == case.id, Pause.ended_on.is_(None)))
+    if pause is None:
+        raise Conflict("the case has no open special procedure", {"state": case.state, "action": "resume"})
+    ended = today(uow)
+    cal = calendar(uow)
+    pause.ended_on, pause.ended_by = ended, person_id
+    pause.days_added = deadlines.paused_working_days(cal, pause.started_on, ended)
+    case.paused_days = (case.paused_days or 0) + pause.days_added
+    back = case.resume_state or "in_review"
+    case.resume_state = None
+    recompute_due(uow, case, cal, reason="special procedure", by=person_id)
+    transition(uow, case, back, "special_end", person_id,
+               _text(reason, "reason", required=False) or f"{pause.procedure} ended")
+    rec = case_record(case)
+    rec["days_added"] = pause.days_added
+    rec["notice"] = (f"办件 {case.receipt_no} 特别程序于 {ended.isoformat()} 结束，"
+                     f"办理时限顺延 {pause.days_added} 个工作日，至 {case.due_date.isoformat()}。")
+    return rec
+
+
+# -- review of a rejection (复核, C10) ------------------------------------------------------
+
+def request_reconsideration(uow, case_id: str, person_id: str | None, reason: str) -> dict:
+    case = get_case(uow, case_id)
+    require(case, "request_reconsideration")
+    if case.outcome != "rejected":
+        raise Conflict("only a rejection can be reviewed (C10)",
+                       {"state": case.state, "outcome": case.outcome, "action": "request_reconsideration"})
+    case.reconsideration_reason = _text(reason, "reason")
+    transition(uow, case, "reconsideration", "reconsideration", person_id, case.reconsideration_reason)
+    return case_record(case)
+
+
+def decide_reconsideration(uow, case_id: str, person_id: str, roles, outcome: str, reason: str) -> dict:
+    """The review is decided by someone who neither reviewed nor decided the rejection."""
+    case = get_case(uow, case_id)
+    require(case, "decide_reconsideration")
+    settings = RULES.load(uow)
+    if not set(roles) & set(settings["reconsideration_roles"]):
+        raise Forbidden("a review is decided by: " + ", ".join(settings["reconsideration_roles"]) + " (C10)")
+    if outcome not in ("upheld", "overturned"):
+        raise field_error("outcome", "upheld or overturned")
+    if person_id in (case.reviewer_person_id, case.approver_person_id):
+        raise ValidationFailed("the review must be decided by someone who did not handle the rejection (C10)",
+                               {"person_id": ["reviewed or decided the rejection"]})
+    reason = _text(reason, "reason")
+    case.outcome = "rejected" if outcome == "upheld" else "approved"
+    case.approver_person_id, case.decision_reason, case.decided_at = person_id, reason, uow.now()
+    transition(uow, case, "decided", "decided", person_id, f"review {outcome}: {reason}", action="reconsidered")
+    return case_record(case)
+
+
+# -- queries --------------------------------------------------------------------------------
+
+def list_cases(uow, state: str | None = None, overdue: bool | None = None, holder: str | None = None,
+               limit: int = 100) -> list[dict]:
+    stmt = select(Case).order_by(Case.created_at.desc()).limit(max(1, min(int(limit), 500)))
+    if state:
+        if state not in STATES:
+            raise field_error("state", "one of " + ", ".join(STATES))
+        stmt = stmt.where(Case.state == state)
+    if overdue is not None:
+        stmt = stmt.where(Case.overdue_at.is_not(None) if overdue else Case.overdue_at.is_(None))
+    if holder:
+        stmt = stmt.where(Case.holder_person_id == holder)
+    return [case_record(c) for c in uow.scalars(stmt)]
+
+
+def end_of_local_day(day, tz: str) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time(0), ZoneInfo(tz))

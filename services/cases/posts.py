@@ -1,0 +1,207 @@
+"""A/B posts (AB岗, DOMAIN C7) and the read copy of staff's organisation it needs.
+
+Every window has an A and a B clerk. While a person is away (approved leave, or an absence
+staff recorded), the open cases they hold move to the window's other post, with an audit
+entry and ``cases.case_reassigned``; when they return (销假) the cases go back. If the other
+post is away too (or missing), the cases stay where they are and ``cases.handler_unavailable``
+alerts the director(s). The organisation (windows with A and B, people with roles) is a read
+copy kept from ``staff.organisation_changed`` and filled from ``staff.organisation_snapshot``.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+
+from .models import Absence, Case, PersonCopy, TownshipCopy, WindowCopy
+
+log = logging.getLogger(__name__)
+
+HALF_DAYS = {"am": (time(0), time(12)), "pm": (time(12), time(23, 59, 59)), "day": (time(0), time(23, 59, 59))}
+
+
+# -- the organisation copy ------------------------------------------------------------------
+
+def apply_org_change(uow, ev: dict) -> None:
+    """``staff.organisation_changed``: upsert the entity in our copy."""
+    data, entity = ev["data"] or {}, ev["entity"]
+    township_id = ev["township_id"]
+    if entity == "township":
+        _upsert(uow, TownshipCopy, ev["entity_id"], township_id, timezone=data.get("timezone") or "Asia/Shanghai")
+    elif entity == "window":
+        _upsert(uow, WindowCopy, ev["entity_id"], township_id, number=data.get("number"), name=data.get("name"),
+                department_id=data.get("department_id"), a_person_id=data.get("a_person_id"),
+                b_person_id=data.get("b_person_id"))
+    elif entity == "person":
+        active = data.get("active", True) and ev["action"] != "deactivated"
+        _upsert(uow, PersonCopy, ev["entity_id"], township_id, window_id=data.get("window_id"),
+                department_id=data.get("department_id"), roles=list(data.get("roles") or []), active=bool(active))
+
+
+def apply_snapshot(uow, snapshot: dict) -> None:
+    """Fill the copy from ``staff.organisation_snapshot`` (uow bound to the township)."""
+    township = snapshot.get("township") or {}
+    tid = uow.township_id
+    if township.get("id"):
+        _upsert(uow, TownshipCopy, township["id"], tid, timezone=township.get("timezone") or "Asia/Shanghai")
+    for w in snapshot.get("windows") or []:
+        _upsert(uow, WindowCopy, w["id"], tid, number=w.get("number"), name=w.get("name"),
+                department_id=w.get("department_id"), a_person_id=w.get("a_person_id"),
+                b_person_id=w.get("b_person_id"))
+    for p in snapshot.get("people") or []:
+        _upsert(uow, PersonCopy, p["id"], tid, window_id=p.get("window_id"), department_id=p.get("department_id"),
+                roles=list(p.get("roles") or []), active=bool(p.get("active", True)))
+
+
+def _upsert(uow, model, ident, township_id, **values):
+    row = uow.session.get(model, ident)
+    if row is None:
+        row = model(id=ident, township_id=township_id, **values)
+        uow.session.add(row)
+    else:
+        for k, v in values.items():
+            setattr(row, k, v)
+    return row
+
+
+def knows(uow, window_id: str | None, person_id: str | None) -> bool:
+    """Whether the copy has what a new case needs (else the service asks staff)."""
+    if uow.session.get(TownshipCopy, uow.township_id) is None:
+        return False
+    if window_id and uow.session.get(WindowCopy, window_id) is None:
+        return False
+    return not person_id or uow.session.get(PersonCopy, person_id) is not None
+
+
+def partner_of(uow, person_id: str, window_id: str | None = None) -> tuple[str | None, str | None]:
+    """(the other post's person, window id) for ``person_id`` — B for A, A for B."""
+    stmt = select(WindowCopy).where(or_(WindowCopy.a_person_id == person_id, WindowCopy.b_person_id == person_id))
+    windows = list(uow.scalars(stmt))
+    if window_id:
+        windows.sort(key=lambda w: w.id != window_id)
+    for w in windows:
+        other = w.b_person_id if w.a_person_id == person_id else w.a_person_id
+        if other:
+            return other, w.id
+    return None, (windows[0].id if windows else window_id)
+
+
+def is_away(uow, person_id: str, now: datetime | None = None) -> bool:
+    now = now or uow.now()
+    person = uow.session.get(PersonCopy, person_id)
+    if person is not None and not person.active:
+        return True
+    return uow.session.scalar(select(Absence.id).where(
+        Absence.person_id == person_id, Absence.starts_at <= now, Absence.returned_at.is_(None)).limit(1)) is not None
+
+
+def available_holder(uow, handler: str, window_id: str | None) -> str:
+    """Who holds a new case of ``handler``: the handler, or their other post while they are away."""
+    if not is_away(uow, handler):
+        return handler
+    other, _ = partner_of(uow, handler, window_id)
+    return other if other and not is_away(uow, other) else handler
+
+
+def directors(uow) -> list[str]:
+    return sorted(p.id for p in uow.scalars(select(PersonCopy).where(PersonCopy.active.is_(True)))
+                  if "director" in (p.roles or []))
+
+
+# -- absences ------------------------------------------------------------------------------
+
+def record_leave(uow, ev: dict) -> Absence:
+    absence = Absence(township_id=uow.township_id, person_id=ev["person_id"], source="leave",
+                      ref=ev["leave_id"], starts_at=ev["starts_at"], ends_at=ev["ends_at"])
+    uow.session.add(absence)
+    uow.session.flush()
+    if absence.starts_at <= uow.now():
+        hand_over(uow, absence)
+    return absence
+
+
+def record_absence(uow, ev: dict) -> Absence:
+    """An absence staff recorded: away for that half-day (local time) or until they return."""
+    from .lifecycle import timezone_of
+
+    tz = ZoneInfo(timezone_of(uow))
+    start, end = HALF_DAYS.get(ev["half"], HALF_DAYS["day"])
+    absence = Absence(township_id=uow.township_id, person_id=ev["person_id"], source="absence",
+                      ref=None, starts_at=datetime.combine(ev["day"], start, tz),
+                      ends_at=datetime.combine(ev["day"], end, tz))
+    uow.session.add(absence)
+    uow.session.flush()
+    now = uow.now()
+    if absence.starts_at <= now < absence.ends_at:
+        hand_over(uow, absence)
+    elif absence.ends_at <= now:
+        absence.returned_at = absence.ends_at  # recorded after the fact: nothing to move
+    return absence
+
+
+def hand_over(uow, absence: Absence) -> dict:
+    """Move the away person's open cases to the other post (claimed once per absence)."""
+    from services.common.db import claim
+
+    if not claim(uow.session, Absence, absence.id, {"handed_over_at": None}, {"handed_over_at": uow.now()}):
+        return {"moved": 0}
+    return move_cases(uow, absence.person_id, f"{absence.source} (C7)")
+
+
+def move_cases(uow, person_id: str, reason: str) -> dict:
+    from .lifecycle import OPEN, audit
+
+    cases = list(uow.scalars(select(Case).where(Case.holder_person_id == person_id, Case.state.in_(OPEN))))
+    if not cases:
+        return {"moved": 0}
+    by_window: dict = {}
+    for case in cases:
+        by_window.setdefault(case.window_id, []).append(case)
+    moved = 0
+    for window_id, group in by_window.items():
+        other, window = partner_of(uow, person_id, window_id)
+        if other is None or is_away(uow, other):
+            uow.emit("cases.handler_unavailable", window_id=window,
+                     person_ids=[p for p in (person_id, other) if p], open_cases=len(group),
+                     director_person_ids=directors(uow))
+            for case in group:
+                audit(uow, case, "handler_unavailable", None, reason, away=[person_id, other])
+            continue
+        for case in group:
+            case.holder_person_id = other
+            audit(uow, case, "reassigned", None, reason, from_person_id=person_id, to_person_id=other)
+            uow.emit("cases.case_reassigned", case_id=case.id, receipt_no=case.receipt_no,
+                     from_person_id=person_id, to_person_id=other, window_id=case.window_id, reason=reason)
+            moved += 1
+    return {"moved": moved}
+
+
+def record_return(uow, ev: dict) -> dict:
+    """销假: close the person's absences and bring their cases back from the other post."""
+    from services.common.db import claim
+
+    open_absences = list(uow.scalars(select(Absence).where(
+        Absence.person_id == ev["person_id"], Absence.returned_at.is_(None))))
+    for absence in open_absences:
+        claim(uow.session, Absence, absence.id, {"returned_at": None}, {"returned_at": ev["returned_at"]})
+    return bring_back(uow, ev["person_id"], "returned (销假, C7)")
+
+
+def bring_back(uow, person_id: str, reason: str) -> dict:
+    from .lifecycle import OPEN, audit
+
+    if is_away(uow, person_id):
+        return {"returned": 0}
+    cases = list(uow.scalars(select(Case).where(
+        Case.handler_person_id == person_id, Case.holder_person_id != person_id, Case.state.in_(OPEN))))
+    for case in cases:
+        previous = case.holder_person_id
+        case.holder_person_id = person_id
+        audit(uow, case, "reassigned", None, reason, from_person_id=previous, to_person_id=person_id)
+        uow.emit("cases.case_reassigned", case_id=case.id, receipt_no=case.receipt_no,
+                 from_person_id=previous, to_person_id=person_id, window_id=case.window_id, reason=reason)
+    return {"returned": len(cases)}
+
+

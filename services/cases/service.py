@@ -1,0 +1,241 @@
+"""The cases service: entrypoints only (DOMAIN C1–C13). Rules live in lifecycle.py,
+deadlines.py, posts.py, fees.py, ratings.py, timers.py; settings in rules.py."""
+from __future__ import annotations
+
+import logging
+
+from nameko.rpc import RpcProxy, rpc
+from nameko.timer import Timer
+from sqlalchemy import func, select
+
+from services.common.db import NATIONAL, Database
+from services.common.errors import field_error
+from services.common.handlers import CalendarFollower, handle_once, reliable_handler
+from services.common.metrics import Metrics
+from services.common.service import BaseService
+
+from . import fees, lifecycle, posts, ratings, timers
+from .models import Base, Case
+
+log = logging.getLogger(__name__)
+
+CLERKS = ("clerk", "section_head", "deputy_director", "director")
+MANAGERS = ("director", "deputy_director")
+
+
+class SweepTimer(Timer):
+    """nameko's timer, its interval from the config (``SWEEP_INTERVAL``, seconds)."""
+
+    def setup(self):
+        self.interval = float(self.container.config.get("SWEEP_INTERVAL", self.interval))
+        super().setup()
+
+
+sweep_timer = SweepTimer.decorator
+
+
+def _open_cases(uow):
+    rows = uow.session.execute(select(Case.township_id, func.count()).where(Case.state.in_(lifecycle.OPEN))
+                               .group_by(Case.township_id)).all()
+    return rows
+
+
+def _overdue_cases(uow):
+    return uow.session.execute(select(Case.township_id, func.count()).where(
+        Case.state.in_(lifecycle.OPEN), Case.overdue_at.is_not(None)).group_by(Case.township_id)).all()
+
+
+def _provisional(uow):
+    return uow.session.execute(select(Case.township_id, func.count()).where(
+        Case.state.in_(lifecycle.OPEN), Case.provisional.is_(True)).group_by(Case.township_id)).all()
+
+
+class CasesService(CalendarFollower, BaseService):
+    name = "cases"
+    db = Database(Base)
+    rules = lifecycle.RULES
+    staff = RpcProxy("staff")
+    metrics = Metrics(gauges={
+        "cases_open": ("Open (undecided) cases", _open_cases),
+        "cases_overdue": ("Open cases past their promise date (C5)", _overdue_cases),
+        "cases_provisional_deadlines": ("Open cases whose deadline rests on a year without calendar data (C2): "
+                                        "the operator must load it", _provisional),
+    })
+
+    # -- events in ---------------------------------------------------------------
+    @reliable_handler("intake", "application_accepted")
+    def on_application_accepted(self, body):
+        self._fill_organisation(body)
+        handle_once(self, "intake.application_accepted", body, lifecycle.open_case)
+
+    @reliable_handler("intake", "materials_completed")
+    def on_materials_completed(self, body):
+        handle_once(self, "intake.materials_completed", body, lifecycle.materials_completed)
+
+    @reliable_handler("staff", "organisation_changed")
+    def on_organisation_changed(self, body):
+        handle_once(self, "staff.organisation_changed", body, posts.apply_org_change)
+
+    @reliable_handler("staff", "leave_approved")
+    def on_leave_approved(self, body):
+        handle_once(self, "staff.leave_approved", body, posts.record_leave)
+
+    @reliable_handler("staff", "absence_recorded")
+    def on_absence_recorded(self, body):
+        handle_once(self, "staff.absence_recorded", body, posts.record_absence)
+
+    @reliable_handler("staff", "returned")
+    def on_returned(self, body):
+        handle_once(self, "staff.returned", body, posts.record_return)
+
+    @reliable_handler("staff", "calendar_changed")
+    def on_calendar_changed(self, body):
+        """CalendarFollower's handler, plus: recompute running deadlines (C2 provisional)."""
+        from services.common.calendar import apply_calendar_change
+
+        def effect(uow, event):
+            apply_calendar_change(uow.session, uow.common, event, uow.now())
+            uow.session.flush()
+            scope = None if event["scope"] == NATIONAL else event["scope"]
+            timers.recompute_open_deadlines(uow, scope)
+
+        handle_once(self, "staff.calendar_changed", body, effect)
+
+    def _fill_organisation(self, body):
+        """The copy lacks the case's window or township: ask staff (best effort, C7)."""
+        if not isinstance(body, dict) or not body.get("township_id"):
+            return
+        township_id = body["township_id"]
+        with self.db(township_id) as uow:
+            if posts.knows(uow, body.get("window_id"), body.get("handler_person_id")):
+                return
+        try:
+            snapshot = self.staff.organisation_snapshot(township_id)
+        except Exception as exc:  # staff away: the case still opens, with the accepting clerk
+            log.warning("organisation snapshot unavailable: %s", type(exc).__name__)
+            return
+        with self.db(township_id) as uow:
+            posts.apply_snapshot(uow, snapshot)
+
+    # -- timers ------------------------------------------------------------------
+    @sweep_timer(interval=30)
+    def sweep(self):
+        return timers.sweep(self.db_provider(), self.clock)
+
+    def db_provider(self):
+        return self.metrics.database()
+
+    # -- queries -------------------------------------------------------------------
+    @rpc
+    def get_case(self, case_id):
+        with self.db(self.caller.township) as uow:
+            return lifecycle.case_record(lifecycle.get_case(uow, case_id), full=True, uow=uow)
+
+    @rpc
+    def find_case(self, receipt_no):
+        """By receipt number (intake's public status query calls this after checking the password)."""
+        with self.db(self.caller.township) as uow:
+            return lifecycle.case_record(lifecycle.find_by_receipt(uow, receipt_no), full=True, uow=uow)
+
+    @rpc
+    def list_cases(self, state=None, overdue=None, holder=None, limit=100):
+        with self.db(self.caller.township) as uow:
+            return lifecycle.list_cases(uow, state, overdue, holder, limit)
+
+    # -- commands ------------------------------------------------------------------
+    @rpc
+    def review(self, case_id, opinion, note=None):
+        caller = self.caller.require(*CLERKS)
+        with self.db(caller.township) as uow:
+            return lifecycle.review(uow, case_id, caller.person_id, caller.roles, opinion, note)
+
+    @rpc
+    def record_opinion(self, case_id, department, opinion, note=None):
+        caller = self.caller.require(*CLERKS)
+        with self.db(caller.township) as uow:
+            return lifecycle.record_opinion(uow, case_id, caller.person_id, department, opinion, note)
+
+    @rpc
+    def decide(self, case_id, outcome, reason=None):
+        caller = self.caller.require("section_head", "deputy_director", "director")
+        with self.db(caller.township) as uow:
+            return lifecycle.decide(uow, case_id, caller.person_id, caller.roles, outcome, reason)
+
+    @rpc
+    def deliver(self, case_id, note=None):
+        caller = self.caller.require(*CLERKS)
+        with self.db(caller.township) as uow:
+            return lifecycle.deliver(uow, case_id, caller.person_id, note)
+
+    @rpc
+    def withdraw(self, case_id, reason):
+        caller = self.caller.require(*CLERKS)
+        with self.db(caller.township) as uow:
+            return lifecycle.withdraw(uow, case_id, caller.person_id, reason)
+
+    @rpc
+    def extend(self, case_id, days, reason):
+        caller = self.caller.require("section_head", "deputy_director", "director")
+        with self.db(caller.township) as uow:
+            return lifecycle.extend(uow, case_id, caller.person_id, caller.roles, days, reason)
+
+    @rpc
+    def start_pause(self, case_id, procedure, reason=None):
+        caller = self.caller.require(*CLERKS)
+        with self.db(caller.township) as uow:
+            return lifecycle.start_pause(uow, case_id, caller.person_id, procedure, reason)
+
+    @rpc
+    def end_pause(self, case_id, reason=None):
+        caller = self.caller.require(*CLERKS)
+        with self.db(caller.township) as uow:
+            return lifecycle.end_pause(uow, case_id, caller.person_id, reason)
+
+    @rpc
+    def record_upper_answer(self, case_id, answer):
+        caller = self.caller.require(*CLERKS)
+        with self.db(caller.township) as uow:
+            return lifecycle.record_upper_answer(uow, case_id, caller.person_id, answer)
+
+    @rpc
+    def explain_silence(self, case_id, explanation):
+        caller = self.caller.require(*CLERKS)
+        with self.db(caller.township) as uow:
+            return lifecycle.explain_silence(uow, case_id, caller.person_id, explanation)
+
+    @rpc
+    def collect_fee(self, case_id, amount_cents):
+        caller = self.caller.require(*CLERKS)
+        with self.db(caller.township) as uow:
+            result = fees.collect_fee(uow, case_id, caller.person_id, amount_cents)
+        if result.refusal is not None:  # the violation is committed; the charge is refused
+            raise result.refusal
+        return result.record
+
+    @rpc
+    def rate(self, rating=None, case_id=None, receipt_no=None, comment=None, channel=None):
+        """C9: the applicant's rating. Intake's public route calls this (after checking the
+        receipt number and password) with a public context; a clerk enters a paper rating."""
+        caller = self.caller
+        if rating is None:
+            raise field_error("rating", "required")
+        clerk = caller.has(*CLERKS)
+        channel = channel or ("paper" if clerk else "online")
+        with self.db(caller.township) as uow:
+            return ratings.rate(uow, rating, case_id, receipt_no, comment,
+                                caller.person_id if clerk else None, channel)
+
+    @rpc
+    def request_reconsideration(self, case_id, reason):
+        caller = self.caller
+        with self.db(caller.township) as uow:
+            return lifecycle.request_reconsideration(uow, case_id, caller.person_id, reason)
+
+    @rpc
+    def decide_reconsideration(self, case_id, outcome, reason):
+        caller = self.caller.require("section_head", "deputy_director", "director")
+        with self.db(caller.township) as uow:
+            return lifecycle.decide_reconsideration(uow, case_id, caller.person_id, caller.roles, outcome, reason)
+
+
+SERVICE = CasesService
