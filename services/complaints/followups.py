@@ -1,0 +1,96 @@
+"""Follow-ups of low ratings (DOMAIN P6, C9): a rating of 1 or 2 from cases opens a
+follow-up here — call the applicant back and rectify within 15 working days (a setting),
+tracked to closure."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from services.common.calendar import load_calendar
+from services.common.clock import as_utc, local_date
+from services.common.errors import Conflict, field_error
+
+from .models import FollowUp
+from .rules import RULES, follow_up_due, opens_follow_up
+
+MAX_NOTE = 2000
+
+
+def follow_up_record(f: FollowUp) -> dict:
+    return {
+        "id": f.id, "case_id": f.case_id, "receipt_no": f.receipt_no, "rating": f.rating,
+        "handler_person_id": f.handler_person_id, "window_id": f.window_id, "comment": f.comment,
+        "opened_at": f.opened_at.isoformat(), "due_on": f.due_on.isoformat(),
+        "due_provisional": f.due_provisional, "state": f.state,
+        "called_back_at": f.called_back_at.isoformat() if f.called_back_at else None,
+        "callback_note": f.callback_note,
+        "rectified_at": f.rectified_at.isoformat() if f.rectified_at else None,
+        "rectification": f.rectification,
+        "closed_at": f.closed_at.isoformat() if f.closed_at else None,
+        "overdue": f.overdue_at is not None,
+    }
+
+
+def on_rating(uow, event: dict) -> FollowUp | None:
+    """Effect of ``cases.rating_submitted`` (run once per event id by ``handle_once``):
+    a low rating opens one follow-up per case; higher ratings need nothing here."""
+    rules = RULES.load(uow)
+    if not opens_follow_up(event["rating"], rules):
+        return None
+    existing = uow.session.scalar(select(FollowUp).where(FollowUp.case_id == event["case_id"]))
+    if existing is not None:  # a case is followed up once, however often it is rated low
+        return existing
+    rated_at = as_utc(event["occurred_at"])
+    rated_on = local_date(rated_at, rules["timezone"])
+    due = follow_up_due(load_calendar(uow.session, uow.common, uow.township_id), rated_on, rules)
+    f = FollowUp(
+        case_id=event["case_id"], receipt_no=event["receipt_no"], rating=event["rating"],
+        handler_person_id=event["handler_person_id"], window_id=event.get("window_id"),
+        comment=event.get("comment"), source_event_id=event["event_id"], opened_at=uow.now(),
+        due_on=due.day, due_provisional=due.provisional, state="open",
+    )
+    uow.session.add(f)
+    uow.session.flush()
+    uow.emit("complaints.follow_up_opened", follow_up_id=f.id, case_id=f.case_id,
+             handler_person_id=f.handler_person_id, window_id=f.window_id, due_date=f.due_on.isoformat())
+    return f
+
+
+def _note(value, name: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise field_error(name, "required")
+    if len(value) > MAX_NOTE:
+        raise field_error(name, f"at most {MAX_NOTE} characters")
+    return value.strip()
+
+
+def record_callback(uow, follow_up_id: str, note: str) -> dict:
+    f = uow.get(FollowUp, follow_up_id, "follow-up")
+    if f.state == "closed":
+        raise Conflict("the follow-up is closed")
+    f.callback_note = _note(note, "note")
+    f.called_back_at = uow.now()
+    return follow_up_record(f)
+
+
+def record_rectification(uow, follow_up_id: str, rectification: str, by: str) -> dict:
+    """Rectified; once the applicant was also called back, the follow-up is closed."""
+    f = uow.get(FollowUp, follow_up_id, "follow-up")
+    if f.state == "closed":
+        raise Conflict("the follow-up is closed")
+    if f.called_back_at is None:
+        raise Conflict("call the applicant back first (C9)", {"called_back_at": ["missing"]})
+    f.rectification = _note(rectification, "rectification")
+    f.rectified_at = uow.now()
+    f.state, f.closed_at, f.closed_by = "closed", uow.now(), by
+    return follow_up_record(f)
+
+
+def list_follow_ups(uow, state: str | None = None) -> list[dict]:
+    stmt = select(FollowUp).order_by(FollowUp.opened_at.desc())
+    if state:
+        stmt = stmt.where(FollowUp.state == state)
+    return [follow_up_record(f) for f in uow.scalars(stmt.limit(500))]
+
+
+def get_follow_up(uow, follow_up_id: str) -> dict:
+    return follow_up_record(uow.get(FollowUp, follow_up_id, "follow-up"))

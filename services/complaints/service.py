@@ -1,0 +1,176 @@
+"""The complaints service: entrypoints only (DOMAIN P1–P6, T1). Rules live in handling.py,
+followups.py, sweep.py, public.py and rules.py."""
+from __future__ import annotations
+
+import os
+
+from nameko.rpc import RpcProxy, rpc
+from nameko.timer import timer
+
+from services.common.db import Database
+from services.common.errors import NotFound
+from services.common.handlers import CalendarFollower, handle_once, reliable_handler
+from services.common.metrics import Metrics
+
+from services.common.service import BaseService
+
+from . import followups, handling, orgcopy, public, sweep
+from .models import Base
+from .rules import INVESTIGATOR_ROLES, READ_ALL_ROLES, RULES
+
+SWEEP_INTERVAL = float(os.environ.get("SWEEP_INTERVAL", "30"))
+RECORDERS = ("complaint_officer", "director", "deputy_director")
+FOLLOW_UP_ROLES = ("complaint_officer", "director", "deputy_director")
+LEADERS = ("director", "deputy_director")
+
+
+class ComplaintsService(CalendarFollower, BaseService):
+    name = "complaints"
+    db = Database(Base)
+    rules = RULES
+    staff = RpcProxy("staff")
+    metrics = Metrics(gauges={
+        "complaints_open": ("Open complaints and petitions (not closed)", sweep.open_counts),
+        "complaints_overdue": ("Open complaints and petitions past their deadline", sweep.overdue_counts),
+        "follow_ups_open": ("Open follow-ups of low ratings (P6)", sweep.open_follow_up_counts),
+    })
+
+    # -- helpers (not entrypoints) ------------------------------------------------
+    def _known(self, uow):
+        """Targets are checked against the copy of the organisation, then against staff
+        itself (the copy may lag behind its events); another township's answers unknown."""
+        copy = handling.copy_knows(uow)
+
+        def known(entity, ident):
+            if copy(entity, ident):
+                return True
+            try:
+                if entity == "person":
+                    orgcopy.upsert_person(uow, ident, self.staff.get_person(ident))
+                    return True
+                return any(w["id"] == ident for w in self.staff.list_windows())
+            except NotFound:
+                return False
+        return known
+
+    def _viewer(self, uow):
+        caller = self.caller
+        if caller.person_id and orgcopy.person(uow, caller.person_id) is None and not caller.has(*READ_ALL_ROLES):
+            try:
+                orgcopy.upsert_person(uow, caller.person_id, self.staff.get_person(caller.person_id))
+            except NotFound:
+                pass
+        return handling.viewer_for(uow, caller.person_id, caller.roles)
+
+    # -- complaints (P1–P4) ----------------------------------------------------------
+    @rpc
+    def record_complaint(self, **data):
+        caller = self.caller.require(*RECORDERS)
+        with self.db(caller.township) as uow:
+            c = handling.record_complaint(uow, data, caller.person_id, self._known(uow))
+            return handling.complaint_record(c, self._viewer(uow))
+
+    @rpc
+    def submit_public_complaint(self, **data):
+        """T1 / P1: the public complains online (no account); answers the number only."""
+        township = self.caller.township
+        data = dict(data, channel="online")
+        with self.db(township) as uow:
+            c = handling.record_complaint(uow, data, None, self._known(uow))
+            return {"number": c.number, "due_on": c.due_on.isoformat(), "received_at": c.received_at.isoformat()}
+
+    @rpc
+    def record_petition(self, **data):
+        caller = self.caller.require(*RECORDERS)
+        with self.db(caller.township) as uow:
+            c = handling.record_petition(uow, data, caller.person_id, self._known(uow))
+            return handling.complaint_record(c, self._viewer(uow))
+
+    @rpc
+    def get_complaint(self, complaint_id):
+        with self.db(self.caller.township) as uow:
+            return handling.view(uow, complaint_id, self._viewer(uow))
+
+    @rpc
+    def list_complaints(self, state=None, kind=None, overdue=None):
+        with self.db(self.caller.township) as uow:
+            return handling.list_for(uow, self._viewer(uow), state, kind, overdue)
+
+    @rpc
+    def explain_delay(self, complaint_id, reason, told_via):
+        caller = self.caller.require(*INVESTIGATOR_ROLES)
+        with self.db(caller.township) as uow:
+            return handling.explain_delay(uow, complaint_id, reason, told_via, caller.person_id, self._viewer(uow))
+
+    @rpc
+    def conclude(self, complaint_id, outcome, finding, category=None):
+        caller = self.caller.require(*INVESTIGATOR_ROLES)
+        with self.db(caller.township) as uow:
+            return handling.conclude(uow, complaint_id, outcome, finding, caller.person_id,
+                                     self._viewer(uow), category)
+
+    @rpc
+    def reply(self, complaint_id, form, summary):
+        caller = self.caller.require(*INVESTIGATOR_ROLES)
+        with self.db(caller.township) as uow:
+            return handling.reply(uow, complaint_id, form, summary, caller.person_id, self._viewer(uow))
+
+    @rpc
+    def close(self, complaint_id):
+        caller = self.caller
+        with self.db(caller.township) as uow:
+            return handling.close(uow, complaint_id, caller.person_id, caller.roles, self._viewer(uow))
+
+    @rpc
+    def record_reception(self, complaint_id, note=None):
+        caller = self.caller.require(*LEADERS)
+        with self.db(caller.township) as uow:
+            return handling.record_reception(uow, complaint_id, caller.person_id, note, self._viewer(uow))
+
+    # -- follow-ups (P6) ---------------------------------------------------------------
+    @rpc
+    def list_follow_ups(self, state=None):
+        caller = self.caller.require(*FOLLOW_UP_ROLES)
+        with self.db(caller.township) as uow:
+            return followups.list_follow_ups(uow, state)
+
+    @rpc
+    def get_follow_up(self, follow_up_id):
+        caller = self.caller.require(*FOLLOW_UP_ROLES)
+        with self.db(caller.township) as uow:
+            return followups.get_follow_up(uow, follow_up_id)
+
+    @rpc
+    def record_callback(self, follow_up_id, note):
+        caller = self.caller.require(*FOLLOW_UP_ROLES)
+        with self.db(caller.township) as uow:
+            return followups.record_callback(uow, follow_up_id, note)
+
+    @rpc
+    def record_rectification(self, follow_up_id, rectification):
+        caller = self.caller.require(*FOLLOW_UP_ROLES)
+        with self.db(caller.township) as uow:
+            return followups.record_rectification(uow, follow_up_id, rectification, caller.person_id)
+
+    # -- public (T1) ----------------------------------------------------------------------
+    @rpc
+    def public_outcomes(self, months=12):
+        with self.db(self.caller.township) as uow:
+            return public.outcomes(uow, months)
+
+    # -- events ---------------------------------------------------------------------------
+    @reliable_handler("cases", "rating_submitted")
+    def on_rating_submitted(self, body):
+        handle_once(self, "cases.rating_submitted", body, followups.on_rating)
+
+    @reliable_handler("staff", "organisation_changed")
+    def on_organisation_changed(self, body):
+        handle_once(self, "staff.organisation_changed", body, orgcopy.apply_organisation_change)
+
+    # -- timers -----------------------------------------------------------------------------
+    @timer(interval=SWEEP_INTERVAL)
+    def sweep_overdue(self):
+        return sweep.sweep(self.db)
+
+
+SERVICE = ComplaintsService
