@@ -29,7 +29,7 @@ migrate: install
 	$(PY) -m services.common.migrate upgrade staff intake cases complaints lending
 
 bench: install
-	$(PY) benchmarks/bench_intake_flow.py
+	$(PY) benchmarks/bench_gateway.py
 
 clean:
 	rm -rf var

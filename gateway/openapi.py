@@ -1,6 +1,7 @@
 """The OpenAPI 3 document, generated from the routes' own marshmallow schemas (apispec)."""
 from __future__ import annotations
 
+import functools
 import inspect
 
 from apispec import APISpec
@@ -39,7 +40,9 @@ def routes(service_cls):
                 yield name, member, ext
 
 
+@functools.lru_cache(maxsize=8)
 def build_spec(service_cls) -> dict:
+    """Built once per service class (routes do not change at run time)."""
     spec = APISpec(
         title="Township convenience-service centre API",
         version="1.0.0",
