@@ -31,7 +31,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
 from services.common.errors import (
-    BadRequest, DomainError, Forbidden, PayloadTooLarge, Unauthorized, ValidationFailed,
+    BadRequest, DomainError, Forbidden, PayloadTooLarge, Unauthorized, Unavailable, ValidationFailed,
 )
 
 from . import auth
@@ -163,7 +163,7 @@ class ApiEntrypoint(HttpRequestHandler):
         revocations = self._revocations()
         if revocations is not None:
             if not revocations.loaded:
-                raise Unauthorized("tokens cannot be checked yet (staff unreachable); try again shortly")
+                raise Unavailable("tokens cannot be checked yet (staff unreachable); try again shortly")
             if claims["jti"] in revocations.revoked:
                 raise Unauthorized("token revoked")
         context = auth.context_from_claims(claims)

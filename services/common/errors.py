@@ -79,5 +79,13 @@ class TooManyAttempts(DomainError):
     code = "too_many_attempts"
 
 
+@deserialize_to_instance
+class Unavailable(DomainError):
+    """Something this answer depends on is not reachable yet; try again shortly."""
+
+    status = 503
+    code = "service_unavailable"
+
+
 def field_error(field: str, problem: str) -> ValidationFailed:
     return ValidationFailed(f"{field}: {problem}", {field: [problem]})
