@@ -69,3 +69,236 @@ class TokenRecord(Base):
     issued_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+# -- staff discipline (S2–S8) ---------------------------------------------------------
+from datetime import date as _date  # noqa: E402
+
+from sqlalchemy import Date, Float, Integer  # noqa: E402
+
+
+class AttendanceMark(TenantScoped, Base):
+    """S2: one sign-in or sign-out (or an import from the fingerprint machine)."""
+
+    __tablename__ = "attendance_marks"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    person_id: Mapped[str] = mapped_column(String(32), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # in, out
+    at: Mapped[datetime]
+    day: Mapped[_date] = mapped_column(Date, index=True)  # local date
+    half: Mapped[str] = mapped_column(String(2))  # am, pm
+    recorded_by: Mapped[str | None] = mapped_column(String(32))
+
+
+class AttendanceIncident(TenantScoped, Base):
+    """S2: what an inspector saw: away without leave (minutes), or a proxy sign-in (代签)."""
+
+    __tablename__ = "attendance_incidents"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(10))  # away, proxy
+    person_id: Mapped[str] = mapped_column(String(32), index=True)
+    other_person_id: Mapped[str | None] = mapped_column(String(32))  # proxy: who signed
+    day: Mapped[_date] = mapped_column(Date, index=True)
+    half: Mapped[str] = mapped_column(String(2))
+    minutes: Mapped[int | None] = mapped_column(Integer)
+    recorded_by: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+
+class AttendanceDay(TenantScoped, Base):
+    """S2: a person's classified half-day (closed once; the score entries follow it)."""
+
+    __tablename__ = "attendance_days"
+    __table_args__ = (UniqueConstraint("township_id", "person_id", "day", "half"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    person_id: Mapped[str] = mapped_column(String(32), index=True)
+    day: Mapped[_date] = mapped_column(Date, index=True)
+    half: Mapped[str] = mapped_column(String(3))  # am, pm, day (accumulated absence)
+    status: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[str | None] = mapped_column(Text)
+    excused: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+
+
+class AttendanceClosure(TenantScoped, Base):
+    """A day whose attendance is classified (the unique key makes closing happen once)."""
+
+    __tablename__ = "attendance_closures"
+    __table_args__ = (UniqueConstraint("township_id", "day"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    day: Mapped[_date] = mapped_column(Date)
+    closed_at: Mapped[datetime]
+
+
+class WeeklyPublication(TenantScoped, Base):
+    """S2: the weekly sheet is published; objections run from here."""
+
+    __tablename__ = "attendance_publications"
+    __table_args__ = (UniqueConstraint("township_id", "week_start"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    week_start: Mapped[_date] = mapped_column(Date)
+    published_at: Mapped[datetime]
+    published_on: Mapped[_date] = mapped_column(Date)
+    objection_until: Mapped[_date] = mapped_column(Date)
+
+
+class AttendanceObjection(TenantScoped, Base):
+    __tablename__ = "attendance_objections"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    attendance_day_id: Mapped[str] = mapped_column(String(32), index=True)
+    person_id: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(12), default="open")  # open, accepted, rejected
+    decided_by: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+
+class Leave(TenantScoped, Base):
+    """S3: a leave request, its approval level, substitute and return (销假)."""
+
+    __tablename__ = "leaves"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    person_id: Mapped[str] = mapped_column(String(32), index=True)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    reason: Mapped[str | None] = mapped_column(Text)
+    level: Mapped[str] = mapped_column(String(20))  # oral, section_head, deputy_director, director
+    length_days: Mapped[float] = mapped_column(Float)
+    substitute_person_id: Mapped[str | None] = mapped_column(String(32))
+    home_unit_endorsed: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(12))  # requested, approved, rejected, returned
+    requested_by: Mapped[str | None] = mapped_column(String(32))
+    decided_by: Mapped[str | None] = mapped_column(String(32))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    returned_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class ScoreRule(TenantScoped, Base):
+    """S4: the rule table (seeded per township from rules.SCORE_RULE_SEEDS)."""
+
+    __tablename__ = "score_rules"
+    __table_args__ = (UniqueConstraint("township_id", "code"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    code: Mapped[str] = mapped_column(String(40))
+    category: Mapped[str] = mapped_column(String(20))
+    points: Mapped[int]
+    description: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ScoreEntry(TenantScoped, Base):
+    """S4: one deduction or credit. ``(source, source_id, person_id)`` is unique: a source
+    event, attendance record or patrol finding counts exactly once."""
+
+    __tablename__ = "score_entries"
+    __table_args__ = (UniqueConstraint("township_id", "source", "source_id", "person_id"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    person_id: Mapped[str] = mapped_column(String(32), index=True)
+    rule_code: Mapped[str] = mapped_column(String(40))
+    category: Mapped[str] = mapped_column(String(20))
+    points: Mapped[int]
+    day: Mapped[_date] = mapped_column(Date, index=True)
+    quarter: Mapped[str] = mapped_column(String(7), index=True)
+    source: Mapped[str] = mapped_column(String(40))
+    source_id: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str | None] = mapped_column(String(32))
+    window_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+
+class VerifiedComplaint(TenantScoped, Base):
+    """S5/S7: a verified complaint against a person or window (the 优秀 veto, honours)."""
+
+    __tablename__ = "verified_complaints"
+    __table_args__ = (UniqueConstraint("township_id", "complaint_id"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    complaint_id: Mapped[str] = mapped_column(String(32))
+    person_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    window_id: Mapped[str | None] = mapped_column(String(32))
+    quarter: Mapped[str] = mapped_column(String(7), index=True)
+    day: Mapped[_date] = mapped_column(Date)
+
+
+class ApplicantRating(TenantScoped, Base):
+    """S5: an applicant's rating of a case's handler (from cases.rating_submitted)."""
+
+    __tablename__ = "applicant_ratings"
+    __table_args__ = (UniqueConstraint("township_id", "case_id"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(String(32))
+    person_id: Mapped[str] = mapped_column(String(32), index=True)
+    rating: Mapped[int]
+    quarter: Mapped[str] = mapped_column(String(7), index=True)
+
+
+class PeerReview(TenantScoped, Base):
+    """S5: one colleague's review of another for a quarter."""
+
+    __tablename__ = "peer_reviews"
+    __table_args__ = (UniqueConstraint("township_id", "quarter", "reviewer_id", "person_id"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    quarter: Mapped[str] = mapped_column(String(7), index=True)
+    reviewer_id: Mapped[str] = mapped_column(String(32))
+    person_id: Mapped[str] = mapped_column(String(32), index=True)
+    level: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime]
+
+
+class AccountabilityCase(TenantScoped, Base):
+    """S6: a fault, the measure the ladder gave, and an appeal (复核)."""
+
+    __tablename__ = "accountability_cases"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    person_id: Mapped[str] = mapped_column(String(32), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    severity: Mapped[str] = mapped_column(String(10))  # minor, serious, grave
+    self_reported: Mapped[bool] = mapped_column(Boolean, default=False)
+    prior_faults: Mapped[int] = mapped_column(Integer, default=0)
+    measure: Mapped[str] = mapped_column(String(20))
+    removed_from_window: Mapped[bool] = mapped_column(Boolean, default=False)
+    facts: Mapped[str] = mapped_column(Text)
+    day: Mapped[_date] = mapped_column(Date)
+    appeal_until: Mapped[_date] = mapped_column(Date)
+    appeal_state: Mapped[str | None] = mapped_column(String(12))  # open, upheld, revised
+    appeal_reason: Mapped[str | None] = mapped_column(Text)
+    revised_measure: Mapped[str | None] = mapped_column(String(20))
+    recorded_by: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+
+class HomeUnitNotice(TenantScoped, Base):
+    """S5/S6: the home unit is notified (three of a kind in a month) or the person is to be
+    returned to it (two 不称职 quarters, two public criticisms in a year). Unique per cause."""
+
+    __tablename__ = "home_unit_notices"
+    __table_args__ = (UniqueConstraint("township_id", "person_id", "cause"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    person_id: Mapped[str] = mapped_column(String(32), index=True)
+    kind: Mapped[str] = mapped_column(String(12))  # notice, return
+    cause: Mapped[str] = mapped_column(String(100))
+    home_unit: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+
+
+class Patrol(TenantScoped, Base):
+    """S8: a morning or afternoon inspection round."""
+
+    __tablename__ = "patrols"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    day: Mapped[_date] = mapped_column(Date, index=True)
+    half: Mapped[str] = mapped_column(String(2))
+    inspector_id: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class PatrolFindingRecord(TenantScoped, Base):
+    __tablename__ = "patrol_findings"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    patrol_id: Mapped[str] = mapped_column(String(32), index=True)
+    person_id: Mapped[str] = mapped_column(String(32), index=True)
+    rule_code: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str | None] = mapped_column(Text)

@@ -2,23 +2,39 @@
 modules."""
 from __future__ import annotations
 
-from datetime import date
+import logging
+from datetime import date, timedelta
 
 from nameko.rpc import rpc
+from nameko.timer import timer
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from services.common.db import NATIONAL, Database
-from services.common.errors import Forbidden
+from services.common.errors import Conflict, Forbidden
+from services.common.handlers import handle_once, reliable_handler
 from services.common.service import BaseService
 
+from . import accountability, attendance, grades, honours, leave, patrols, periods, roster, scoring
 from . import organisation as org
-from .models import Base
+from .models import Base, Township
+from .rules import RULES
+
+log = logging.getLogger(__name__)
 
 MANAGERS = ("director", "deputy_director")
+INSPECTORS = ("inspector", "director", "deputy_director")
+#: T2: attendance, scores and honours are internal — any staff role of the township.
+INTERNAL = ("director", "deputy_director", "section_head", "clerk", "inspector", "complaint_officer",
+            "security_manager", "guard", "village_agent")
+LEAVE_DECIDERS = ("section_head", "deputy_director", "director")
+ATTENDANCE_SWEEP_INTERVAL = 600
 
 
 class StaffService(BaseService):
     name = "staff"
     db = Database(Base)
+    rules = RULES
 
     # -- townships (operator) ---------------------------------------------
     @rpc
@@ -165,6 +181,259 @@ class StaffService(BaseService):
     def calendar_day(self, day):
         with self.db(self.caller.township_id) as uow:
             return org.calendar_answer(uow, self.caller.township_id, date.fromisoformat(day))
+
+
+    # == staff discipline (S1–S8) ===========================================
+    def _me(self, *roles):
+        caller = self.caller.require(*(roles or INTERNAL))
+        if not caller.person_id:
+            raise Forbidden("this needs a person's token")
+        return caller
+
+    # -- S1 roster ------------------------------------------------------------
+    @rpc
+    def roster(self):
+        caller = self.caller.require(*INTERNAL)
+        with self.db(caller.township) as uow:
+            return roster.roster(uow, full=caller.has(*MANAGERS))
+
+    # -- S2 attendance -------------------------------------------------------------
+    @rpc
+    def sign_in(self):
+        caller = self._me()
+        with self.db(caller.township) as uow:
+            return attendance.sign(uow, caller.person_id, "in")
+
+    @rpc
+    def sign_out(self):
+        caller = self._me()
+        with self.db(caller.township) as uow:
+            return attendance.sign(uow, caller.person_id, "out")
+
+    @rpc
+    def record_attendance_mark(self, person_id, kind, at):
+        caller = self.caller.require(*INSPECTORS)
+        with self.db(caller.township) as uow:
+            return attendance.record_mark(uow, caller.person_id, person_id, kind, at)
+
+    @rpc
+    def record_attendance_incident(self, kind, person_id, day, half, minutes=None, other_person_id=None):
+        caller = self.caller.require(*INSPECTORS)
+        with self.db(caller.township) as uow:
+            return attendance.record_incident(uow, caller.person_id, kind, person_id, day, half, minutes,
+                                              other_person_id)
+
+    @rpc
+    def close_attendance_day(self, day):
+        caller = self.caller.require(*INSPECTORS)
+        with self.db(caller.township) as uow:
+            return attendance.close_day(uow, day)
+
+    @rpc
+    def weekly_attendance(self, week_start):
+        caller = self.caller.require(*INTERNAL)
+        with self.db(caller.township) as uow:
+            return attendance.weekly_sheet(uow, week_start)
+
+    @rpc
+    def weekly_attendance_csv(self, week_start):
+        caller = self.caller.require(*INTERNAL)
+        with self.db(caller.township) as uow:
+            return attendance.weekly_csv(uow, week_start)
+
+    @rpc
+    def publish_attendance_week(self, week_start):
+        caller = self.caller.require(*MANAGERS)
+        with self.db(caller.township) as uow:
+            return attendance.publish_week(uow, week_start)
+
+    @rpc
+    def object_to_attendance(self, attendance_day_id, reason):
+        caller = self._me()
+        with self.db(caller.township) as uow:
+            return attendance.object_to(uow, caller.person_id, attendance_day_id, reason)
+
+    @rpc
+    def decide_attendance_objection(self, objection_id, accept):
+        caller = self.caller.require(*MANAGERS)
+        with self.db(caller.township) as uow:
+            return attendance.decide_objection(uow, caller.person_id, objection_id, bool(accept))
+
+    @timer(interval=ATTENDANCE_SWEEP_INTERVAL)
+    def close_attendance_days(self):
+        """Close yesterday (and up to a week of missed days) in every township. Each day is
+        claimed by its unique closure row, so several instances close it once."""
+        with self.db() as uow:
+            townships = [(t.id, t.created_at) for t in uow.scalars(select(Township))]
+        for township_id, created_at in townships:
+            for back in range(7, 0, -1):
+                try:
+                    with self.db(township_id) as uow:
+                        today = periods.local_today(uow)
+                        day = today - timedelta(days=back)
+                        if day < periods.local(created_at, periods.township_tz(uow)).date():
+                            continue
+                        attendance.close_day(uow, day)
+                except (Conflict, IntegrityError):
+                    continue  # already closed (here or by another instance)
+
+    # -- S3 leave --------------------------------------------------------------------
+    @rpc
+    def request_leave(self, starts_at, ends_at, reason=None, substitute_person_id=None,
+                      home_unit_endorsed=False, person_id=None):
+        caller = self._me()
+        if person_id and person_id != caller.person_id:
+            caller.require(*LEAVE_DECIDERS)
+        with self.db(caller.township) as uow:
+            return leave.request_leave(uow, caller.person_id, person_id or caller.person_id, starts_at, ends_at,
+                                       reason, substitute_person_id, home_unit_endorsed)
+
+    @rpc
+    def decide_leave(self, leave_id, approve, note=None):
+        caller = self.caller.require(*LEAVE_DECIDERS)
+        with self.db(caller.township) as uow:
+            return leave.decide_leave(uow, caller.person_id, caller.roles, leave_id, bool(approve), note)
+
+    @rpc
+    def return_from_leave(self, leave_id):
+        caller = self._me()
+        with self.db(caller.township) as uow:
+            return leave.return_from_leave(uow, caller.person_id, caller.roles, leave_id)
+
+    @rpc
+    def list_leaves(self, person_id=None, state=None):
+        caller = self.caller.require(*INTERNAL)
+        if not caller.has(*LEAVE_DECIDERS):
+            person_id = caller.person_id  # clerks see their own
+        with self.db(caller.township) as uow:
+            return leave.list_leaves(uow, person_id, state)
+
+    # -- S4 scoring --------------------------------------------------------------------
+    @rpc
+    def score_rules(self):
+        caller = self.caller.require(*INTERNAL)
+        with self.db(caller.township) as uow:
+            return scoring.list_rules(uow)
+
+    @rpc
+    def update_score_rule(self, code, points=None, category=None, description=None, active=None):
+        caller = self.caller.require(*MANAGERS)
+        with self.db(caller.township) as uow:
+            return scoring.update_rule(uow, code, points, category, description, active)
+
+    @rpc
+    def record_score(self, person_id, rule_code, reason, day=None):
+        caller = self.caller.require(*INSPECTORS)
+        with self.db(caller.township) as uow:
+            return scoring.manual_entry(uow, caller.person_id, person_id, rule_code, reason, day)
+
+    @rpc
+    def person_scores(self, person_id, quarter):
+        caller = self.caller.require(*INTERNAL)
+        with self.db(caller.township) as uow:
+            return scoring.person_entries(uow, person_id, quarter)
+
+    @reliable_handler("cases", "case_overdue")
+    def on_case_overdue(self, body):
+        handle_once(self, "cases.case_overdue", body, scoring.on_case_overdue)
+
+    @reliable_handler("intake", "notice_violation")
+    def on_notice_violation(self, body):
+        handle_once(self, "intake.notice_violation", body, scoring.on_notice_violation)
+
+    @reliable_handler("cases", "fee_violation")
+    def on_fee_violation(self, body):
+        handle_once(self, "cases.fee_violation", body, scoring.on_fee_violation)
+
+    @reliable_handler("complaints", "complaint_verified")
+    def on_complaint_verified(self, body):
+        handle_once(self, "complaints.complaint_verified", body, scoring.on_complaint_verified)
+
+    @reliable_handler("cases", "rating_submitted")
+    def on_rating_submitted(self, body):
+        handle_once(self, "cases.rating_submitted", body, scoring.on_rating_submitted)
+
+    @reliable_handler("staff", "patrol_finding")
+    def on_patrol_finding(self, body):
+        handle_once(self, "staff.patrol_finding", body, scoring.on_patrol_finding)
+
+    # -- S5 grades, S7 honours ------------------------------------------------------------
+    @rpc
+    def submit_peer_review(self, person_id, quarter, level):
+        caller = self._me()
+        with self.db(caller.township) as uow:
+            return grades.submit_peer_review(uow, caller.person_id, person_id, quarter, level)
+
+    @rpc
+    def scoreboard(self, quarter):
+        caller = self.caller.require(*INTERNAL)
+        with self.db(caller.township) as uow:
+            return grades.scoreboard(uow, quarter)
+
+    @rpc
+    def scoreboard_csv(self, quarter):
+        caller = self.caller.require(*INTERNAL)
+        with self.db(caller.township) as uow:
+            return grades.scoreboard_csv(uow, quarter)
+
+    @rpc
+    def close_quarter(self, quarter):
+        caller = self.caller.require(*MANAGERS)
+        with self.db(caller.township) as uow:
+            return grades.close_quarter(uow, quarter)
+
+    @rpc
+    def honours(self, quarter):
+        caller = self.caller.require(*INTERNAL)
+        with self.db(caller.township) as uow:
+            return honours.honours(uow, quarter)
+
+    # -- S6 accountability ---------------------------------------------------------------
+    @rpc
+    def record_fault(self, person_id, kind, severity, facts, self_reported=False, day=None):
+        caller = self.caller.require(*INSPECTORS)
+        with self.db(caller.township) as uow:
+            return accountability.record_fault(uow, caller.person_id, person_id, kind, severity, facts,
+                                               self_reported, day)
+
+    @rpc
+    def list_faults(self, person_id=None):
+        caller = self.caller.require(*INTERNAL)
+        if not caller.has(*INSPECTORS):
+            person_id = caller.person_id
+        with self.db(caller.township) as uow:
+            return accountability.list_cases(uow, person_id)
+
+    @rpc
+    def appeal_fault(self, case_id, reason):
+        caller = self._me()
+        with self.db(caller.township) as uow:
+            return accountability.appeal(uow, caller.person_id, case_id, reason)
+
+    @rpc
+    def decide_fault_appeal(self, case_id, upheld, revised_measure=None):
+        caller = self.caller.require(*MANAGERS)
+        with self.db(caller.township) as uow:
+            return accountability.decide_appeal(uow, case_id, bool(upheld), revised_measure)
+
+    @rpc
+    def home_unit_notices(self):
+        caller = self.caller.require(*INSPECTORS)
+        with self.db(caller.township) as uow:
+            return accountability.list_notices(uow)
+
+    # -- S8 patrols --------------------------------------------------------------------------
+    @rpc
+    def record_patrol(self, half, findings, day=None, note=None):
+        caller = self._me("inspector", *MANAGERS)
+        with self.db(caller.township) as uow:
+            return patrols.record_patrol(uow, caller.person_id, half, findings, day, note)
+
+    @rpc
+    def list_patrols(self, day_from=None, day_to=None):
+        caller = self.caller.require(*INTERNAL)
+        with self.db(caller.township) as uow:
+            return patrols.list_patrols(uow, day_from, day_to)
 
 
 SERVICE = StaffService

@@ -1,0 +1,151 @@
+"""S6 Accountability (责任追究): the ladder, repeat and self-report adjustments, home-unit
+notices, appeal.
+
+The ladder (seed 000 责任追究制; seed 004 十一.6): criticism (批评教育) < public criticism
+(通报批评, with removal from the window) < disciplinary sanction (处分).
+
+* base by severity: minor → criticism, serious → public criticism, grave → sanction;
+* a second or later fault in the same calendar year weighs heavier (从重): one step up
+  (so a repeated minor fault is a public criticism);
+* self-reported and corrected weighs lighter (从轻): one step down (never below criticism);
+* three violations of one kind (the same score rule) in a calendar month → the home unit is
+  notified; two public criticisms in a year → returned to the home unit;
+* an appeal (复核) within 30 calendar days; a last day on a non-working day rolls over to the
+  next working day (民法典 Art. 203).
+"""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from services.common.calendar import load_calendar
+from services.common.errors import Conflict, NotFound, field_error
+
+from . import periods
+from .models import AccountabilityCase, HomeUnitNotice, Person, ScoreEntry
+from .rules import RULES
+
+MEASURES = ("criticism", "public_criticism", "sanction")
+SEVERITY_BASE = {"minor": 0, "serious": 1, "grave": 2}
+
+
+def ladder(severity: str, prior_faults_this_year: int, self_reported: bool) -> str:
+    """The measure for a fault (pure)."""
+    if severity not in SEVERITY_BASE:
+        raise field_error("severity", "minor, serious or grave")
+    level = SEVERITY_BASE[severity]
+    if prior_faults_this_year >= 1:
+        level += 1
+    if self_reported:
+        level -= 1
+    return MEASURES[max(0, min(level, len(MEASURES) - 1))]
+
+
+def _notify(uow, person: Person, kind: str, cause: str) -> bool:
+    if uow.session.scalar(select(HomeUnitNotice.id).where(
+            HomeUnitNotice.person_id == person.id, HomeUnitNotice.cause == cause)):
+        return False
+    uow.session.add(HomeUnitNotice(person_id=person.id, kind=kind, cause=cause, home_unit=person.home_unit,
+                                   created_at=uow.now()))
+    uow.session.flush()
+    return True
+
+
+def check_same_kind(uow, person_id: str, rule_code: str, day) -> bool:
+    """Three deductions of one rule in a calendar month → notify the home unit (once)."""
+    settings = RULES.load(uow)
+    start, end = periods.month_bounds(day)
+    count = uow.session.scalar(select(func.count(ScoreEntry.id)).where(
+        ScoreEntry.person_id == person_id, ScoreEntry.rule_code == rule_code, ScoreEntry.points < 0,
+        ScoreEntry.day >= start, ScoreEntry.day <= end))
+    if count < settings["same_kind_per_month_notice"]:
+        return False
+    person = uow.session.get(Person, person_id)
+    return _notify(uow, person, "notice", f"{rule_code}:{start.strftime('%Y-%m')}")
+
+
+def case_record(c: AccountabilityCase) -> dict:
+    return {
+        "id": c.id, "person_id": c.person_id, "kind": c.kind, "severity": c.severity,
+        "self_reported": c.self_reported, "prior_faults": c.prior_faults, "measure": c.measure,
+        "removed_from_window": c.removed_from_window, "facts": c.facts, "day": c.day.isoformat(),
+        "appeal_until": c.appeal_until.isoformat(), "appeal_state": c.appeal_state,
+        "appeal_reason": c.appeal_reason, "revised_measure": c.revised_measure,
+    }
+
+
+def record_fault(uow, by: str, person_id: str, kind: str, severity: str, facts: str,
+                 self_reported: bool = False, day=None) -> dict:
+    if not kind or not kind.strip():
+        raise field_error("kind", "required")
+    if not facts or not facts.strip():
+        raise field_error("facts", "required")
+    target = periods.person(uow, person_id, active=False)
+    today = periods.local_today(uow)
+    day = periods.parse_day(day) if day else today
+    if day > today:
+        raise field_error("day", "not in the future")
+    year_start, year_end = day.replace(month=1, day=1), day.replace(month=12, day=31)
+    prior = uow.session.scalar(select(func.count(AccountabilityCase.id)).where(
+        AccountabilityCase.person_id == target.id, AccountabilityCase.day >= year_start,
+        AccountabilityCase.day <= year_end))
+    measure = ladder(severity, prior, bool(self_reported))
+    settings = RULES.load(uow)
+    calendar = load_calendar(uow.session, uow.common, uow.township_id)
+    until = calendar.add_calendar_days(day, settings["appeal_days"]).day
+    case = AccountabilityCase(person_id=target.id, kind=kind.strip(), severity=severity,
+                              self_reported=bool(self_reported), prior_faults=prior, measure=measure,
+                              removed_from_window=measure != "criticism", facts=facts.strip(), day=day,
+                              appeal_until=until, recorded_by=by, created_at=uow.now())
+    uow.session.add(case)
+    uow.session.flush()
+    if measure == "public_criticism":
+        publics = uow.session.scalar(select(func.count(AccountabilityCase.id)).where(
+            AccountabilityCase.person_id == target.id, AccountabilityCase.measure == "public_criticism",
+            AccountabilityCase.day >= year_start, AccountabilityCase.day <= year_end))
+        if publics >= settings["public_criticisms_to_return"]:
+            _notify(uow, target, "return", f"public_criticism:{day.year}")
+    return case_record(case)
+
+
+def appeal(uow, person_id: str, case_id: str, reason: str) -> dict:
+    case = uow.get(AccountabilityCase, case_id, "accountability case")
+    if case.person_id != person_id:
+        raise NotFound(f"accountability case {case_id} not found")
+    if not reason or not reason.strip():
+        raise field_error("reason", "required")
+    if case.appeal_state is not None:
+        raise Conflict("already appealed")
+    if periods.local_today(uow) > case.appeal_until:
+        raise Conflict(f"the appeal period ended on {case.appeal_until}",
+                       {"appeal_until": case.appeal_until.isoformat()})
+    case.appeal_state, case.appeal_reason = "open", reason.strip()
+    uow.session.flush()
+    return case_record(case)
+
+
+def decide_appeal(uow, case_id: str, upheld: bool, revised_measure: str | None = None) -> dict:
+    case = uow.get(AccountabilityCase, case_id, "accountability case")
+    if case.appeal_state != "open":
+        raise Conflict("no open appeal")
+    if upheld:
+        case.appeal_state = "upheld"
+    else:
+        if revised_measure not in MEASURES:
+            raise field_error("revised_measure", ", ".join(MEASURES))
+        case.appeal_state, case.revised_measure = "revised", revised_measure
+        case.removed_from_window = revised_measure != "criticism"
+    uow.session.flush()
+    return case_record(case)
+
+
+def list_cases(uow, person_id: str | None = None) -> list[dict]:
+    stmt = select(AccountabilityCase).order_by(AccountabilityCase.day.desc(), AccountabilityCase.created_at.desc())
+    if person_id:
+        stmt = stmt.where(AccountabilityCase.person_id == person_id)
+    return [case_record(c) for c in uow.scalars(stmt)]
+
+
+def list_notices(uow) -> list[dict]:
+    return [{"id": n.id, "person_id": n.person_id, "kind": n.kind, "cause": n.cause, "home_unit": n.home_unit,
+             "created_at": n.created_at.isoformat()}
+            for n in uow.scalars(select(HomeUnitNotice).order_by(HomeUnitNotice.created_at))]

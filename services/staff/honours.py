@@ -1,0 +1,88 @@
+"""S7 Honours: each quarter one red-flag window (红旗窗口), one service model (服务标兵) and
+three advanced individuals (先进个人); the numbers are settings.
+
+Who may be chosen: a person with composite ≥ 90 (``honour_min_composite``), no verified
+complaint, no overdue case and no violation (no deduction of any kind) in the quarter (seed
+004 十二). A window's score is the mean of its staff's composites; it may be chosen when that
+mean is ≥ 90 and neither the window nor any of its staff has a verified complaint, an overdue
+case or a violation in the quarter.
+
+TIES (the stated rule): people are ordered by composite (higher first), then centre score
+(higher), then applicant-rating points (higher; none counts as 0), then badge number
+(ascending) — the last key makes the order total and reproducible. The service model is the
+first; the advanced individuals are the next three (one person gets one honour). Windows are
+ordered by mean composite (higher), then the lowest composite among their staff (higher: the
+more even window wins), then window number (ascending).
+"""
+from __future__ import annotations
+
+from statistics import mean
+
+from sqlalchemy import select
+
+from . import periods
+from .grades import scoreboard
+from .models import VerifiedComplaint, Window
+from .rules import RULES
+
+
+def person_eligible(row: dict, min_composite: float) -> bool:
+    return (row["composite"] >= min_composite and row["complaints"] == 0 and row["overdue"] == 0
+            and row["violations"] == 0)
+
+
+def person_order(row: dict):
+    return (-row["composite"], -row["centre_score"], -(row.get("ratings") or 0), row.get("badge_no") or "",
+            row["person_id"])
+
+
+def select_people(rows: list[dict], settings: dict) -> tuple[list[dict], list[dict]]:
+    """(service models, advanced individuals) by the stated order."""
+    eligible = sorted((r for r in rows if person_eligible(r, settings["honour_min_composite"])), key=person_order)
+    n_models = settings["honour_service_models"]
+    return eligible[:n_models], eligible[n_models:n_models + settings["honour_advanced"]]
+
+
+def select_windows(rows: list[dict], windows: list[dict], complained_windows: set, settings: dict) -> list[dict]:
+    """Red-flag windows: ``windows`` are {id, number, name}; staff rows carry ``window_id``."""
+    scored = []
+    for w in windows:
+        staff = [r for r in rows if r.get("window_id") == w["id"]]
+        if not staff or w["id"] in complained_windows:
+            continue
+        if any(r["complaints"] or r["overdue"] or r["violations"] for r in staff):
+            continue
+        score = mean(r["composite"] for r in staff)
+        if score < settings["honour_min_composite"]:
+            continue
+        scored.append({**w, "score": score, "lowest": min(r["composite"] for r in staff),
+                       "staff": [r["person_id"] for r in staff]})
+    scored.sort(key=lambda w: (-w["score"], -w["lowest"], w["number"]))
+    return scored[:settings["honour_red_flag_windows"]]
+
+
+def honours(uow, quarter: str) -> dict:
+    settings = RULES.load(uow)
+    board = scoreboard(uow, quarter)
+    rows = board["rows"]
+    models, advanced = select_people(rows, settings)
+    windows = [{"id": w.id, "number": w.number, "name": w.name}
+               for w in uow.scalars(select(Window).order_by(Window.number))]
+    complained = {c.window_id for c in uow.scalars(select(VerifiedComplaint).where(
+        VerifiedComplaint.quarter == quarter)) if c.window_id}
+    flags = select_windows(rows, windows, complained, settings)
+
+    def person(r):
+        return {"person_id": r["person_id"], "name": r["name"], "window": r["window"],
+                "composite": r["composite"]}
+
+    periods.parse_quarter(quarter)
+    return {
+        "quarter": quarter,
+        "red_flag_windows": [{"window_id": w["id"], "number": w["number"], "name": w["name"], "score": w["score"]}
+                             for w in flags],
+        "service_models": [person(r) for r in models],
+        "advanced_individuals": [person(r) for r in advanced],
+        "tie_rule": "composite, then centre score, then ratings, then badge number; "
+                    "windows: mean composite, then lowest staff composite, then window number",
+    }

@@ -1,0 +1,95 @@
+"""Local time for discipline rules: a township's time zone, quarters, months, persons.
+
+DOMAIN "Time": every local rule (half-days, quarters) is in the township's time zone
+(default Asia/Shanghai); timestamps are stored in UTC."""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from services.common.errors import field_error
+
+from .models import Person, Township
+
+QUARTER_RE = re.compile(r"^(\d{4})Q([1-4])$")
+
+
+def township_tz(uow) -> ZoneInfo:
+    township = uow.session.get(Township, uow.township_id)
+    return ZoneInfo(township.timezone if township and township.timezone else "Asia/Shanghai")
+
+
+def local(moment: datetime, tz: ZoneInfo) -> datetime:
+    return moment.astimezone(tz)
+
+
+def local_today(uow) -> date:
+    return uow.now().astimezone(township_tz(uow)).date()
+
+
+def at_local(day: date, hhmm: str, tz: ZoneInfo) -> datetime:
+    """The UTC moment of a local wall-clock time on a day."""
+    h, m = (int(x) for x in hhmm.split(":"))
+    return datetime.combine(day, time(h, m), tzinfo=tz).astimezone(timezone.utc)
+
+
+def quarter_of(day: date) -> str:
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
+def parse_quarter(quarter: str) -> tuple[int, int]:
+    m = QUARTER_RE.match(quarter or "")
+    if not m:
+        raise field_error("quarter", "like 2025Q1")
+    return int(m.group(1)), int(m.group(2))
+
+
+def quarter_bounds(quarter: str) -> tuple[date, date]:
+    year, q = parse_quarter(quarter)
+    start = date(year, 3 * q - 2, 1)
+    end = date(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1) - timedelta(days=1)
+    return start, end
+
+
+def previous_quarter(quarter: str) -> str:
+    year, q = parse_quarter(quarter)
+    return f"{year - 1}Q4" if q == 1 else f"{year}Q{q - 1}"
+
+
+def month_bounds(day: date) -> tuple[date, date]:
+    start = day.replace(day=1)
+    nxt = date(day.year + (day.month == 12), 1 if day.month == 12 else day.month + 1, 1)
+    return start, nxt - timedelta(days=1)
+
+
+def parse_day(value, field: str = "day") -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise field_error(field, "an ISO date (YYYY-MM-DD)") from None
+
+
+def parse_moment(value, field: str) -> datetime:
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:
+            raise field_error(field, "an ISO timestamp with a time zone") from None
+    if moment.tzinfo is None:
+        raise field_error(field, "needs a time zone (e.g. +08:00)")
+    return moment.astimezone(timezone.utc)
+
+
+def person(uow, person_id: str, field: str = "person_id", active: bool = True) -> Person:
+    """A person of this township (404 for missing and foreign alike)."""
+    if not person_id:
+        raise field_error(field, "required")
+    p = uow.get(Person, person_id, "person")
+    if active and not p.active:
+        raise field_error(field, "person is not active")
+    return p
