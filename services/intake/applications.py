@@ -101,6 +101,7 @@ def application_record(app: Application, full: bool = False) -> dict:
         "signed_off_by": app.signed_off_by, "returned_at": iso(app.returned_at),
         "receipt_no": app.receipt_no,
         "case": {"state": app.case_state, "status_code": app.case_status_code,
+                 "status_label": app.case_status_label,
                  "due_date": iso(app.case_due_date), "provisional": app.case_due_provisional},
     }
 
@@ -271,7 +272,9 @@ def issue_notice(uow, application_id: str, person_id: str, settings: dict, names
     if late:
         receipt = _accept(ctx, app, item, app.target_kind, names, accepted_on=app.received_on, deemed=True)
     else:
-        receipt = _accept(ctx, app, item, "supplement", names, accepted_on=app.received_on)
+        # accepted today as a supplement: the clock waits for the materials (cases reads an
+        # accepted_on before the recorded day as deemed acceptance, which this is not)
+        receipt = _accept(ctx, app, item, "supplement", names)
     return {"application": application_record(app, full=True), "notice": notice, "receipt": receipt}
 
 
@@ -492,7 +495,7 @@ def tracked_applications(uow, person_id: str) -> list[dict]:
             .order_by(Application.received_at))
     out = []
     for a in uow.scalars(stmt):
-        if a.case_state in OPEN_CASE_END_STATES or a.case_status_code == "办结":
+        if a.case_state in OPEN_CASE_END_STATES or a.case_status_code == "COMPLETED":
             continue
         out.append({"application_id": a.id, "item_code": a.item_code, "status": a.case_state or a.status,
                     "handler_person_id": a.handler_person_id, "window_id": a.window_id,
@@ -516,6 +519,7 @@ def apply_case_transition(uow, event: dict) -> bool:
     app.case_id = event["case_id"]
     app.case_state = event["to_state"]
     app.case_status_code = event["status_code"]
+    app.case_status_label = event.get("status_label") or receipts.C13_LABELS.get(event["status_code"])
     if event.get("due_date") is not None:
         app.case_due_date = event["due_date"]
         app.case_due_provisional = bool(event.get("provisional"))

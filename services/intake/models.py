@@ -104,7 +104,8 @@ class Application(TenantScoped, Base):
     # status kept from cases.case_transitioned (what an applicant queries)
     case_id: Mapped[str | None] = mapped_column(String(32))
     case_state: Mapped[str | None] = mapped_column(String(40))
-    case_status_code: Mapped[str | None] = mapped_column(String(20))
+    case_status_code: Mapped[str | None] = mapped_column(String(40))
+    case_status_label: Mapped[str | None] = mapped_column(String(40))
     case_due_date: Mapped[date | None]
     case_due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     case_updated_at: Mapped[datetime | None]

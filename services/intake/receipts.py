@@ -30,12 +30,14 @@ PASSWORD_LENGTH = 10
 NUMBER_RANDOM = 10
 NO_MATCH = "no receipt with this number and password"
 
-C13_OF_STATUS = {  # C13 codes while the application is still intake's
-    "received": "已接件",
-    "return_pending": "已接件",
-    "supplement": "补正",
-    "accepted": "已受理",
-    "returned": "不予受理",
+C13_LABELS = {"RECEIVED": "已接件", "ACCEPTED": "已受理", "NOT_ACCEPTED": "不予受理", "SUPPLEMENT": "补正",
+              "SPECIAL_START": "特别程序开始", "SPECIAL_END": "特别程序结束", "COMPLETED": "办结"}
+C13_OF_STATUS = {  # C13 codes while the application is still intake's (as cases codes them)
+    "received": "RECEIVED",
+    "return_pending": "RECEIVED",
+    "supplement": "SUPPLEMENT",
+    "accepted": "ACCEPTED",
+    "returned": "NOT_ACCEPTED",
 }
 
 _key_cache: bytes | None = None
@@ -153,6 +155,8 @@ def public_status(app: Application) -> dict:
         "kind": app.kind,
         "status": app.case_state or app.status,
         "status_code": app.case_status_code or C13_OF_STATUS.get(app.status),
+        "status_label": app.case_status_label if app.case_status_code
+        else C13_LABELS.get(C13_OF_STATUS.get(app.status)),
         "accepted_at": app.accepted_at.isoformat() if app.accepted_at else None,
         "accepted_on": app.accepted_on.isoformat() if app.accepted_on else None,
         "deemed_accepted": app.deemed_accepted,

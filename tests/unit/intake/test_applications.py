@@ -132,7 +132,8 @@ def test_wrong_password_and_missing_number_answer_the_same_then_429(env):
     make_item(env)
     r = submit(env)["receipt"]
     outcome, status = query(env, r["receipt_no"], r["query_password"])
-    assert outcome == "ok" and status["applicant_name"] == "李*兰" and status["status_code"] == "已受理"
+    assert outcome == "ok" and status["applicant_name"] == "李*兰" and status["status_code"] == "ACCEPTED" \
+        and status["status_label"] == "已受理"
     assert query(env, r["receipt_no"], "WRONGPASS2") == query(env, "20250124-NOSUCHONE2", "WRONGPASS2") \
         == (None, None)
     for _ in range(4):
@@ -333,9 +334,9 @@ def test_case_transitions_update_the_public_status_in_order(env):
     out = submit(env)
     r = out["receipt"]
     base = {"case_id": "c" * 32, "application_id": out["application"]["id"], "receipt_no": r["receipt_no"]}
-    newer = dict(base, to_state="in_review", status_code="已受理", due_date=date(2025, 2, 7),
+    newer = dict(base, to_state="in_review", status_code="ACCEPTED", status_label="已受理", due_date=date(2025, 2, 7),
                  occurred_at=datetime(2025, 1, 24, 3, tzinfo=timezone.utc))
-    older = dict(base, to_state="received", status_code="已接件", due_date=None,
+    older = dict(base, to_state="received", status_code="RECEIVED", due_date=None,
                  occurred_at=datetime(2025, 1, 24, 2, 30, tzinfo=timezone.utc))
     with env.uow() as uow:
         assert apps.apply_case_transition(uow, newer)
@@ -343,4 +344,5 @@ def test_case_transitions_update_the_public_status_in_order(env):
     with env.uow(T2) as uow:  # another township's event does not touch it
         assert not apps.apply_case_transition(uow, dict(newer, to_state="delivered"))
     _, status = query(env, r["receipt_no"], r["query_password"])
-    assert (status["status"], status["status_code"], status["due_date"]) == ("in_review", "已受理", "2025-02-07")
+    assert (status["status"], status["status_code"], status["status_label"], status["due_date"]) == \
+        ("in_review", "ACCEPTED", "已受理", "2025-02-07")

@@ -1,0 +1,239 @@
+"""The intake service: entrypoints only. Rules live in catalogue.py (I1), inquiries.py (I2),
+applications.py (I3–I5, C12) and receipts.py (I4)."""
+from __future__ import annotations
+
+import logging
+
+from nameko.rpc import rpc
+from nameko.timer import timer
+
+from services.common.clock import local_date
+from services.common.db import Database
+from services.common.errors import NotFound, TooManyAttempts
+from services.common.handlers import CalendarFollower, handle_once, reliable_handler
+from services.common.metrics import Metrics
+from services.common.service import BaseService
+
+from . import applications as apps
+from . import catalogue, inquiries, organisation, receipts
+from .models import Application, Base
+from .rules import RULES
+
+log = logging.getLogger(__name__)
+
+MANAGERS = ("director", "deputy_director")
+DESK = ("clerk", "section_head", "deputy_director", "director")
+STAFF = DESK + ("inspector", "complaint_officer", "security_manager", "guard", "village_agent")
+SWEEP_INTERVAL = 30
+
+
+def _pending_gauge(status):
+    def fn(uow):
+        from sqlalchemy import func, select
+
+        rows = uow.session.execute(select(Application.township_id, func.count())
+                                   .where(Application.status == status).group_by(Application.township_id))
+        return [(t, n) for t, n in rows]
+    return fn
+
+
+class IntakeService(CalendarFollower, BaseService):
+    name = "intake"
+    db = Database(Base)
+    rules = RULES
+    metrics = Metrics(gauges={
+        "intake_supplements_open": ("Supplement applications awaiting materials (I5)", _pending_gauge("supplement")),
+        "intake_received_unprocessed": ("Received applications without their notice yet (C12)",
+                                        _pending_gauge("received")),
+        "intake_returns_awaiting_signoff": ("Returns of major matters awaiting sign-off (I5)",
+                                            _pending_gauge("return_pending")),
+    })
+
+    # -- I1 catalogue -------------------------------------------------------
+    @rpc
+    def create_item(self, data):
+        caller = self.caller.require(*MANAGERS)
+        with self.db(caller.township) as uow:
+            return catalogue.create_item(uow, caller.person_id, data)
+
+    @rpc
+    def change_item(self, code, changes):
+        caller = self.caller.require(*MANAGERS)
+        with self.db(caller.township) as uow:
+            return catalogue.change_item(uow, caller.person_id, code, changes)
+
+    @rpc
+    def get_item(self, code, version=None):
+        caller = self.caller.require(*STAFF)
+        with self.db(caller.township) as uow:
+            return catalogue.get_item(uow, code, version)
+
+    @rpc
+    def list_items(self):
+        caller = self.caller.require(*STAFF)
+        with self.db(caller.township) as uow:
+            return catalogue.list_items(uow)
+
+    @rpc
+    def public_catalogue(self):
+        """Public (T1): the township comes from the gateway's resolution of the path's code."""
+        with self.db(self.caller.township) as uow:
+            return catalogue.public_catalogue(uow)
+
+    @rpc
+    def public_item(self, code):
+        with self.db(self.caller.township) as uow:
+            return catalogue.public_item(uow, code)
+
+    # -- I2 inquiries ---------------------------------------------------------
+    @rpc
+    def log_inquiry(self, data):
+        caller = self.caller.require(*STAFF)
+        with self.db(caller.township) as uow:
+            return inquiries.log_inquiry(uow, caller.person_id, data)
+
+    @rpc
+    def resolve_inquiry(self, inquiry_id, outcome):
+        caller = self.caller.require(*STAFF)
+        with self.db(caller.township) as uow:
+            return inquiries.resolve(uow, inquiry_id, caller.person_id, outcome)
+
+    @rpc
+    def list_inquiries(self, status=None, window_id=None, mine=False):
+        caller = self.caller.require(*STAFF)
+        with self.db(caller.township) as uow:
+            return inquiries.list_inquiries(uow, status, window_id, caller.person_id if mine else None)
+
+    @rpc
+    def tracking(self):
+        """督办 (I2): what the caller was first asked about and is not yet done."""
+        caller = self.caller.require(*STAFF)
+        with self.db(caller.township) as uow:
+            return {"inquiries": inquiries.tracking(uow, caller.person_id),
+                    "applications": apps.tracked_applications(uow, caller.person_id)}
+
+    # -- I3–I5 applications -----------------------------------------------------
+    @rpc
+    def submit_application(self, data):
+        caller = self.caller.require(*DESK)
+        with self.db(caller.township) as uow:
+            return apps.submit(uow, caller.person_id, data, RULES.load(uow),
+                               self._names(uow, data, caller.person_id))
+
+    @rpc
+    def issue_notice(self, application_id):
+        caller = self.caller.require(*DESK)
+        with self.db(caller.township) as uow:
+            return apps.issue_notice(uow, application_id, caller.person_id, RULES.load(uow),
+                                     self._names(uow, None, caller.person_id, application_id))
+
+    @rpc
+    def record_arrival(self, application_id, materials):
+        caller = self.caller.require(*DESK)
+        with self.db(caller.township) as uow:
+            return apps.record_arrival(uow, application_id, caller.person_id, materials, RULES.load(uow))
+
+    @rpc
+    def request_material(self, application_id, material):
+        """I3: a refused request is still recorded (committed) before the 422 answers."""
+        caller = self.caller.require(*DESK)
+        with self.db(caller.township) as uow:
+            result = apps.request_material(uow, application_id, caller.person_id, material)
+        if result["refused"]:
+            raise apps.refusal(result)
+        return result
+
+    @rpc
+    def return_application(self, application_id, reason):
+        caller = self.caller.require(*DESK)
+        with self.db(caller.township) as uow:
+            return apps.request_return(uow, application_id, caller.person_id, reason, RULES.load(uow))
+
+    @rpc
+    def sign_off_return(self, application_id, approve=True, note=None):
+        caller = self.caller.require(*DESK)
+        with self.db(caller.township) as uow:
+            return apps.sign_off_return(uow, application_id, caller.person_id, caller.roles, bool(approve),
+                                        RULES.load(uow), note)
+
+    @rpc
+    def get_application(self, application_id):
+        caller = self.caller.require(*STAFF)
+        with self.db(caller.township) as uow:
+            return apps.get_application(uow, application_id, self._full(uow, caller))
+
+    @rpc
+    def list_applications(self, status=None):
+        caller = self.caller.require(*STAFF)
+        with self.db(caller.township) as uow:
+            return apps.list_applications(uow, self._full(uow, caller), status)
+
+    @rpc
+    def list_returns(self):
+        """否定报备: every return, for audit."""
+        caller = self.caller.require("section_head", "deputy_director", "director", "inspector")
+        with self.db(caller.township) as uow:
+            return apps.list_returns(uow)
+
+    @rpc
+    def list_violations(self, person_id=None):
+        caller = self.caller.require("section_head", "deputy_director", "director", "inspector")
+        with self.db(caller.township) as uow:
+            return apps.list_violations(uow, person_id)
+
+    # -- I4 public receipt query ----------------------------------------------------
+    @rpc
+    def query_receipt(self, receipt_no, password, client=None):
+        """Public: status by receipt number and password. No match and a wrong password answer
+        the same; the failure is committed before the 404 (the limit is shared)."""
+        with self.db(self.caller.township) as uow:
+            outcome, status = receipts.query(uow, str(receipt_no), str(password or ""), client, RULES.load(uow))
+        if outcome == receipts.LIMITED:
+            raise TooManyAttempts("too many wrong receipt queries; try again later")
+        if outcome is None:
+            raise NotFound(receipts.NO_MATCH)
+        return status
+
+    # -- C12 sweep ------------------------------------------------------------------
+    @timer(interval=SWEEP_INTERVAL)
+    def sweep_deemed_acceptance(self):
+        """C12: a received application whose supplement notice is overdue is accepted from
+        the day its materials arrived. Each row is claimed, so instances never do it twice."""
+        with self.db() as uow:
+            due = apps.overdue_received(uow, local_date(uow.now()))
+        for township_id, application_id in due:
+            try:
+                with self.db(township_id) as uow:
+                    apps.deem_overdue(uow, application_id, RULES.load(uow))
+            except Exception:
+                log.exception("deemed acceptance failed", extra={"township_id": township_id})
+
+    # -- events -------------------------------------------------------------------------
+    @reliable_handler("cases", "case_transitioned")
+    def on_case_transitioned(self, body):
+        handle_once(self, "cases.case_transitioned", body, apps.apply_case_transition)
+
+    @reliable_handler("staff", "organisation_changed")
+    def on_organisation_changed(self, body):
+        handle_once(self, "staff.organisation_changed", body, organisation.apply_change)
+
+    # -- helpers ------------------------------------------------------------------------
+    @staticmethod
+    def _full(uow, caller) -> bool:
+        return caller.has(*RULES.load(uow)["personal_data_roles"])
+
+    @staticmethod
+    def _names(uow, data, person_id, application_id=None) -> dict:
+        ids = [person_id]
+        if application_id:
+            app = uow.session.get(Application, application_id)
+            ids += [app.window_id, app.handler_person_id] if app else []
+        elif isinstance(data, dict) and data.get("item_code"):
+            try:
+                ids.append(catalogue.current_item(uow, data["item_code"]).window_id)
+            except NotFound:
+                pass
+        return organisation.names(uow, ids)
+
+
+SERVICE = IntakeService
