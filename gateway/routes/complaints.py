@@ -1,10 +1,185 @@
-"""Gateway routes of the complaints area (a mixin of gateway.service.GatewayService)."""
+"""Gateway routes of the complaints area (a mixin of gateway.service.GatewayService):
+complaints and petitions (P1–P5), follow-ups of low ratings (P6), public outcomes and online
+submission (T1). The complainant's identity is shown by the service only to complaint
+officers and the director (P2)."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate  # noqa: F401
+from marshmallow import Schema, fields, validate
 
-from ..api import api  # noqa: F401
+from ..api import api
+
+CHANNELS = ["in_person", "phone", "written", "online"]
+CATEGORIES = ["attitude", "argument", "delay", "fee", "bribery", "discipline", "other"]
+RECORDERS = ["complaint_officer", "director", "deputy_director"]
+INVESTIGATORS = ["complaint_officer", "director", "inspector"]
+FOLLOW_UP_ROLES = ["complaint_officer", "director", "deputy_director"]
+STAFF = ["director", "deputy_director", "section_head", "clerk", "inspector", "complaint_officer",
+         "security_manager", "guard", "village_agent"]
+PHONE = validate.Regexp(r"^\+?[0-9-]{6,20}$")
+
+
+class ComplainantIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(1, 60), metadata={"example": "张三"})
+    phone = fields.String(validate=PHONE, metadata={"example": "13812345678"})
+    address = fields.String(validate=validate.Length(1, 200), metadata={"example": "青山镇柳溪村3组"})
+
+
+class ComplaintIn(Schema):
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS), metadata={"example": "in_person"})
+    complainant = fields.Nested(ComplainantIn, required=True)
+    target_person_id = fields.String(allow_none=True)
+    target_window_id = fields.String(allow_none=True)
+    category = fields.String(load_default="other", validate=validate.OneOf(CATEGORIES))
+    content = fields.String(required=True, validate=validate.Length(1, 5000),
+                            metadata={"example": "窗口工作人员态度生硬，让我来回跑了三趟"})
+    complex = fields.Boolean(load_default=False)
+    several_units = fields.Boolean(load_default=False)
+    major = fields.Boolean(load_default=False, metadata={"description": "major matters must be written (P1)"})
+
+
+class PublicComplainantIn(ComplainantIn):
+    phone = fields.String(required=True, validate=PHONE, metadata={"example": "13812345678"})
+
+
+class PublicComplaintIn(Schema):
+    complainant = fields.Nested(PublicComplainantIn, required=True)
+    target_window_id = fields.String(allow_none=True)
+    target_person_id = fields.String(allow_none=True)
+    category = fields.String(load_default="other", validate=validate.OneOf(CATEGORIES))
+    content = fields.String(required=True, validate=validate.Length(1, 5000))
+
+
+class PetitionIn(Schema):
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    complainant = fields.Nested(ComplainantIn, required=True)
+    content = fields.String(required=True, validate=validate.Length(1, 5000))
+    persons = fields.Integer(load_default=1, validate=validate.Range(1, 10000))
+    reception_requested = fields.Boolean(load_default=False)
+    target_person_id = fields.String(allow_none=True)
+    target_window_id = fields.String(allow_none=True)
+    category = fields.String(load_default="other", validate=validate.OneOf(CATEGORIES))
+
+
+class ComplaintQuery(Schema):
+    state = fields.String(validate=validate.OneOf(["open", "concluded", "replied", "closed"]))
+    kind = fields.String(validate=validate.OneOf(["complaint", "petition"]))
+    overdue = fields.Boolean()
+
+
+class DelayIn(Schema):
+    reason = fields.String(required=True, validate=validate.Length(1, 2000),
+                           metadata={"example": "涉及县医保局，需协调后答复"})
+    told_via = fields.String(required=True, validate=validate.OneOf(["on_the_spot", "phone", "written"]))
+
+
+class OutcomeIn(Schema):
+    outcome = fields.String(required=True, validate=validate.OneOf(["verified", "not_verified"]))
+    finding = fields.String(required=True, validate=validate.Length(1, 5000), metadata={"example": "经调查属实"})
+    category = fields.String(validate=validate.OneOf(CATEGORIES))
+
+
+class ReplyIn(Schema):
+    form = fields.String(required=True, validate=validate.OneOf(["on_the_spot", "phone", "written"]),
+                         metadata={"description": "a written complaint needs a written reply (P3)"})
+    summary = fields.String(required=True, validate=validate.Length(1, 5000))
+
+
+class ReceptionIn(Schema):
+    note = fields.String(validate=validate.Length(max=2000))
+
+
+class NoteIn(Schema):
+    note = fields.String(required=True, validate=validate.Length(1, 2000), metadata={"example": "已电话回访"})
+
+
+class RectificationIn(Schema):
+    rectification = fields.String(required=True, validate=validate.Length(1, 2000))
+
+
+class FollowUpQuery(Schema):
+    state = fields.String(validate=validate.OneOf(["open", "closed"]))
+
+
+class MonthsQuery(Schema):
+    months = fields.Integer(load_default=12, validate=validate.Range(1, 24))
 
 
 class ComplaintsRoutes:
-    pass
+    # -- complaints and petitions (P1–P5) -------------------------------------------------
+    @api("POST", "/complaints", roles=RECORDERS, body=ComplaintIn, status=201, tags=["complaints"],
+         summary="Record a complaint (P1); its deadline follows P3")
+    def record_complaint(self, request, body):
+        return 201, self.complaints.record_complaint(**body)
+
+    @api("POST", "/petitions", roles=RECORDERS, body=PetitionIn, status=201, tags=["complaints"],
+         summary="Record a petition (信访, P5)")
+    def record_petition(self, request, body):
+        return 201, self.complaints.record_petition(**body)
+
+    @api("GET", "/complaints", roles=STAFF, query=ComplaintQuery, tags=["complaints"],
+         summary="Complaints the caller may read (the accused see no complainant identity, P2)")
+    def list_complaints(self, request, query):
+        return self.complaints.list_complaints(**query)
+
+    @api("GET", "/complaints/<string:complaint_id>", roles=STAFF, tags=["complaints"],
+         summary="One complaint (identity only for complaint officers and the director, P2)")
+    def get_complaint(self, request, complaint_id):
+        return self.complaints.get_complaint(complaint_id)
+
+    @api("POST", "/complaints/<string:complaint_id>/delay", roles=INVESTIGATORS, body=DelayIn,
+         tags=["complaints"], summary="The deadline cannot be met: the complainant was told why (P3)")
+    def explain_complaint_delay(self, request, complaint_id, body):
+        return self.complaints.explain_delay(complaint_id, **body)
+
+    @api("POST", "/complaints/<string:complaint_id>/outcome", roles=INVESTIGATORS, body=OutcomeIn,
+         tags=["complaints"], summary="Investigation outcome: verified or not verified (P4)")
+    def conclude_complaint(self, request, complaint_id, body):
+        return self.complaints.conclude(complaint_id, **body)
+
+    @api("POST", "/complaints/<string:complaint_id>/reply", roles=INVESTIGATORS, body=ReplyIn,
+         tags=["complaints"], summary="The complainant is told the outcome (P4; written if written, P3)")
+    def reply_complaint(self, request, complaint_id, body):
+        return self.complaints.reply(complaint_id, **body)
+
+    @api("POST", "/complaints/<string:complaint_id>/close", roles=STAFF, tags=["complaints"],
+         summary="Close (roles from the township's close_roles setting, default complaint officer or director)")
+    def close_complaint(self, request, complaint_id):
+        return self.complaints.close(complaint_id)
+
+    @api("POST", "/complaints/<string:complaint_id>/reception", roles=["director", "deputy_director"],
+         body=ReceptionIn, tags=["complaints"], summary="A leader received the petitioners (P5)")
+    def record_reception(self, request, complaint_id, body):
+        return self.complaints.record_reception(complaint_id, body.get("note"))
+
+    # -- follow-ups (P6) ----------------------------------------------------------------
+    @api("GET", "/follow-ups", roles=FOLLOW_UP_ROLES, query=FollowUpQuery, tags=["complaints"],
+         summary="Follow-ups of low ratings (P6)")
+    def list_follow_ups(self, request, query):
+        return self.complaints.list_follow_ups(**query)
+
+    @api("GET", "/follow-ups/<string:follow_up_id>", roles=FOLLOW_UP_ROLES, tags=["complaints"])
+    def get_follow_up(self, request, follow_up_id):
+        return self.complaints.get_follow_up(follow_up_id)
+
+    @api("POST", "/follow-ups/<string:follow_up_id>/callback", roles=FOLLOW_UP_ROLES, body=NoteIn,
+         tags=["complaints"], summary="The applicant was called back (C9)")
+    def follow_up_callback(self, request, follow_up_id, body):
+        return self.complaints.record_callback(follow_up_id, body["note"])
+
+    @api("POST", "/follow-ups/<string:follow_up_id>/rectification", roles=FOLLOW_UP_ROLES,
+         body=RectificationIn, tags=["complaints"], summary="Rectified; closes the follow-up (C9)")
+    def follow_up_rectification(self, request, follow_up_id, body):
+        return self.complaints.record_rectification(follow_up_id, body["rectification"])
+
+    # -- public (T1) ------------------------------------------------------------------------
+    @api("GET", "/public/townships/<string:code>/complaints/outcomes", public=True, query=MonthsQuery,
+         tags=["public"], summary="Anonymised complaint outcomes and counts per month (T1)")
+    def public_complaint_outcomes(self, request, code, query):
+        self.public_township(code)
+        return self.complaints.public_outcomes(query["months"])
+
+    @api("POST", "/public/townships/<string:code>/complaints", public=True, body=PublicComplaintIn,
+         status=201, tags=["public"], summary="Complain online, without an account (P1, channel online)")
+    def public_submit_complaint(self, request, code, body):
+        self.public_township(code)
+        return 201, self.complaints.submit_public_complaint(**body)
