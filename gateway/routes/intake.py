@@ -1,10 +1,205 @@
-"""Gateway routes of the intake area (a mixin of gateway.service.GatewayService)."""
+"""Gateway routes of the intake area (a mixin of gateway.service.GatewayService):
+catalogue (I1), inquiries (I2), applications, notices and returns (I3–I5, C12), receipts and
+the public status query (I4)."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate  # noqa: F401
+from marshmallow import Schema, fields, validate
 
-from ..api import api  # noqa: F401
+from services.intake.schemas import ApplicationIn, InquiryIn, ItemIn
+
+from ..api import api
+
+MANAGERS = ["director", "deputy_director"]
+DESK = ["clerk", "section_head", "deputy_director", "director"]
+AUDIT = ["section_head", "deputy_director", "director", "inspector"]
+STAFF = DESK + ["inspector", "complaint_officer", "security_manager", "guard", "village_agent"]
+
+ITEM_EXAMPLE = {
+    "code": "MZ-002", "name": "城乡低保申请", "legal_basis": "《社会救助暂行办法》第九条至第十一条",
+    "window_id": "<window id>", "department_id": "<department id>",
+    "materials": [{"name": "低保申请书", "main": True}, {"name": "居民身份证", "main": True},
+                  {"name": "户口簿复印件", "main": False}, {"name": "家庭收入证明", "main": False}],
+    "procedure": "申请—受理—入户调查—民主评议—公示—审批", "default_kind": "promised", "promised_days": 5,
+    "fee_cents": 0, "departments": [], "tacit_approval": False, "level": "township", "major": True,
+}
+APPLICATION_EXAMPLE = {
+    "item_code": "MZ-002",
+    "applicant": {"name": "李秀兰", "phone": "13812345678", "id_no": "110101199003071234"},
+    "materials_brought": ["低保申请书", "居民身份证"], "materials_present": [],
+    "first_asked_person_id": None, "proxy": True, "agent_person_id": "<village agent id>",
+    "mandate_no": "QS-DL-2025-001",
+}
+
+
+class ItemPatch(ItemIn):
+    """Any of the item's fields; the change makes a new version (I1)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("partial", True)
+        super().__init__(*args, **kwargs)
+
+
+class ItemQuery(Schema):
+    version = fields.Integer(validate=validate.Range(1, 100000))
+
+
+class InquiryQuery(Schema):
+    status = fields.String(validate=validate.OneOf(("answered", "referred", "done")))
+    window_id = fields.String()
+    mine = fields.Boolean(load_default=False)
+
+
+class ResolutionIn(Schema):
+    outcome = fields.String(required=True, validate=validate.Length(1, 5000), metadata={"example": "已由国土窗口受理并告知进度"})
+
+
+class ApplicationQuery(Schema):
+    status = fields.String(validate=validate.OneOf(("received", "supplement", "accepted", "return_pending",
+                                                    "returned")))
+
+
+class ArrivalIn(Schema):
+    materials = fields.List(fields.String(validate=validate.Length(1, 200)), required=True,
+                            validate=validate.Length(min=1), metadata={"example": ["户口簿复印件"]})
+
+
+class MaterialRequestIn(Schema):
+    material = fields.String(required=True, validate=validate.Length(1, 200), metadata={"example": "家庭收入证明"})
+
+
+class ReturnIn(Schema):
+    reason = fields.String(required=True, validate=validate.Length(1, 2000),
+                           metadata={"example": "经入户核查，家庭人均收入高于本地低保标准"})
+
+
+class SignOffIn(Schema):
+    approve = fields.Boolean(required=True, metadata={"example": True})
+    note = fields.String(allow_none=True, validate=validate.Length(max=2000))
+
+
+class ViolationQuery(Schema):
+    person_id = fields.String()
+
+
+class ReceiptQueryIn(Schema):
+    password = fields.String(required=True, validate=validate.Length(1, 64), metadata={"example": "K7M3Q9XA2B"})
 
 
 class IntakeRoutes:
-    pass
+    # -- public (I1, I4, T1) ---------------------------------------------------------
+    @api("GET", "/public/townships/<string:code>/catalogue", public=True, tags=["public", "intake"],
+         summary="The township's published service catalogue (办事指南, I1/T1)")
+    def public_catalogue(self, request, code):
+        self.public_township(code)
+        return self.intake.public_catalogue()
+
+    @api("GET", "/public/townships/<string:code>/catalogue/<string:item_code>", public=True,
+         tags=["public", "intake"], summary="One published catalogue item (I1)")
+    def public_catalogue_item(self, request, code, item_code):
+        self.public_township(code)
+        return self.intake.public_item(item_code)
+
+    @api("POST", "/public/townships/<string:code>/receipts/<string:number>", public=True, body=ReceiptQueryIn,
+         tags=["public", "intake"], example={"password": "K7M3Q9XA2B"},
+         summary="Status of an application by receipt number and query password (I4)",
+         description="No login. The password travels in the body, never in the URL. A wrong password "
+                     "and an unknown number both answer 404 with the same message; after too many "
+                     "wrong tries per number or per client address (settings) the answer is 429.")
+    def public_receipt_status(self, request, code, number, body):
+        self.public_township(code)
+        return self.intake.query_receipt(number, body["password"], request.remote_addr)
+
+    # -- catalogue (I1) ----------------------------------------------------------
+    @api("POST", "/intake/items", roles=MANAGERS, body=ItemIn, status=201, tags=["intake"],
+         example=ITEM_EXAMPLE, summary="Create a catalogue item (version 1)")
+    def create_item(self, request, body):
+        return 201, self.intake.create_item(body)
+
+    @api("PATCH", "/intake/items/<string:code>", roles=MANAGERS, body=ItemPatch, tags=["intake"],
+         example={"promised_days": 3}, summary="Change an item: makes a new version (I1)")
+    def change_item(self, request, code, body):
+        return self.intake.change_item(code, body)
+
+    @api("GET", "/intake/items", roles=STAFF, tags=["intake"], summary="Current versions of every item")
+    def list_items(self, request):
+        return self.intake.list_items()
+
+    @api("GET", "/intake/items/<string:code>", roles=STAFF, query=ItemQuery, tags=["intake"],
+         summary="An item, current or a given version")
+    def get_item(self, request, code, query):
+        return self.intake.get_item(code, query.get("version"))
+
+    # -- inquiries (I2) ------------------------------------------------------------
+    @api("POST", "/intake/inquiries", roles=STAFF, body=InquiryIn, status=201, tags=["intake"],
+         example={"topic": "宅基地审批需要多久？", "refer_to_window_id": "<国土 window id>"},
+         summary="Log an inquiry as the first-asked person (首问责任制): answer it or refer it")
+    def log_inquiry(self, request, body):
+        return 201, self.intake.log_inquiry(body)
+
+    @api("GET", "/intake/inquiries", roles=STAFF, query=InquiryQuery, tags=["intake"],
+         summary="The inquiry log (filter by status, referred window, mine)")
+    def list_inquiries(self, request, query):
+        return self.intake.list_inquiries(query.get("status"), query.get("window_id"), query["mine"])
+
+    @api("POST", "/intake/inquiries/<string:inquiry_id>/resolution", roles=STAFF, body=ResolutionIn,
+         tags=["intake"], summary="The responsible window records how a referred inquiry was handled")
+    def resolve_inquiry(self, request, inquiry_id, body):
+        return self.intake.resolve_inquiry(inquiry_id, body["outcome"])
+
+    @api("GET", "/intake/tracking", roles=STAFF, tags=["intake"],
+         summary="督办: my referred inquiries and first-asked applications not yet done (I2)")
+    def tracking(self, request):
+        return self.intake.tracking()
+
+    # -- applications (I3–I5, C12) ------------------------------------------------------
+    @api("POST", "/intake/applications", roles=DESK, body=ApplicationIn, status=201, tags=["intake"],
+         example=APPLICATION_EXAMPLE,
+         summary="Receive an application: classified (I5), one-time notice (I3), receipt (I4)",
+         description="The response carries the receipt with its query password: shown this once.")
+    def submit_application(self, request, body):
+        return 201, self.intake.submit_application(body)
+
+    @api("GET", "/intake/applications", roles=STAFF, query=ApplicationQuery, tags=["intake"],
+         summary="Applications (personal data masked unless the role needs it)")
+    def list_applications(self, request, query):
+        return self.intake.list_applications(query.get("status"))
+
+    @api("GET", "/intake/applications/<string:application_id>", roles=STAFF, tags=["intake"],
+         summary="An application with its notices")
+    def get_application(self, request, application_id):
+        return self.intake.get_application(application_id)
+
+    @api("POST", "/intake/applications/<string:application_id>/notice", roles=DESK, tags=["intake"],
+         summary="Issue the one-time supplement notice of a received application (C12: late → deemed accepted)")
+    def issue_notice(self, request, application_id):
+        return self.intake.issue_notice(application_id)
+
+    @api("POST", "/intake/applications/<string:application_id>/arrivals", roles=DESK, body=ArrivalIn,
+         tags=["intake"], summary="Materials on the notice arrived; the last one starts the clock")
+    def record_arrival(self, request, application_id, body):
+        return self.intake.record_arrival(application_id, body["materials"])
+
+    @api("POST", "/intake/applications/<string:application_id>/material-requests", roles=DESK,
+         body=MaterialRequestIn, tags=["intake"],
+         summary="Ask for a material after the notice: only one on it; else 422 and a violation (I3)")
+    def request_material(self, request, application_id, body):
+        return self.intake.request_material(application_id, body["material"])
+
+    @api("POST", "/intake/applications/<string:application_id>/return", roles=DESK, body=ReturnIn,
+         tags=["intake"], summary="Return (退回件) with a written reason; a major matter waits for sign-off")
+    def return_application(self, request, application_id, body):
+        return self.intake.return_application(application_id, body["reason"])
+
+    @api("POST", "/intake/applications/<string:application_id>/return/sign-off", roles=DESK, body=SignOffIn,
+         tags=["intake"], summary="A superior signs off (or refuses) the return of a major matter (I5)")
+    def sign_off_return(self, request, application_id, body):
+        return self.intake.sign_off_return(application_id, body["approve"], body.get("note"))
+
+    @api("GET", "/intake/returns", roles=AUDIT, tags=["intake"], summary="否定报备: every return, for audit")
+    def list_returns(self, request):
+        return self.intake.list_returns()
+
+    @api("GET", "/intake/violations", roles=AUDIT, query=ViolationQuery, tags=["intake"],
+         summary="One-time-notice violations (I3)")
+    def list_violations(self, request, query):
+        return self.intake.list_violations(query.get("person_id"))
