@@ -99,25 +99,25 @@ def update_rule(uow, code: str, points=None, category=None, description=None, ac
     if not code or len(code) > 40:
         raise field_error("code", "1–40 characters")
     rule = rules.get(code)
+    if rule is None and (points is None or category is None or not description):
+        raise field_error("points", "a new rule needs points, category and description")
+    new_category = category if category is not None else rule.category
+    new_points = points if points is not None else rule.points
+    if new_category not in settings["category_caps"] and new_category != CREDIT_CATEGORY:
+        raise field_error("category", f"one of {', '.join(list(settings['category_caps']) + [CREDIT_CATEGORY])}")
+    if not isinstance(new_points, int) or isinstance(new_points, bool) or new_points == 0 or abs(new_points) > 100:
+        raise field_error("points", "a non-zero whole number within ±100")
+    if (new_category == CREDIT_CATEGORY) != (new_points > 0):
+        raise field_error("points", "credits are positive and in 加分; deductions negative elsewhere")
     if rule is None:
-        if points is None or category is None or not description:
-            raise field_error("points", "a new rule needs points, category and description")
-        rule = ScoreRule(code=code, category=category, points=points, description=description, active=True)
+        rule = ScoreRule(code=code, category=new_category, points=new_points, description=description,
+                         active=True)
         uow.session.add(rule)
-    if category is not None:
-        if category not in settings["category_caps"] and category != CREDIT_CATEGORY:
-            raise field_error("category", f"one of {', '.join(list(settings['category_caps']) + [CREDIT_CATEGORY])}")
-        rule.category = category
-    if points is not None:
-        if not isinstance(points, int) or isinstance(points, bool) or points == 0 or abs(points) > 100:
-            raise field_error("points", "a non-zero whole number within ±100")
-        rule.points = points
+    rule.category, rule.points = new_category, new_points
     if description is not None:
         rule.description = description
     if active is not None:
         rule.active = bool(active)
-    if (rule.category == CREDIT_CATEGORY) != (rule.points > 0):
-        raise field_error("points", "credits are positive and in 加分; deductions negative elsewhere")
     uow.session.flush()
     return rule_record(rule)
 
@@ -238,6 +238,8 @@ def on_complaint_verified(uow, event):
         window_id = None
     if person is None and window_id is None:
         return None
+    if uow.session.scalar(select(VerifiedComplaint.id).where(VerifiedComplaint.complaint_id == event["complaint_id"])):
+        return None  # this complaint already counted (S4: once)
     uow.session.add(VerifiedComplaint(complaint_id=event["complaint_id"], person_id=person.id if person else None,
                                       window_id=window_id, quarter=periods.quarter_of(day), day=day))
     if person is None:
