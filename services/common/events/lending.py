@@ -24,3 +24,14 @@ class LoanOverdue(Envelope):
     loan_id = fields.String(required=True)
     item_id = fields.String(required=True)
     due_at = fields.DateTime(required=True)
+
+
+@register("lending.reminder_escalated")
+class ReminderEscalated(Envelope):
+    """L4: the phone reminder for an overdue loan was not done in time; the security manager
+    takes it over. No borrower data."""
+
+    task_id = fields.String(required=True)
+    loan_id = fields.String(required=True)
+    item_id = fields.String(required=True)
+    assigned_person_id = fields.String(allow_none=True, load_default=None)

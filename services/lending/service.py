@@ -1,0 +1,132 @@
+"""The lending service: entrypoints only (DOMAIN L1–L6). Rules live in rules.py, ledger.py,
+handover.py, register.py and sweep.py."""
+from __future__ import annotations
+
+import os
+from datetime import date
+
+from nameko.rpc import rpc
+from nameko.timer import timer
+
+from services.common.db import Database
+from services.common.errors import field_error
+from services.common.handlers import CalendarFollower
+from services.common.metrics import Metrics
+from services.common.service import BaseService
+
+from . import handover, ledger, register, sweep
+from .models import Base
+from .rules import KINDS, LENDERS, MANAGERS, RULES
+
+SWEEP_INTERVAL = float(os.environ.get("SWEEP_INTERVAL", "30"))
+VIEWERS = LENDERS + MANAGERS
+
+
+class LendingService(CalendarFollower, BaseService):
+    name = "lending"
+    db = Database(Base)
+    rules = RULES
+    metrics = Metrics(gauges={
+        "lending_items_lent": ("Items lent out now", sweep.lent_counts),
+        "lending_loans_overdue": ("Loans not back by the end of their due day (L4)", sweep.overdue_counts),
+    })
+
+    # -- items (L1) ----------------------------------------------------------------
+    @rpc
+    def create_item(self, **data):
+        caller = self.caller.require(*MANAGERS)
+        with self.db(caller.township) as uow:
+            return ledger.create_item(uow, data)
+
+    @rpc
+    def update_item(self, item_id, **changes):
+        caller = self.caller.require(*MANAGERS)
+        with self.db(caller.township) as uow:
+            return ledger.update_item(uow, item_id, changes)
+
+    @rpc
+    def list_items(self, kind=None, state=None):
+        with self.db(self.caller.township) as uow:
+            return ledger.list_items(uow, kind, state)
+
+    # -- loans (L2, L3) ----------------------------------------------------------------
+    @rpc
+    def lend(self, item_id, **data):
+        caller = self.caller.require(*LENDERS)
+        with self.db(caller.township) as uow:
+            return ledger.lend(uow, item_id, data, caller.person_id, caller.roles)
+
+    @rpc
+    def take_back(self, loan_id, condition, note=None):
+        caller = self.caller.require(*LENDERS)
+        with self.db(caller.township) as uow:
+            return ledger.take_back(uow, loan_id, condition, note, caller.person_id, caller.roles)
+
+    @rpc
+    def list_loans(self, state=None):
+        caller = self.caller.require(*VIEWERS)
+        with self.db(caller.township) as uow:
+            return ledger.list_loans(uow, state, caller.roles)
+
+    @rpc
+    def get_loan(self, loan_id):
+        caller = self.caller.require(*VIEWERS)
+        with self.db(caller.township) as uow:
+            return ledger.get_loan(uow, loan_id, caller.roles)
+
+    # -- reminders (L4) --------------------------------------------------------------------
+    @rpc
+    def list_reminders(self, state=None):
+        caller = self.caller.require(*VIEWERS)
+        with self.db(caller.township) as uow:
+            return ledger.list_tasks(uow, state)
+
+    @rpc
+    def complete_reminder(self, task_id, note):
+        caller = self.caller.require(*LENDERS)
+        with self.db(caller.township) as uow:
+            return ledger.complete_task(uow, task_id, note, caller.person_id)
+
+    # -- handover (L5) -----------------------------------------------------------------------
+    @rpc
+    def record_handover(self, to_person_id, in_stock, lent, note=None):
+        caller = self.caller.require(*LENDERS)
+        with self.db(caller.township) as uow:
+            return handover.record_handover(uow, caller.person_id, to_person_id, in_stock, lent, note)
+
+    @rpc
+    def ledger_state(self):
+        """What a handover must state: in stock and lent to whom, by the ledger."""
+        caller = self.caller.require(*VIEWERS)
+        with self.db(caller.township) as uow:
+            in_stock, lent = handover.ledger(uow)
+            return {"in_stock": [{"item_id": k, "label": v} for k, v in sorted(in_stock.items(), key=lambda kv: kv[1])],
+                    "lent": [{"item_id": k, "label": v[0], "borrower_name": v[1]}
+                             for k, v in sorted(lent.items(), key=lambda kv: kv[1][0])]}
+
+    @rpc
+    def list_handovers(self):
+        caller = self.caller.require(*VIEWERS)
+        with self.db(caller.township) as uow:
+            return handover.list_handovers(uow)
+
+    # -- register (L6) ---------------------------------------------------------------------------
+    @rpc
+    def export_register(self, start, end, kind=None):
+        caller = self.caller.require(*VIEWERS)
+        if kind is not None and kind not in KINDS:
+            raise field_error("kind", f"one of {', '.join(KINDS)}")
+        try:
+            start_day, end_day = date.fromisoformat(start), date.fromisoformat(end)
+        except (TypeError, ValueError):
+            raise field_error("from", "ISO dates (YYYY-MM-DD) for from and to") from None
+        with self.db(caller.township) as uow:
+            return register.export_csv(uow, start_day, end_day, kind, caller.roles)
+
+    # -- timers (L4) -------------------------------------------------------------------------------
+    @timer(interval=SWEEP_INTERVAL)
+    def sweep_overdue(self):
+        return sweep.sweep(self.db)
+
+
+SERVICE = LendingService
