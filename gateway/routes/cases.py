@@ -20,68 +20,68 @@ class CaseQuery(Schema):
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 500))
 
 
-class ReviewIn(Schema):
+class CaseReviewIn(Schema):
     opinion = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]),
                             metadata={"example": "approve"})
     note = fields.String(validate=validate.Length(max=2000), metadata={"example": "材料齐全，符合条件"})
 
 
-class OpinionIn(Schema):
+class CaseOpinionIn(Schema):
     department = fields.String(required=True, validate=validate.Length(1, 100), metadata={"example": "自然资源所"})
     opinion = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]),
                             metadata={"example": "approve"})
     note = fields.String(validate=validate.Length(max=2000), metadata={"example": "用地符合规划"})
 
 
-class DecisionIn(Schema):
+class CaseDecisionIn(Schema):
     outcome = fields.String(required=True, validate=validate.OneOf(["approved", "rejected"]),
                             metadata={"example": "approved"})
     reason = fields.String(validate=validate.Length(max=2000), metadata={"example": "经审核符合条件"})
 
 
-class NoteIn(Schema):
+class CaseNoteIn(Schema):
     note = fields.String(validate=validate.Length(max=2000), metadata={"example": "申请人已领取证照"})
 
 
-class ReasonIn(Schema):
+class CaseReasonIn(Schema):
     reason = fields.String(required=True, validate=validate.Length(1, 2000), metadata={"example": "申请人撤回"})
 
 
-class ExtensionIn(Schema):
+class CaseExtensionIn(Schema):
     days = fields.Integer(required=True, validate=validate.Range(1, 60), metadata={"example": 3})
     reason = fields.String(required=True, validate=validate.Length(1, 2000), metadata={"example": "需现场核查"})
 
 
-class PauseIn(Schema):
+class CasePauseIn(Schema):
     procedure = fields.String(required=True, metadata={"example": "expert_review",
                               "description": "hearing, tendering, auction, testing, inspection, quarantine, "
                                              "appraisal or expert_review (a setting)"})
     reason = fields.String(validate=validate.Length(max=2000), metadata={"example": "组织专家评审"})
 
 
-class ResumeIn(Schema):
+class CaseResumeIn(Schema):
     reason = fields.String(validate=validate.Length(max=2000), metadata={"example": "专家评审完成"})
 
 
-class UpperAnswerIn(Schema):
+class CaseUpperAnswerIn(Schema):
     answer = fields.String(required=True, validate=validate.Length(1, 2000), metadata={"example": "县局批复同意"})
 
 
-class ExplanationIn(Schema):
+class CaseExplanationIn(Schema):
     explanation = fields.String(required=True, validate=validate.Length(1, 2000),
                                 metadata={"example": "县局正在组织会商，已电话催办"})
 
 
-class FeeIn(Schema):
+class CaseFeeIn(Schema):
     amount_cents = fields.Integer(required=True, validate=validate.Range(0, 10**9), metadata={"example": 1500})
 
 
-class RatingIn(Schema):
+class CaseRatingIn(Schema):
     rating = fields.Integer(required=True, validate=validate.Range(1, 5), metadata={"example": 5})
     comment = fields.String(validate=validate.Length(max=1000), metadata={"example": "办事效率高"})
 
 
-class ReconsiderationDecisionIn(Schema):
+class CaseReconsiderationDecisionIn(Schema):
     outcome = fields.String(required=True, validate=validate.OneOf(["upheld", "overturned"]),
                             metadata={"example": "overturned"})
     reason = fields.String(required=True, validate=validate.Length(1, 2000), metadata={"example": "补充说明成立"})
@@ -108,77 +108,77 @@ class CasesRoutes:
     def get_case_by_receipt(self, request, receipt_no):
         return self.cases.find_case(receipt_no)
 
-    @api("POST", CASE + "/review", roles=CLERKS, body=ReviewIn, tags=["cases"], example=EX_CASE,
+    @api("POST", CASE + "/review", roles=CLERKS, body=CaseReviewIn, tags=["cases"], example=EX_CASE,
          summary="Review (一审) by a clerk of the case's window (C4)")
     def review_case(self, request, case_id, body):
         return self.cases.review(case_id, body["opinion"], body.get("note"))
 
-    @api("POST", CASE + "/opinions", roles=CLERKS, body=OpinionIn, status=201, tags=["cases"],
+    @api("POST", CASE + "/opinions", roles=CLERKS, body=CaseOpinionIn, status=201, tags=["cases"],
          example={"case_id": "3f2a…", "missing_departments": ["农业农村办"]},
          summary="A department's opinion on a joint case (并联审批, I5)")
     def record_opinion(self, request, case_id, body):
         return 201, self.cases.record_opinion(case_id, body["department"], body["opinion"], body.get("note"))
 
-    @api("POST", CASE + "/decision", roles=APPROVERS, body=DecisionIn, tags=["cases"], example=EX_CASE,
+    @api("POST", CASE + "/decision", roles=APPROVERS, body=CaseDecisionIn, tags=["cases"], example=EX_CASE,
          summary="Approve or reject (一核) — by someone other than the reviewer (C4); a joint case needs "
                  "every department's opinion (409 names the missing ones)")
     def decide_case(self, request, case_id, body):
         return self.cases.decide(case_id, body["outcome"], body.get("reason"))
 
-    @api("POST", CASE + "/delivery", roles=CLERKS, body=NoteIn, tags=["cases"], example=EX_CASE,
+    @api("POST", CASE + "/delivery", roles=CLERKS, body=CaseNoteIn, tags=["cases"], example=EX_CASE,
          summary="Deliver the result (办结); an approved case's fee must be collected first (C8)")
     def deliver_case(self, request, case_id, body):
         return self.cases.deliver(case_id, body.get("note"))
 
-    @api("POST", CASE + "/withdrawal", roles=CLERKS, body=ReasonIn, tags=["cases"], example=EX_CASE,
+    @api("POST", CASE + "/withdrawal", roles=CLERKS, body=CaseReasonIn, tags=["cases"], example=EX_CASE,
          summary="The applicant withdraws the application")
     def withdraw_case(self, request, case_id, body):
         return self.cases.withdraw(case_id, body["reason"])
 
-    @api("POST", CASE + "/extension", roles=APPROVERS, body=ExtensionIn, tags=["cases"], example=EX_CASE,
+    @api("POST", CASE + "/extension", roles=APPROVERS, body=CaseExtensionIn, tags=["cases"], example=EX_CASE,
          summary="The one extension (延期): reason, approver (default the director), at most the item's days (C3)")
     def extend_case(self, request, case_id, body):
         return self.cases.extend(case_id, body["days"], body["reason"])
 
-    @api("POST", CASE + "/pauses", roles=CLERKS, body=PauseIn, tags=["cases"], example=EX_CASE,
+    @api("POST", CASE + "/pauses", roles=CLERKS, body=CasePauseIn, tags=["cases"], example=EX_CASE,
          summary="Start a special procedure (特别程序): the clock stops (C11); returns the written notice")
     def start_pause(self, request, case_id, body):
         return self.cases.start_pause(case_id, body["procedure"], body.get("reason"))
 
-    @api("POST", CASE + "/pauses/end", roles=CLERKS, body=ResumeIn, tags=["cases"], example=EX_CASE,
+    @api("POST", CASE + "/pauses/end", roles=CLERKS, body=CaseResumeIn, tags=["cases"], example=EX_CASE,
          summary="End the special procedure: its working days are added to the deadline (C11)")
     def end_pause(self, request, case_id, body):
         return self.cases.end_pause(case_id, body.get("reason"))
 
-    @api("POST", CASE + "/upper-answer", roles=CLERKS, body=UpperAnswerIn, tags=["cases"], example=EX_CASE,
+    @api("POST", CASE + "/upper-answer", roles=CLERKS, body=CaseUpperAnswerIn, tags=["cases"], example=EX_CASE,
          summary="Record the upper level's answer to an escalated case (上报件, I5)")
     def record_upper_answer(self, request, case_id, body):
         return self.cases.record_upper_answer(case_id, body["answer"])
 
-    @api("POST", CASE + "/silence-explanation", roles=CLERKS, body=ExplanationIn, tags=["cases"],
+    @api("POST", CASE + "/silence-explanation", roles=CLERKS, body=CaseExplanationIn, tags=["cases"],
          example=EX_CASE, summary="Explain on record why the upper level has been silent for 15 days (I5)")
     def explain_silence(self, request, case_id, body):
         return self.cases.explain_silence(case_id, body["explanation"])
 
-    @api("POST", CASE + "/fee", roles=CLERKS, body=FeeIn, status=201, tags=["cases"],
+    @api("POST", CASE + "/fee", roles=CLERKS, body=CaseFeeIn, status=201, tags=["cases"],
          example={"case_id": "3f2a…", "amount_cents": 1500, "fee_receipt_no": "SF20250124A1B2C3D4E5"},
          summary="Collect the fee at the catalogue's standard, with a receipt; any other amount is refused "
                  "(422) and recorded as a fee violation (C8)")
     def collect_fee(self, request, case_id, body):
         return 201, self.cases.collect_fee(case_id, body["amount_cents"])
 
-    @api("POST", CASE + "/rating", roles=CLERKS, body=RatingIn, status=201, tags=["cases"],
+    @api("POST", CASE + "/rating", roles=CLERKS, body=CaseRatingIn, status=201, tags=["cases"],
          example={"case_id": "3f2a…", "rating": 2, "label": "不满意", "follow_up": True},
          summary="Enter an applicant's rating given on paper, 1–5 after delivery (C9); 1–2 opens a follow-up")
     def rate_case(self, request, case_id, body):
         return 201, self.cases.rate(body["rating"], case_id=case_id, comment=body.get("comment"), channel="paper")
 
-    @api("POST", CASE + "/reconsideration", roles=CLERKS, body=ReasonIn, tags=["cases"], example=EX_CASE,
+    @api("POST", CASE + "/reconsideration", roles=CLERKS, body=CaseReasonIn, tags=["cases"], example=EX_CASE,
          summary="The applicant asks for review (复核) of a rejection (C10)")
     def request_reconsideration(self, request, case_id, body):
         return self.cases.request_reconsideration(case_id, body["reason"])
 
-    @api("POST", CASE + "/reconsideration/decision", roles=APPROVERS, body=ReconsiderationDecisionIn,
+    @api("POST", CASE + "/reconsideration/decision", roles=APPROVERS, body=CaseReconsiderationDecisionIn,
          tags=["cases"], example=EX_CASE,
          summary="Decide the review, by someone who neither reviewed nor decided the rejection (C10)")
     def decide_reconsideration(self, request, case_id, body):
