@@ -63,3 +63,5 @@ class NoticeViolation(Envelope):
     application_id = fields.String(required=True)
     person_id = fields.String(required=True)
     material = fields.String(required=True)
+    # added by intake (optional): not_in_catalogue | not_on_first_notice
+    reason = fields.String(allow_none=True, load_default=None)

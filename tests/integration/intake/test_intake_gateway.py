@@ -136,7 +136,8 @@ def test_one_notice_lists_everything_and_a_later_request_is_a_violation(system, 
     r = town["clerk"].post(f"/intake/applications/{app_id}/material-requests", {"material": "房产证"})
     assert r.status_code == 422 and "material" in r.json()["details"]
     ev = events("intake.notice_violation")
-    assert (ev["application_id"], ev["person_id"], ev["material"]) == (app_id, town["clerk_id"], "房产证")
+    assert (ev["application_id"], ev["person_id"], ev["material"], ev["reason"]) == \
+        (app_id, town["clerk_id"], "房产证", "not_in_catalogue")
     listed = town["inspector"].get("/intake/violations").json()
     assert [(v["material"], v["reason"]) for v in listed] == [("房产证", "not_in_catalogue")]
     r = town["clerk"].post(f"/intake/applications/{app_id}/arrivals",

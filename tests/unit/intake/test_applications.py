@@ -83,6 +83,7 @@ def test_a_later_request_outside_the_notice_is_refused_and_recorded(env, materia
     [violation] = env.outbox("intake.notice_violation")
     assert (violation["person_id"], violation["material"], violation["application_id"]) == \
         ("clerk7", material, out["application"]["id"])
+    assert violation["reason"] == reason
     with env.uow() as uow:
         assert [v["reason"] for v in apps.list_violations(uow, "clerk7")] == [reason]
 
