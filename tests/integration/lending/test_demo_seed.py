@@ -1,0 +1,52 @@
+"""The demo seeds of lending and complaints run against the real services (as ``make run``
+does through scripts/seed_demo.py) and leave the records the demo shows."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+
+from services.complaints import demo as complaints_demo
+from services.lending import demo as lending_demo
+from services.staff import demo as staff_demo
+from tests.support.runtime import rpc_proxy
+from tests.support.system import running_services
+
+pytestmark = pytest.mark.integration
+
+
+def test_demo_seeds(broker, database):
+    with running_services(broker.uri, database, ["staff", "complaints", "lending"]):
+        with rpc_proxy(broker.uri, {"roles": ["operator"], "user_id": "operator:test"}) as op:
+            @contextmanager
+            def director_staff(township_id, director_id):
+                with rpc_proxy(broker.uri, {"township_id": township_id, "person_id": director_id,
+                                            "roles": ["director"]}) as c:
+                    yield c.staff
+
+            org = staff_demo.seed(op.staff, director_staff)
+
+        @contextmanager
+        def rpc(service, key):
+            person = org["people"][key]
+            with rpc_proxy(broker.uri, {"township_id": org["township"]["id"], "person_id": person["id"],
+                                        "roles": person["roles"]}) as c:
+                yield getattr(c, service)
+
+        lent = lending_demo.seed(rpc, org)
+        filed = complaints_demo.seed(rpc, org)
+        with rpc("lending", "security") as lending:
+            items = lending.list_items()
+            assert len(items) == 20
+            assert sorted(i["label"] for i in items if i["state"] == "lent") == ["便民服务车1号"]
+            assert len(lending.list_loans()) == 2
+        assert lent["loans"]["便民服务车1号"]["id_number"].endswith("0027")
+        with rpc("complaints", "complaints") as complaints:
+            listed = complaints.list_complaints()
+            assert len(listed) == 3
+            petition = complaints.get_complaint(filed["petition"]["id"])
+            assert petition["collective"] and petition["escalated"]
+            assert complaints.get_complaint(filed["verified"]["id"])["state"] == "replied"
+        with rpc("complaints", "clerk_civil_a") as complaints:
+            [mine] = complaints.list_complaints()
+            assert mine["complainant"] is None and "杨秀珍" not in repr(mine)
