@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from services.intake.schemas import ApplicationIn, InquiryIn, ItemIn
+from services.intake import schemas as intake_schemas
 
 from ..api import api
 
@@ -31,7 +31,19 @@ APPLICATION_EXAMPLE = {
 }
 
 
-class ItemPatch(ItemIn):
+class IntakeItemIn(intake_schemas.ItemIn):
+    """A catalogue item (I1)."""
+
+
+class IntakeApplicationIn(intake_schemas.ApplicationIn):
+    """An application as the clerk receives it (I3–I5)."""
+
+
+class IntakeInquiryIn(intake_schemas.InquiryIn):
+    """An inquiry logged by the first-asked person (I2)."""
+
+
+class IntakeItemPatch(intake_schemas.ItemIn):
     """Any of the item's fields; the change makes a new version (I1)."""
 
     def __init__(self, *args, **kwargs):
@@ -39,49 +51,49 @@ class ItemPatch(ItemIn):
         super().__init__(*args, **kwargs)
 
 
-class ItemQuery(Schema):
+class IntakeItemQuery(Schema):
     version = fields.Integer(validate=validate.Range(1, 100000))
 
 
-class InquiryQuery(Schema):
+class IntakeInquiryQuery(Schema):
     status = fields.String(validate=validate.OneOf(("answered", "referred", "done")))
     window_id = fields.String()
     mine = fields.Boolean(load_default=False)
 
 
-class ResolutionIn(Schema):
+class IntakeResolutionIn(Schema):
     outcome = fields.String(required=True, validate=validate.Length(1, 5000), metadata={"example": "已由国土窗口受理并告知进度"})
 
 
-class ApplicationQuery(Schema):
+class IntakeApplicationQuery(Schema):
     status = fields.String(validate=validate.OneOf(("received", "supplement", "accepted", "return_pending",
                                                     "returned")))
 
 
-class ArrivalIn(Schema):
+class IntakeArrivalIn(Schema):
     materials = fields.List(fields.String(validate=validate.Length(1, 200)), required=True,
                             validate=validate.Length(min=1), metadata={"example": ["户口簿复印件"]})
 
 
-class MaterialRequestIn(Schema):
+class IntakeMaterialRequestIn(Schema):
     material = fields.String(required=True, validate=validate.Length(1, 200), metadata={"example": "家庭收入证明"})
 
 
-class ReturnIn(Schema):
+class IntakeReturnIn(Schema):
     reason = fields.String(required=True, validate=validate.Length(1, 2000),
                            metadata={"example": "经入户核查，家庭人均收入高于本地低保标准"})
 
 
-class SignOffIn(Schema):
+class IntakeSignOffIn(Schema):
     approve = fields.Boolean(required=True, metadata={"example": True})
     note = fields.String(allow_none=True, validate=validate.Length(max=2000))
 
 
-class ViolationQuery(Schema):
+class IntakeViolationQuery(Schema):
     person_id = fields.String()
 
 
-class ReceiptQueryIn(Schema):
+class IntakeReceiptQueryIn(Schema):
     password = fields.String(required=True, validate=validate.Length(1, 64), metadata={"example": "K7M3Q9XA2B"})
 
 
@@ -99,7 +111,7 @@ class IntakeRoutes:
         self.public_township(code)
         return self.intake.public_item(item_code)
 
-    @api("POST", "/public/townships/<string:code>/receipts/<string:number>", public=True, body=ReceiptQueryIn,
+    @api("POST", "/public/townships/<string:code>/receipts/<string:number>", public=True, body=IntakeReceiptQueryIn,
          tags=["public", "intake"], example={"password": "K7M3Q9XA2B"},
          summary="Status of an application by receipt number and query password (I4)",
          description="No login. The password travels in the body, never in the URL. A wrong password "
@@ -110,12 +122,12 @@ class IntakeRoutes:
         return self.intake.query_receipt(number, body["password"], request.remote_addr)
 
     # -- catalogue (I1) ----------------------------------------------------------
-    @api("POST", "/intake/items", roles=MANAGERS, body=ItemIn, status=201, tags=["intake"],
+    @api("POST", "/intake/items", roles=MANAGERS, body=IntakeItemIn, status=201, tags=["intake"],
          example=ITEM_EXAMPLE, summary="Create a catalogue item (version 1)")
     def create_item(self, request, body):
         return 201, self.intake.create_item(body)
 
-    @api("PATCH", "/intake/items/<string:code>", roles=MANAGERS, body=ItemPatch, tags=["intake"],
+    @api("PATCH", "/intake/items/<string:code>", roles=MANAGERS, body=IntakeItemPatch, tags=["intake"],
          example={"promised_days": 3}, summary="Change an item: makes a new version (I1)")
     def change_item(self, request, code, body):
         return self.intake.change_item(code, body)
@@ -124,24 +136,24 @@ class IntakeRoutes:
     def list_items(self, request):
         return self.intake.list_items()
 
-    @api("GET", "/intake/items/<string:code>", roles=STAFF, query=ItemQuery, tags=["intake"],
+    @api("GET", "/intake/items/<string:code>", roles=STAFF, query=IntakeItemQuery, tags=["intake"],
          summary="An item, current or a given version")
     def get_item(self, request, code, query):
         return self.intake.get_item(code, query.get("version"))
 
     # -- inquiries (I2) ------------------------------------------------------------
-    @api("POST", "/intake/inquiries", roles=STAFF, body=InquiryIn, status=201, tags=["intake"],
+    @api("POST", "/intake/inquiries", roles=STAFF, body=IntakeInquiryIn, status=201, tags=["intake"],
          example={"topic": "宅基地审批需要多久？", "refer_to_window_id": "<国土 window id>"},
          summary="Log an inquiry as the first-asked person (首问责任制): answer it or refer it")
     def log_inquiry(self, request, body):
         return 201, self.intake.log_inquiry(body)
 
-    @api("GET", "/intake/inquiries", roles=STAFF, query=InquiryQuery, tags=["intake"],
+    @api("GET", "/intake/inquiries", roles=STAFF, query=IntakeInquiryQuery, tags=["intake"],
          summary="The inquiry log (filter by status, referred window, mine)")
     def list_inquiries(self, request, query):
         return self.intake.list_inquiries(query.get("status"), query.get("window_id"), query["mine"])
 
-    @api("POST", "/intake/inquiries/<string:inquiry_id>/resolution", roles=STAFF, body=ResolutionIn,
+    @api("POST", "/intake/inquiries/<string:inquiry_id>/resolution", roles=STAFF, body=IntakeResolutionIn,
          tags=["intake"], summary="The responsible window records how a referred inquiry was handled")
     def resolve_inquiry(self, request, inquiry_id, body):
         return self.intake.resolve_inquiry(inquiry_id, body["outcome"])
@@ -152,14 +164,14 @@ class IntakeRoutes:
         return self.intake.tracking()
 
     # -- applications (I3–I5, C12) ------------------------------------------------------
-    @api("POST", "/intake/applications", roles=DESK, body=ApplicationIn, status=201, tags=["intake"],
+    @api("POST", "/intake/applications", roles=DESK, body=IntakeApplicationIn, status=201, tags=["intake"],
          example=APPLICATION_EXAMPLE,
          summary="Receive an application: classified (I5), one-time notice (I3), receipt (I4)",
          description="The response carries the receipt with its query password: shown this once.")
     def submit_application(self, request, body):
         return 201, self.intake.submit_application(body)
 
-    @api("GET", "/intake/applications", roles=STAFF, query=ApplicationQuery, tags=["intake"],
+    @api("GET", "/intake/applications", roles=STAFF, query=IntakeApplicationQuery, tags=["intake"],
          summary="Applications (personal data masked unless the role needs it)")
     def list_applications(self, request, query):
         return self.intake.list_applications(query.get("status"))
@@ -174,23 +186,23 @@ class IntakeRoutes:
     def issue_notice(self, request, application_id):
         return self.intake.issue_notice(application_id)
 
-    @api("POST", "/intake/applications/<string:application_id>/arrivals", roles=DESK, body=ArrivalIn,
+    @api("POST", "/intake/applications/<string:application_id>/arrivals", roles=DESK, body=IntakeArrivalIn,
          tags=["intake"], summary="Materials on the notice arrived; the last one starts the clock")
     def record_arrival(self, request, application_id, body):
         return self.intake.record_arrival(application_id, body["materials"])
 
     @api("POST", "/intake/applications/<string:application_id>/material-requests", roles=DESK,
-         body=MaterialRequestIn, tags=["intake"],
+         body=IntakeMaterialRequestIn, tags=["intake"],
          summary="Ask for a material after the notice: only one on it; else 422 and a violation (I3)")
     def request_material(self, request, application_id, body):
         return self.intake.request_material(application_id, body["material"])
 
-    @api("POST", "/intake/applications/<string:application_id>/return", roles=DESK, body=ReturnIn,
+    @api("POST", "/intake/applications/<string:application_id>/return", roles=DESK, body=IntakeReturnIn,
          tags=["intake"], summary="Return (退回件) with a written reason; a major matter waits for sign-off")
     def return_application(self, request, application_id, body):
         return self.intake.return_application(application_id, body["reason"])
 
-    @api("POST", "/intake/applications/<string:application_id>/return/sign-off", roles=DESK, body=SignOffIn,
+    @api("POST", "/intake/applications/<string:application_id>/return/sign-off", roles=DESK, body=IntakeSignOffIn,
          tags=["intake"], summary="A superior signs off (or refuses) the return of a major matter (I5)")
     def sign_off_return(self, request, application_id, body):
         return self.intake.sign_off_return(application_id, body["approve"], body.get("note"))
@@ -199,7 +211,7 @@ class IntakeRoutes:
     def list_returns(self, request):
         return self.intake.list_returns()
 
-    @api("GET", "/intake/violations", roles=AUDIT, query=ViolationQuery, tags=["intake"],
+    @api("GET", "/intake/violations", roles=AUDIT, query=IntakeViolationQuery, tags=["intake"],
          summary="One-time-notice violations (I3)")
     def list_violations(self, request, query):
         return self.intake.list_violations(query.get("person_id"))

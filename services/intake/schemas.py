@@ -12,7 +12,7 @@ ID_NO = validate.Regexp(r"^(\d{17}[\dXx]|\d{15})$", error="a resident ID number 
 CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$", error="letters, digits, '.', '_', '-' (1–40)")
 
 
-class MaterialIn(Schema):
+class CatalogueMaterialIn(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 200),
                          metadata={"example": "居民身份证"})
     main = fields.Boolean(required=True, metadata={"description": "主件 (true) or 附件 (false)"})
@@ -26,7 +26,7 @@ class ItemIn(Schema):
                                 metadata={"example": "《社会救助暂行办法》第九条至第十一条"})
     window_id = fields.String(allow_none=True, load_default=None)
     department_id = fields.String(allow_none=True, load_default=None)
-    materials = fields.List(fields.Nested(MaterialIn), load_default=list,
+    materials = fields.List(fields.Nested(CatalogueMaterialIn), load_default=list,
                             metadata={"example": [{"name": "居民身份证", "main": True},
                                                   {"name": "户口簿复印件", "main": False}]})
     procedure = fields.String(load_default="", validate=validate.Length(max=5000),
@@ -61,7 +61,7 @@ class ItemIn(Schema):
             raise ValidationError("a fee needs its basis (收费依据)", "fee_basis")
 
 
-class ApplicantIn(Schema):
+class IntakeApplicantIn(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 100), metadata={"example": "李秀兰"})
     phone = fields.String(required=True, validate=PHONE, metadata={"example": "13812345678"})
     id_no = fields.String(required=True, validate=ID_NO, metadata={"example": "110101199003071234"})
@@ -69,7 +69,7 @@ class ApplicantIn(Schema):
 
 class ApplicationIn(Schema):
     item_code = fields.String(required=True, validate=CODE, metadata={"example": "MZ-002"})
-    applicant = fields.Nested(ApplicantIn, required=True)
+    applicant = fields.Nested(IntakeApplicantIn, required=True)
     materials_brought = fields.List(fields.String(validate=validate.Length(1, 200)), load_default=list)
     materials_present = fields.List(fields.String(validate=validate.Length(1, 200)), load_default=list,
                                     metadata={"description": "the applicant has them but did not bring them"})

@@ -241,3 +241,14 @@ def test_late_supplement_notice_is_deemed_accepted_from_arrival(system, events):
         assert ev["kind"] == "promised"
     finally:
         clock.set(START)
+
+
+def test_openapi_documents_the_intake_routes_with_examples(system):
+    from openapi_spec_validator import validate
+
+    spec = system["api"].get("/openapi.json").json()
+    validate(spec)
+    receipt = spec["paths"]["/public/townships/{code}/receipts/{number}"]
+    assert set(receipt) == {"post"}  # the password stays out of URLs and logs
+    assert "/intake/applications" in spec["paths"] and "/public/townships/{code}/catalogue" in spec["paths"]
+    assert "IntakeApplicationIn" in spec["components"]["schemas"]
