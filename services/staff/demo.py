@@ -79,3 +79,62 @@ def seed(op_staff, director_staff_for) -> dict:
                                        org["people"][f"clerk_{key}_b"]["id"])
             org["windows"][key] = window
     return org
+
+
+# -- staff discipline (S2, S3, S8): a little realistic history ---------------------------------
+
+# Everyone whose attendance is kept signs in and out normally, except (person key →
+# {weekday: (am in, am out, pm in, pm out)}, None for no mark):
+ATTENDANCE_WEEK = {
+    "clerk_civil_b": {1: ("08:27", "12:00", "14:28", "17:31")},   # Tuesday: late (27 min)
+    "clerk_health_a": {3: ("07:55", "12:01", "14:25", "17:00")},  # Thursday: early leave (30 min)
+    "clerk_land_a": {4: ("08:00", "12:00", None, None)},          # Friday afternoon: absent
+}
+NORMAL_DAY = ("07:56", "12:02", "14:26", "17:33")
+
+
+def seed_discipline(rpc, org) -> dict:
+    """Last week's attendance of the clerks and section heads, three with a lapse (closed day by day), one approved leave of the
+    民政 A clerk with the B clerk as substitute, and one patrol finding. ``rpc(service, person
+    key)`` is a context manager giving an RPC proxy in that person's call context."""
+    from datetime import date, datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from services.common.calendar import WorkingCalendar
+    from services.common.errors import Conflict
+
+    tz = ZoneInfo(org["township"].get("timezone") or "Asia/Shanghai")
+    cal = WorkingCalendar()
+    today = datetime.now(tz).date()
+    monday = today - timedelta(days=today.weekday() + 7)
+    week = [monday + timedelta(days=i) for i in range(5) if cal.is_working_day(monday + timedelta(days=i))]
+    people = org["people"]
+    done = {"days": [], "leave": None, "patrol": None}
+
+    def moment(day: date, hhmm: str) -> str:
+        h, m = map(int, hhmm.split(":"))
+        return datetime.combine(day, time(h, m), tzinfo=tz).isoformat()
+
+    with rpc("staff", "inspector") as staff:
+        for day in week:
+            try:
+                for key in people:
+                    if not key.startswith(("clerk_", "head_")):
+                        continue
+                    times = ATTENDANCE_WEEK.get(key, {}).get(day.weekday(), NORMAL_DAY)
+                    for kind, hhmm in zip(("in", "out", "in", "out"), times):
+                        if hhmm:
+                            staff.record_attendance_mark(people[key]["id"], kind, moment(day, hhmm))
+                staff.close_attendance_day(day.isoformat())
+                done["days"].append(day.isoformat())
+            except Conflict:
+                continue  # already closed (the nightly sweep or an earlier seed)
+        done["patrol"] = staff.record_patrol("am", [{"person_id": people["clerk_land_a"]["id"],
+                                                     "rule_code": "phone", "note": "上班时间刷手机"}])
+    leave_day = cal.next_working_day(today + timedelta(days=1))
+    with rpc("staff", "clerk_civil_a") as staff:
+        requested = staff.request_leave(moment(leave_day, "14:30"), moment(leave_day, "17:30"), "带孩子体检",
+                                        people["clerk_civil_b"]["id"])
+    with rpc("staff", "head_civil") as staff:
+        done["leave"] = staff.decide_leave(requested["id"], True, "同意，李俊顶岗")
+    return done
