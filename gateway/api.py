@@ -121,6 +121,43 @@ class CallContext(DependencyProvider):
         return worker_ctx.data
 
 
+def _trusted_proxies() -> list:
+    import ipaddress
+
+    nets = []
+    for part in os.environ.get("GATEWAY_TRUSTED_PROXIES", "").split(","):
+        if part.strip():
+            nets.append(ipaddress.ip_network(part.strip(), strict=False))
+    return nets
+
+
+TRUSTED_PROXIES = _trusted_proxies()
+
+
+def client_address(request) -> str:
+    """The client's address. Behind reverse proxies listed in ``GATEWAY_TRUSTED_PROXIES``
+    (addresses or networks, comma-separated), the right-most ``X-Forwarded-For`` entry that is
+    not itself a trusted proxy; otherwise the peer address (a client cannot forge it)."""
+    import ipaddress
+
+    peer = request.remote_addr or ""
+
+    def trusted(addr: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(addr)
+        except ValueError:
+            return False
+        return any(ip in net for net in TRUSTED_PROXIES)
+
+    if not TRUSTED_PROXIES or not trusted(peer):
+        return peer
+    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not trusted(hop):
+            return hop
+    return peer
+
+
 def _openapi_path(url: str) -> str:
     return re.sub(r"<(?:[a-z]+:)?([a-zA-Z_]+)>", r"{\1}", url)
 

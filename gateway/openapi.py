@@ -40,6 +40,20 @@ def routes(service_cls):
                 yield name, member, ext
 
 
+def schema_name(schema) -> str:
+    """Component names qualified by the route module (``LendingItemIn``), so two areas may
+    both have an ``ItemIn`` without apispec renaming one behind our back."""
+    from apispec.ext.marshmallow.common import resolve_schema_cls
+
+    cls = resolve_schema_cls(schema)
+    area = cls.__module__.rsplit(".", 1)[-1]
+    name = cls.__name__
+    if name.endswith("Schema"):
+        name = name[: -len("Schema")]
+    prefix = area.title().replace("_", "")
+    return name if name.startswith(prefix) else prefix + name
+
+
 @functools.lru_cache(maxsize=8)
 def build_spec(service_cls) -> dict:
     """Built once per service class (routes do not change at run time)."""
@@ -47,7 +61,7 @@ def build_spec(service_cls) -> dict:
         title="Township convenience-service centre API",
         version="1.0.0",
         openapi_version="3.0.3",
-        plugins=[MarshmallowPlugin()],
+        plugins=[MarshmallowPlugin(schema_name_resolver=schema_name)],
         info={"description": (service_cls.__doc__ or "").strip()},
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})

@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 
 from services.intake import schemas as intake_schemas
 
-from ..api import api
+from ..api import api, client_address
 
 MANAGERS = ["director", "deputy_director"]
 DESK = ["clerk", "section_head", "deputy_director", "director"]
@@ -119,7 +119,7 @@ class IntakeRoutes:
                      "wrong tries per number or per client address (settings) the answer is 429.")
     def public_receipt_status(self, request, code, number, body):
         self.public_township(code)
-        return self.intake.query_receipt(number, body["password"], request.remote_addr)
+        return self.intake.query_receipt(number, body["password"], client_address(request))
 
     # -- catalogue (I1) ----------------------------------------------------------
     @api("POST", "/intake/items", roles=MANAGERS, body=IntakeItemIn, status=201, tags=["intake"],
