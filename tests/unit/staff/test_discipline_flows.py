@@ -18,7 +18,7 @@ from services.staff.rules import RULES
 from .conftest import local
 
 
-def marks(world, key, day, *times, kind_pairs=None):
+def marks(world, key, day, *times):
     """Sign-in/out marks at local times like "08:05" (alternating in/out per half)."""
     with world.uow() as uow:
         for kind, hhmm in times:
