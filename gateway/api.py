@@ -196,7 +196,10 @@ class ApiEntrypoint(HttpRequestHandler):
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer ") or not header[7:].strip():
             raise Unauthorized("a bearer token is required (Authorization: Bearer …)")
-        claims = auth.verify(header[7:].strip(), self.container.config["JWT_SECRET"])
+        from services.common.clock import container_clock
+
+        claims = auth.verify(header[7:].strip(), self.container.config["JWT_SECRET"],
+                             now=container_clock(self.container).now())
         revocations = self._revocations()
         if revocations is not None:
             if not revocations.loaded:
