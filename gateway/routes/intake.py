@@ -97,6 +97,12 @@ class IntakeReceiptQueryIn(Schema):
     password = fields.String(required=True, validate=validate.Length(1, 64), metadata={"example": "K7M3Q9XA2B"})
 
 
+class PublicRatingIn(IntakeReceiptQueryIn):
+    rating = fields.Integer(required=True, validate=validate.Range(1, 5),
+                            metadata={"example": 5, "description": "5 非常满意 … 1 非常不满意"})
+    comment = fields.String(validate=validate.Length(max=1000))
+
+
 class IntakeRoutes:
     # -- public (I1, I4, T1) ---------------------------------------------------------
     @api("GET", "/public/townships/<string:code>/catalogue", public=True, tags=["public", "intake"],
@@ -120,6 +126,18 @@ class IntakeRoutes:
     def public_receipt_status(self, request, code, number, body):
         self.public_township(code)
         return self.intake.query_receipt(number, body["password"], client_address(request))
+
+    @api("POST", "/public/townships/<string:code>/receipts/<string:number>/rating", public=True,
+         body=PublicRatingIn, status=201, tags=["public", "cases"],
+         example={"rating": 5, "comment": "办事效率高"},
+         summary="The applicant rates the service 1–5 after delivery (好差评, C9)",
+         description="No login: receipt number and query password, checked (and limited) exactly as "
+                     "the status query. A rating of 1 or 2 opens a follow-up in complaints.")
+    def public_rating(self, request, code, number, body):
+        self.public_township(code)
+        self.intake.query_receipt(number, body["password"], client_address(request))
+        return 201, self.cases.rate(rating=body["rating"], receipt_no=number,
+                                    comment=body.get("comment"), channel="online")
 
     # -- catalogue (I1) ----------------------------------------------------------
     @api("POST", "/intake/items", roles=MANAGERS, body=IntakeItemIn, status=201, tags=["intake"],

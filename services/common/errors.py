@@ -14,7 +14,9 @@ class DomainError(Exception):
     code = "bad_request"
 
     def __init__(self, message: str = "", details=None):
-        super().__init__(message, details)
+        # args cross RPC (nameko re-creates the error from them): no details → no arg, so
+        # that the gateway does not receive the string "None"
+        super().__init__(*((message,) if details is None else (message, details)))
         self.message = message
         self.details = details
 
