@@ -109,6 +109,7 @@ def query(uow, receipt_no: str, password: str, client: str | None, settings: dic
     keys = [_limit_key("number", receipt_no)]
     if client:
         keys.append(_limit_key("client", client))
+    _serialise_guesses(uow, keys)
     uow.session.execute(delete(ReceiptGuess).where(ReceiptGuess.key.in_(keys), ReceiptGuess.at < since)
                         .execution_options(synchronize_session=False))
     for key in keys:
@@ -122,6 +123,22 @@ def query(uow, receipt_no: str, password: str, client: str | None, settings: dic
             uow.session.add(ReceiptGuess(key=key, at=now))
         return None, None
     return "ok", public_status(app)
+
+
+def _serialise_guesses(uow, keys) -> None:
+    """Concurrent guesses at one number (or from one client) are counted one after another:
+    on PostgreSQL a transaction-scoped advisory lock per key (in a fixed order, so two
+    queries never deadlock), so parallel guesses cannot overshoot the limit. SQLite serves
+    one process and serialises writers itself."""
+    if uow.session.get_bind().dialect.name != "postgresql":
+        return
+    import hashlib
+
+    from sqlalchemy import text
+
+    for key in sorted(keys):
+        lock_id = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
+        uow.session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
 
 
 def mask_name(name: str) -> str:
