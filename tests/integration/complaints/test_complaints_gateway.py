@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from services.common import events
 from services.common.clock import FrozenClock
-from services.complaints.models import Base, Complaint, FollowUp
+from services.complaints.models import Base, Complaint
 from tests.support.runtime import database_of, wait_for
 from tests.support.system import gateway_api, operator_token, running_services
 

@@ -143,7 +143,7 @@ def test_leave_approval_and_return_are_announced_with_the_schema_fields(system):
 
 
 def test_attendance_marks_close_weekly_sheet_and_csv(system):
-    P, boss, inspector, clerk = system["people"], system["boss"], system["as"]["inspector"], system["as"]["a"]
+    P, inspector, clerk = system["people"], system["as"]["inspector"], system["as"]["a"]
     day = past_working_day(min_back=8)
     at = lambda h, m: datetime(day.year, day.month, day.day, h, m, tzinfo=SH).isoformat()  # noqa: E731
     for kind, hhmm in [("in", (8, 25)), ("out", (12, 0)), ("in", (14, 30)), ("out", (17, 30))]:

@@ -2,43 +2,23 @@
 tested without a broker."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy.orm import sessionmaker
 
 from services.common.clock import FrozenClock
-from services.common.db import UnitOfWork, make_engine
 from services.complaints.models import Base, PersonCopy, WindowCopy
+from tests.support.units import UnitsOfWork
 
 T = "township-a"
 
 
-class Units:
+class Units(UnitsOfWork):
     def __init__(self, clock):
-        self.clock = clock
-        self.engine = make_engine("sqlite://")
-        Base.metadata.create_all(self.engine)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        super().__init__(Base, "complaints", clock)
 
-    @contextmanager
     def __call__(self, township_id=T):
-        session = self.sessions()
-        uow = UnitOfWork(session, Base.common, "complaints", township_id, self.clock)
-        try:
-            yield uow
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
-
-    def outbox(self, event_type=None):
-        with self.engine.connect() as conn:
-            rows = conn.execute(Base.common.outbox.select().order_by(Base.common.outbox.c.id)).all()
-        return [r.payload for r in rows if event_type is None or r.event_type == event_type]
+        return super().__call__(township_id)
 
 
 @pytest.fixture

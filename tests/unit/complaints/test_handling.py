@@ -3,7 +3,6 @@ P3 written replies and escalation, P4 outcome and closing roles, P5 petitions, P
 opened once, and the overdue sweep marking each item once."""
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timezone
 
 import pytest

@@ -4,53 +4,31 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy.orm import sessionmaker
 
 from services.common.clock import FrozenClock
-from services.common.db import UnitOfWork, make_engine
 from services.intake import catalogue
 from services.intake.models import Base
 from services.intake.rules import RULES
+from tests.support.units import UnitsOfWork
 
 T1, T2 = "t" * 32, "u" * 32
 
 
 class Env:
     def __init__(self):
-        self.engine = make_engine("sqlite://")
-        Base.metadata.create_all(self.engine)
-        self.Session = sessionmaker(self.engine, expire_on_commit=False)
         # Fri 24 Jan 2025, 10:00 in Shanghai
-        self.clock = FrozenClock(datetime(2025, 1, 24, 2, 0, tzinfo=timezone.utc))
+        self.units = UnitsOfWork(Base, "intake", FrozenClock(datetime(2025, 1, 24, 2, 0, tzinfo=timezone.utc)))
+        self.engine, self.clock = self.units.engine, self.units.clock
+        self.outbox = self.units.outbox
 
     def uow(self, township=T1):
-        env = self
-
-        class _Ctx:
-            def __enter__(self):
-                self.session = env.Session()
-                self.uow = UnitOfWork(self.session, Base.common, "intake", township, env.clock)
-                return self.uow
-
-            def __exit__(self, exc_type, *a):
-                if exc_type is None:
-                    self.session.commit()
-                else:
-                    self.session.rollback()
-                self.session.close()
-
-        return _Ctx()
+        return self.units(township)
 
     def settings(self, township=T1, **changes):
         with self.uow(township) as uow:
             if changes:
                 RULES.update(uow, changes)
             return RULES.load(uow)
-
-    def outbox(self, event_type=None):
-        with self.engine.connect() as conn:
-            rows = conn.execute(Base.common.outbox.select().order_by(Base.common.outbox.c.id)).all()
-        return [r.payload for r in rows if event_type is None or r.event_type == event_type]
 
 
 @pytest.fixture

@@ -2,18 +2,16 @@
 of work on a frozen clock (no broker; the outbox is a table we can read)."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import sessionmaker
 
 from services.common.clock import FrozenClock
-from services.common.db import UnitOfWork, make_engine
 from services.staff import organisation as org
 from services.staff.models import Base
+from tests.support.units import UnitsOfWork
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -24,26 +22,13 @@ def local(y, mo, d, h=0, mi=0):
 
 class World:
     def __init__(self, path):
-        self.engine = make_engine(f"sqlite:///{path}")
-        Base.metadata.create_all(self.engine)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self.clock = FrozenClock(local(2025, 3, 3, 9))
+        self.units = UnitsOfWork(Base, "staff", FrozenClock(local(2025, 3, 3, 9)), f"sqlite:///{path}")
+        self.engine, self.clock = self.units.engine, self.units.clock
         self.township_id = None
         self.people = {}
 
-    @contextmanager
     def uow(self, township_id="default"):
-        session = self.sessions()
-        uow = UnitOfWork(session, Base.common, "staff",
-                         self.township_id if township_id == "default" else township_id, self.clock)
-        try:
-            yield uow
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+        return self.units(self.township_id if township_id == "default" else township_id)
 
     def at(self, *args):
         self.clock.set(local(*args))
