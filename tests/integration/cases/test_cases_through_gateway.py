@@ -217,6 +217,7 @@ def test_cases_in_the_openapi_document_with_examples(system):
     op = doc["paths"]["/cases/{case_id}/decision"]["post"]
     assert op["responses"]["422"] and op["responses"]["404"] and op["requestBody"]
     assert op["responses"]["200"]["content"]["application/json"]["example"]["state"] == "in_review"
-    body = doc["components"]["schemas"]["CaseDecisionIn"]["properties"]["outcome"]
+    ref = op["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    body = doc["components"]["schemas"][ref]["properties"]["outcome"]
     assert body["example"] == "approved"
     assert "/cases/{case_id}/fee" in doc["paths"] and "/cases/{case_id}/rating" in doc["paths"]
