@@ -55,3 +55,18 @@ def database(postgres):
     yield make
     for url in made:
         postgres.drop_database(url)
+
+
+@pytest.fixture(scope="module")
+def module_database(postgres):
+    """Like ``database``, for module-scoped systems: dropped after the module."""
+    made = []
+
+    def make(prefix="t"):
+        url = postgres.create_database(prefix)
+        made.append(url)
+        return url
+
+    yield make
+    for url in made:
+        postgres.drop_database(url)

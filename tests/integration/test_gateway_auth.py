@@ -8,33 +8,18 @@ import jwt
 import pytest
 
 from tests.support.runtime import wait_for
-from tests.support.system import TEST_SECRET, gateway_api, operator_token, running_services
+from tests.support.system import TEST_SECRET, Township, gateway_api, operator_token, running_services
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def system(broker, postgres):
-    made = []
-
-    def database(prefix):
-        url = postgres.create_database(prefix)
-        made.append(url)
-        return url
-
-    with running_services(broker.uri, database, ["staff", "gateway"]) as containers:
+def system(broker, module_database):
+    with running_services(broker.uri, module_database, ["staff", "gateway"]) as containers:
         api = gateway_api(containers["gateway"])
         op = api.as_(operator_token(broker.uri))
-
-        def township(code):
-            r = op.post("/townships", {"code": code, "name": code.title(), "director": {"name": "主任"}})
-            assert r.status_code == 201, r.text
-            return r.json()
-
-        a, b = township("auth-a"), township("auth-b")
-        yield {"api": api, "op": op, "a": a, "b": b, "amqp": broker.uri}
-    for url in made:
-        postgres.drop_database(url)
+        a, b = Township(api, op, "auth-a"), Township(api, op, "auth-b")
+        yield {"api": api, "op": op, "a": a.record, "b": b.record, "amqp": broker.uri}
 
 
 def director(system, key):

@@ -79,3 +79,25 @@ def operator_token(amqp_uri: str, days: int = 1) -> str:
     from gateway.tokens import operator_token as issue
 
     return issue(days, amqp_uri=amqp_uri, key=TEST_SECRET, label="test")
+
+
+class Township:
+    """A township made through the API by the operator, with its director's client, and
+    people (with their own clients) made by the director."""
+
+    def __init__(self, api: Api, op: Api, code: str, name: str | None = None, director: str = "主任"):
+        r = op.post("/townships", {"code": code, "name": name or code, "director": {"name": director}})
+        assert r.status_code == 201, r.text
+        self.record = r.json()
+        self.id = self.record["township"]["id"]
+        self.code = code
+        self.director_token = self.record["director_token"]
+        self.api = api
+        self.boss = api.as_(self.director_token)
+
+    def person(self, name: str, roles, **fields) -> tuple[dict, Api]:
+        p = self.boss.post("/people", {"name": name, "roles": list(roles), **fields})
+        assert p.status_code == 201, p.text
+        t = self.boss.post("/tokens", {"person_id": p.json()["id"]})
+        assert t.status_code == 201, t.text
+        return p.json(), self.api.as_(t.json()["token"])

@@ -22,7 +22,7 @@ from services.common import events
 from services.common.clock import FrozenClock
 from services.complaints.models import Base, Complaint
 from tests.support.runtime import database_of, wait_for
-from tests.support.system import gateway_api, operator_token, running_services
+from tests.support.system import Township, gateway_api, operator_token, running_services
 
 pytestmark = pytest.mark.integration
 
@@ -31,32 +31,13 @@ PERSONAL = ("赵大妈", "13912345678", "柳溪村5组")
 
 
 @pytest.fixture(scope="module")
-def system(broker, postgres):
-    made = []
-
-    def database(prefix):
-        url = postgres.create_database(prefix)
-        made.append(url)
-        return url
-
-    with running_services(broker.uri, database, ["staff", "complaints", "gateway"], clock=CLOCK) as containers:
+def system(broker, module_database):
+    with running_services(broker.uri, module_database, ["staff", "complaints", "gateway"], clock=CLOCK) as containers:
         api = gateway_api(containers["gateway"])
         op = api.as_(operator_token(broker.uri))
-
-        def township(code):
-            r = op.post("/townships", {"code": code, "name": code, "director": {"name": "主任"}})
-            assert r.status_code == 201, r.text
-            return r.json()
-
-        a, b = township("cmp-a"), township("cmp-b")
-        boss = api.as_(a["director_token"])
+        town, other_town = Township(api, op, "cmp-a"), Township(api, op, "cmp-b")
+        a, b, boss, person = town.record, other_town.record, town.boss, town.person
         window = boss.post("/windows", {"number": 1, "name": "民政窗口"}).json()
-
-        def person(name, roles, **extra):
-            p = boss.post("/people", {"name": name, "roles": roles, **extra}).json()
-            token = boss.post("/tokens", {"person_id": p["id"]}).json()["token"]
-            return p, api.as_(token)
-
         clerk, clerk_api = person("王晓燕", ["clerk"], window_id=window["id"])
         mate, mate_api = person("李俊", ["clerk"], window_id=window["id"])
         other, other_api = person("吴刚", ["clerk"])
@@ -66,8 +47,6 @@ def system(broker, postgres):
             "clerk_api": clerk_api, "mate_api": mate_api, "other_api": other_api, "officer": officer_api,
             "other_boss": api.as_(b["director_token"]), "containers": containers, "amqp": broker.uri,
         }
-    for url in made:
-        postgres.drop_database(url)
 
 
 def complaint(system, **changes):

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from services.common.clock import FrozenClock, local_date
 from services.lending.models import Base
 from tests.support.runtime import database_of, http_port
-from tests.support.system import gateway_api, operator_token, running_services
+from tests.support.system import Township, gateway_api, operator_token, running_services
 
 pytestmark = pytest.mark.integration
 
@@ -28,25 +28,12 @@ BORROWER = {"borrower_name": "张三", "registered_resident": True, "id_type": "
 
 
 @pytest.fixture(scope="module")
-def system(broker, postgres):
-    made = []
-
-    def database(prefix):
-        url = postgres.create_database(prefix)
-        made.append(url)
-        return url
-
-    with running_services(broker.uri, database, ["staff", "lending", "gateway"], clock=CLOCK) as containers:
+def system(broker, module_database):
+    with running_services(broker.uri, module_database, ["staff", "lending", "gateway"], clock=CLOCK) as containers:
         api = gateway_api(containers["gateway"])
         op = api.as_(operator_token(broker.uri))
-        a = op.post("/townships", {"code": "lend-a", "name": "甲镇", "director": {"name": "主任"}}).json()
-        b = op.post("/townships", {"code": "lend-b", "name": "乙镇", "director": {"name": "主任"}}).json()
-        boss = api.as_(a["director_token"])
-
-        def person(name, roles):
-            p = boss.post("/people", {"name": name, "roles": roles}).json()
-            return p, api.as_(boss.post("/tokens", {"person_id": p["id"]}).json()["token"])
-
+        town, other_town = Township(api, op, "lend-a", "甲镇"), Township(api, op, "lend-b", "乙镇")
+        b, boss, person = other_town.record, town.boss, town.person
         g1, guard1 = person("罗二虎", ["guard"])
         g2, guard2 = person("邓长林", ["guard"])
         _, clerk = person("王晓燕", ["clerk"])
@@ -58,8 +45,6 @@ def system(broker, postgres):
         yield {"api": api, "boss": boss, "guard1": guard1, "guard2": guard2, "g1": g1, "g2": g2,
                "clerk": clerk, "items": items, "other_boss": api.as_(b["director_token"]),
                "containers": containers, "amqp": broker.uri}
-    for url in made:
-        postgres.drop_database(url)
 
 
 def test_roles_and_item_rules(system):

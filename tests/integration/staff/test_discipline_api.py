@@ -16,7 +16,7 @@ from services.common.calendar import WorkingCalendar
 from services.common.metrics import find_metrics
 from services.staff.periods import quarter_of
 from tests.support.runtime import wait_for
-from tests.support.system import gateway_api, operator_token, running_services
+from tests.support.system import Township, gateway_api, operator_token, running_services
 
 pytestmark = pytest.mark.integration
 SH = ZoneInfo("Asia/Shanghai")
@@ -30,25 +30,12 @@ def past_working_day(min_back=3) -> date:
 
 
 @pytest.fixture(scope="module")
-def system(broker, postgres):
-    made = []
-
-    def database(prefix):
-        url = postgres.create_database(prefix)
-        made.append(url)
-        return url
-
-    with running_services(broker.uri, database, ["staff", "gateway"]) as containers:
+def system(broker, module_database):
+    with running_services(broker.uri, module_database, ["staff", "gateway"]) as containers:
         api = gateway_api(containers["gateway"])
         op = api.as_(operator_token(broker.uri))
-
-        def township(code):
-            r = op.post("/townships", {"code": code, "name": code, "director": {"name": "主任"}})
-            assert r.status_code == 201, r.text
-            return r.json()
-
-        a, b = township("disc-a"), township("disc-b")
-        boss = api.as_(a["director_token"])
+        town, other_town = Township(api, op, "disc-a"), Township(api, op, "disc-b")
+        a, b, boss = town.record, other_town.record, town.boss
         win = boss.post("/windows", {"number": 1, "name": "民政"}).json()
         people, tokens = {}, {}
         for key, roles, window in [("a", ["clerk"], win["id"]), ("b", ["clerk"], win["id"]),
@@ -62,8 +49,6 @@ def system(broker, postgres):
                         {"a_person_id": people["a"], "b_person_id": people["b"]}).status_code == 200
         yield {"api": api, "boss": boss, "a": a, "b": b, "people": people, "window": win,
                "as": {k: api.as_(t) for k, t in tokens.items()}, "amqp": broker.uri, "staff": containers["staff"]}
-    for url in made:
-        postgres.drop_database(url)
 
 
 def publish(amqp, source, fact, body):
