@@ -109,9 +109,15 @@ class CasesService(CalendarFollower, BaseService):
         with self.db(township_id) as uow:
             if posts.knows(uow, body.get("window_id"), body.get("handler_person_id")):
                 return
+        import eventlet  # a bounded wait: staff down must not hold the handler forever
+
+        timeout = float(self.metrics.container.config.get("STAFF_RPC_TIMEOUT", 5))
         try:
-            snapshot = self.staff.organisation_snapshot(township_id)
-        except Exception as exc:  # staff away: the case still opens, with the accepting clerk
+            with eventlet.Timeout(timeout):
+                snapshot = self.staff.organisation_snapshot.call_async(township_id).result()
+        except BaseException as exc:  # staff away: the case still opens, with the accepting clerk
+            if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+                raise
             log.warning("organisation snapshot unavailable: %s", type(exc).__name__)
             return
         with self.db(township_id) as uow:
