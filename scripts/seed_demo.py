@@ -18,7 +18,7 @@ from services.common import config as cfg  # noqa: E402
 from services.common.errors import NotFound  # noqa: E402
 from services.staff import demo as staff_demo  # noqa: E402
 
-RPC_CONFIG = {"AMQP_URI": cfg.amqp_uri()}
+AREAS = ("discipline", "intake", "cases", "complaints", "lending")
 
 
 def person_context(township_id: str, person: dict) -> dict:
@@ -27,37 +27,41 @@ def person_context(township_id: str, person: dict) -> dict:
 
 
 @contextmanager
-def cluster(context: dict):
-    with ClusterRpcProxy(RPC_CONFIG, context_data=context, timeout=30) as proxy:
+def cluster(context: dict, amqp_uri: str | None = None):
+    with ClusterRpcProxy({"AMQP_URI": amqp_uri or cfg.amqp_uri()}, context_data=context, timeout=30) as proxy:
         yield proxy
 
 
-def seed(org_only: bool = False) -> dict:
-    with cluster(OPERATOR_CONTEXT) as op:
+def demo_organisation(amqp_uri: str | None = None):
+    """Create 青山镇's organisation through staff; return ``(org, rpc)`` where
+    ``rpc(service, person_key)`` gives an RPC proxy acting as that person (what every
+    ``services/<svc>/demo.py`` seed takes)."""
+    with cluster(OPERATOR_CONTEXT, amqp_uri) as op:
         @contextmanager
         def director_staff(township_id, director_id):
             with cluster({"township_id": township_id, "person_id": director_id, "user_id": director_id,
-                          "roles": ["director"]}) as c:
+                          "roles": ["director"]}, amqp_uri) as c:
                 yield c.staff
 
         org = staff_demo.seed(op.staff, director_staff)
 
     @contextmanager
     def rpc(service: str, person_key: str):
-        with cluster(person_context(org["township"]["id"], org["people"][person_key])) as c:
+        with cluster(person_context(org["township"]["id"], org["people"][person_key]), amqp_uri) as c:
             yield getattr(c, service)
 
-    if not org_only:
-        if hasattr(staff_demo, "seed_discipline"):
+    return org, rpc
+
+
+def seed(amqp_uri: str | None = None, areas=AREAS) -> dict:
+    """The whole demo township: organisation, then each area's demo data."""
+    org, rpc = demo_organisation(amqp_uri)
+    running = os.environ.get("RUN_SERVICES", ",".join(AREAS + ("staff",))).split(",")
+    for area in areas:
+        if area == "discipline":
             staff_demo.seed_discipline(rpc, org)
-        running = os.environ.get("RUN_SERVICES", "intake,cases,complaints,lending").split(",")
-        for service in ("intake", "cases", "complaints", "lending"):
-            if service not in running:
-                continue
-            try:
-                module = importlib.import_module(f"services.{service}.demo")
-            except ModuleNotFoundError:
-                continue
+        elif area in running:
+            module = importlib.import_module(f"services.{area}.demo")
             if hasattr(module, "seed"):
                 module.seed(rpc, org)
     return org

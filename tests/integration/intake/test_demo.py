@@ -2,13 +2,10 @@
 produces every kind the demo promises."""
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
 
+from scripts.seed_demo import demo_organisation
 from services.intake import demo as intake_demo
-from services.staff import demo as staff_demo
-from tests.support.runtime import rpc_proxy
 from tests.support.system import running_services
 
 pytestmark = pytest.mark.integration
@@ -16,21 +13,7 @@ pytestmark = pytest.mark.integration
 
 def test_demo_seed_builds_catalogue_applications_and_inquiries(broker, database):
     with running_services(broker.uri, database, ["staff", "intake"]):
-        with rpc_proxy(broker.uri, {"roles": ["operator"]}) as op:
-            @contextmanager
-            def director_staff(township_id, director_id):
-                with rpc_proxy(broker.uri, {"township_id": township_id, "person_id": director_id,
-                                            "roles": ["director"]}) as c:
-                    yield c.staff
-
-            org = staff_demo.seed(op.staff, director_staff)
-
-        @contextmanager
-        def rpc(service, key):
-            person = org["people"][key]
-            with rpc_proxy(broker.uri, {"township_id": org["township"]["id"], "person_id": person["id"],
-                                        "roles": list(person["roles"])}) as c:
-                yield getattr(c, service)
+        org, rpc = demo_organisation(broker.uri)
 
         out = intake_demo.seed(rpc, org)
         assert len(out["items"]) == 11

@@ -2,14 +2,11 @@
 does through scripts/seed_demo.py) and leave the records the demo shows."""
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
 
+from scripts.seed_demo import demo_organisation
 from services.complaints import demo as complaints_demo
 from services.lending import demo as lending_demo
-from services.staff import demo as staff_demo
-from tests.support.runtime import rpc_proxy
 from tests.support.system import running_services
 
 pytestmark = pytest.mark.integration
@@ -17,21 +14,7 @@ pytestmark = pytest.mark.integration
 
 def test_demo_seeds(broker, database):
     with running_services(broker.uri, database, ["staff", "complaints", "lending"]):
-        with rpc_proxy(broker.uri, {"roles": ["operator"], "user_id": "operator:test"}) as op:
-            @contextmanager
-            def director_staff(township_id, director_id):
-                with rpc_proxy(broker.uri, {"township_id": township_id, "person_id": director_id,
-                                            "roles": ["director"]}) as c:
-                    yield c.staff
-
-            org = staff_demo.seed(op.staff, director_staff)
-
-        @contextmanager
-        def rpc(service, key):
-            person = org["people"][key]
-            with rpc_proxy(broker.uri, {"township_id": org["township"]["id"], "person_id": person["id"],
-                                        "roles": person["roles"]}) as c:
-                yield getattr(c, service)
+        org, rpc = demo_organisation(broker.uri)
 
         lent = lending_demo.seed(rpc, org)
         filed = complaints_demo.seed(rpc, org)

@@ -2,12 +2,10 @@
 through the real staff service and leaves what it promises: a closed week, a leave, a patrol."""
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
 
+from scripts.seed_demo import demo_organisation
 from services.staff import demo
-from tests.support.runtime import rpc_proxy
 from tests.support.system import running_services
 
 pytestmark = pytest.mark.integration
@@ -15,21 +13,7 @@ pytestmark = pytest.mark.integration
 
 def test_seed_discipline(broker, database):
     with running_services(broker.uri, database, ["staff"]):
-        with rpc_proxy(broker.uri, {"roles": ["operator"]}) as op:
-            @contextmanager
-            def director_staff(township_id, director_id):
-                with rpc_proxy(broker.uri, {"township_id": township_id, "person_id": director_id,
-                                            "roles": ["director"]}) as c:
-                    yield c.staff
-
-            org = demo.seed(op.staff, director_staff)
-
-        @contextmanager
-        def rpc(service, key):
-            person = org["people"][key]
-            with rpc_proxy(broker.uri, {"township_id": org["township"]["id"], "person_id": person["id"],
-                                        "roles": person["roles"]}) as c:
-                yield getattr(c, service)
+        org, rpc = demo_organisation(broker.uri)
 
         done = demo.seed_discipline(rpc, org)
         assert done["days"] and done["leave"]["state"] == "approved"
