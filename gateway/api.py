@@ -167,8 +167,9 @@ class ApiEntrypoint(HttpRequestHandler):
 
     def __init__(self, method, url, roles=None, public=False, body=None, query=None,
                  response=None, summary="", description="", tags=(), status=200, example=None,
-                 content_type="application/json", **kwargs):
+                 content_type="application/json", errors=(), **kwargs):
         super().__init__(method, url, **kwargs)
+        self.errors = tuple(errors)  # further error statuses to document (e.g. 429)
         self.roles = tuple(roles or ())
         self.public = public
         self.body_schema = body

@@ -30,6 +30,7 @@ ERRORS = {
     "422": "valid JSON that breaks a schema or a rule",
     "429": "too many guesses",
     "500": "unexpected (with an error id that is logged)",
+    "503": "a service it needs did not answer in time",
 }
 
 
@@ -102,6 +103,9 @@ def build_spec(service_cls) -> dict:
             codes += ["401", "403"]
         if "{" in ep.openapi_path:
             codes.append("404")
+        if ep.method in ("POST", "PUT", "PATCH", "DELETE") and not ep.public:
+            codes.append("409")  # a state conflict: invalid transition, duplicate, item already lent
+        codes += ["503"] + [str(code) for code in ep.errors]
         for code in sorted(set(codes)):
             op["responses"][code] = {
                 "description": ERRORS[code],

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import time
 
-import eventlet
 from marshmallow import Schema, fields, validate
 from werkzeug.wrappers import Response
 
+from services.common.rpc import call as rpc_call
 from services.common.tenancy import ROLES
 
 from .. import auth
@@ -132,11 +132,10 @@ class CoreRoutes(PublicTownships):
         for name in ("staff", "intake", "cases", "complaints", "lending"):
             proxy = getattr(self, name)
             try:
-                with eventlet.Timeout(3):
-                    result = proxy.health.call_async().result()
+                result = rpc_call(proxy.health, timeout=3)
                 report["checks"][name] = "ok" if result.get("ok") else result.get("checks")
                 report["ok"] = report["ok"] and bool(result.get("ok"))
-            except BaseException as exc:  # eventlet.Timeout is a BaseException
+            except Exception as exc:
                 report["ok"] = False
                 report["checks"][name] = f"unavailable: {type(exc).__name__}"
         from kombu import Connection

@@ -118,6 +118,7 @@ class IntakeRoutes:
         return self.intake.public_item(item_code)
 
     @api("POST", "/public/townships/<string:code>/receipts/<string:number>", public=True, body=IntakeReceiptQueryIn,
+         errors=(429,),
          tags=["public", "intake"], example={"password": "K7M3Q9XA2B"},
          summary="Status of an application by receipt number and query password (I4)",
          description="No login. The password travels in the body, never in the URL. A wrong password "
@@ -128,7 +129,7 @@ class IntakeRoutes:
         return self.intake.query_receipt(number, body["password"], client_address(request))
 
     @api("POST", "/public/townships/<string:code>/receipts/<string:number>/rating", public=True,
-         body=PublicRatingIn, status=201, tags=["public", "cases"],
+         body=PublicRatingIn, status=201, tags=["public", "cases"], errors=(409, 429),
          example={"rating": 5, "comment": "办事效率高"},
          summary="The applicant rates the service 1–5 after delivery (好差评, C9)",
          description="No login: receipt number and query password, checked (and limited) exactly as "

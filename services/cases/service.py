@@ -12,6 +12,7 @@ from services.common.db import NATIONAL, Database
 from services.common.errors import field_error
 from services.common.handlers import CalendarFollower, handle_once, reliable_handler
 from services.common.metrics import Metrics
+from services.common.rpc import call as rpc_call
 from services.common.service import BaseService
 
 from . import fees, lifecycle, posts, ratings, timers
@@ -88,18 +89,10 @@ class CasesService(CalendarFollower, BaseService):
     def on_returned(self, body):
         handle_once(self, "staff.returned", body, posts.record_return)
 
-    @reliable_handler("staff", "calendar_changed")
-    def on_calendar_changed(self, body):
-        """CalendarFollower's handler, plus: recompute running deadlines (C2 provisional)."""
-        from services.common.calendar import apply_calendar_change
-
-        def effect(uow, event):
-            apply_calendar_change(uow.session, uow.common, event, uow.now())
-            uow.session.flush()
-            scope = None if event["scope"] == NATIONAL else event["scope"]
-            timers.recompute_open_deadlines(uow, scope)
-
-        handle_once(self, "staff.calendar_changed", body, effect)
+    def calendar_changed(self, uow, event):
+        """CalendarFollower's hook: recompute running deadlines (C2 provisional → firm)."""
+        scope = None if event["scope"] == NATIONAL else event["scope"]
+        timers.recompute_open_deadlines(uow, scope)
 
     def _fill_organisation(self, body):
         """The copy lacks the case's window or township: ask staff (best effort, C7)."""
@@ -109,15 +102,10 @@ class CasesService(CalendarFollower, BaseService):
         with self.db(township_id) as uow:
             if posts.knows(uow, body.get("window_id"), body.get("handler_person_id")):
                 return
-        import eventlet  # a bounded wait: staff down must not hold the handler forever
-
         timeout = float(self.metrics.container.config.get("STAFF_RPC_TIMEOUT", 5))
-        try:
-            with eventlet.Timeout(timeout):
-                snapshot = self.staff.organisation_snapshot.call_async(township_id).result()
-        except BaseException as exc:  # staff away: the case still opens, with the accepting clerk
-            if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
-                raise
+        try:  # a bounded wait: staff down must not hold the handler forever
+            snapshot = rpc_call(self.staff.organisation_snapshot, township_id, timeout=timeout)
+        except Exception as exc:  # staff away: the case still opens, with the accepting clerk
             log.warning("organisation snapshot unavailable: %s", type(exc).__name__)
             return
         with self.db(township_id) as uow:

@@ -263,6 +263,18 @@ class UnitOfWork:
         rolls back, so does the record, and a concurrent duplicate fails on the key.
         """
         processed = self.common.processed
+        values = dict(handler=handler, event_id=event["event_id"], township_id=event["township_id"],
+                      processed_at=self.clock.now())
+        dialect = self.session.get_bind().dialect.name
+        if dialect in ("postgresql", "sqlite"):
+            # a concurrent duplicate waits for the first one's transaction, then inserts nothing
+            # (or, if the first rolled back, inserts): no error, no retry
+            if dialect == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert
+            else:
+                from sqlalchemy.dialects.sqlite import insert
+            result = self.session.execute(insert(processed).values(**values).on_conflict_do_nothing())
+            return result.rowcount == 1
         seen = self.session.execute(
             select(processed.c.event_id).where(
                 processed.c.handler == handler, processed.c.event_id == event["event_id"]
@@ -270,14 +282,7 @@ class UnitOfWork:
         ).first()
         if seen:
             return False
-        self.session.execute(
-            processed.insert().values(
-                handler=handler,
-                event_id=event["event_id"],
-                township_id=event["township_id"],
-                processed_at=self.clock.now(),
-            )
-        )
+        self.session.execute(processed.insert().values(**values))
         return True
 
 

@@ -121,11 +121,21 @@ def handle_once(service, event_type: str, body, effect, handler: str | None = No
 
 
 class CalendarFollower:
-    """Mixin: keep this service's copy of the calendar overrides in step with staff's."""
+    """Mixin: keep this service's copy of the calendar overrides in step with staff's.
+
+    A service that must react (e.g. recompute deadlines) overrides ``calendar_changed``, which
+    runs in the same transaction, after the copy is updated."""
+
+    def calendar_changed(self, uow, event) -> None:
+        """Hook: the calendar copy has just changed (same transaction)."""
 
     @reliable_handler("staff", "calendar_changed")
     def on_calendar_changed(self, body):
         from .calendar import apply_calendar_change
 
-        handle_once(self, "staff.calendar_changed", body,
-                    lambda uow, event: apply_calendar_change(uow.session, uow.common, event, uow.now()))
+        def effect(uow, event):
+            apply_calendar_change(uow.session, uow.common, event, uow.now())
+            uow.session.flush()
+            self.calendar_changed(uow, event)
+
+        handle_once(self, "staff.calendar_changed", body, effect)

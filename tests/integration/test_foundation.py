@@ -158,3 +158,32 @@ def test_township_bound_unit_of_work_never_sees_another_township(amqp_uri, sourc
         with pytest.raises(PermissionError):
             with db.unit_of_work("township-b") as uow:
                 uow.session.add(Note(text="smuggled", township_id="township-a"))
+
+
+def test_concurrent_duplicate_deliveries_are_skipped_without_an_error(database):
+    """Two deliveries of one event at the same moment (two consumers): the second waits for the
+    first's transaction and then records nothing — it neither fails nor applies the effect."""
+    import eventlet
+
+    from services.common.clock import SystemClock
+    from tests.support.units import UnitsOfWork
+
+    units = UnitsOfWork(SinkBase, "fsink", SystemClock(), url=_make_db(database, SinkBase, "dup"))
+    event = {"event_id": "e" * 32, "township_id": "township-a"}
+    results = []
+
+    def deliver():
+        with units("township-a") as uow:
+            first = uow.first_time(event, "fsink:test")
+            if first:
+                uow.session.add(Copy(note_id="n", text="once"))
+            eventlet.sleep(0.2)  # hold the transaction open while the other arrives
+        results.append(first)
+
+    pool = eventlet.GreenPool()
+    for _ in range(2):
+        pool.spawn(deliver)
+    pool.waitall()
+    assert sorted(results) == [False, True]
+    with units("township-a") as uow:
+        assert [c.text for c in uow.scalars(select(Copy))] == ["once"]

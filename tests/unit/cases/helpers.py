@@ -1,19 +1,15 @@
 """A unit of work on an in-memory SQLite database (no broker), and event builders."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import create_engine
-from sqlalchemy.orm import sessionmaker
-from sqlalchemy.pool import StaticPool
 
 from services.common import events
 from services.common.clock import FrozenClock
-from services.common.db import UnitOfWork
 from services.cases import lifecycle, posts
 from services.cases.models import Base
+from tests.support.units import UnitsOfWork
 
 SH = ZoneInfo("Asia/Shanghai")
 T1, T2 = "town-a", "town-b"
@@ -24,31 +20,13 @@ def at(y, m, d, hh=10, mm=0) -> datetime:
     return datetime(y, m, d, hh, mm, tzinfo=SH)
 
 
-class World:
+class World(UnitsOfWork):
     """The cases service's database in memory, a frozen clock, and units of work on it —
-    the same ``UnitOfWork`` the service uses. ``unit_of_work`` matches ``Database``'s, so the
+    the same ``UnitOfWork`` the service uses; ``unit_of_work`` matches ``Database``'s, so the
     timer sweeps run on it unchanged."""
 
     def __init__(self, now: datetime):
-        self.engine = create_engine("sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool)
-        Base.metadata.create_all(self.engine)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self.clock = FrozenClock(now)
-        self.emitted: list[dict] = []
-
-    @contextmanager
-    def unit_of_work(self, township_id=None, clock=None, call_id=None):
-        session = self.sessions()
-        uow = UnitOfWork(session, Base.common, "cases", township_id, clock or self.clock)
-        try:
-            yield uow
-            session.commit()
-            self.emitted.extend(uow.emitted)
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+        super().__init__(Base, "cases", FrozenClock(now))
 
     def __call__(self, township_id=T1):
         return self.unit_of_work(township_id)
