@@ -187,3 +187,29 @@ def test_concurrent_duplicate_deliveries_are_skipped_without_an_error(database):
     assert sorted(results) == [False, True]
     with units("township-a") as uow:
         assert [c.text for c in uow.scalars(select(Copy))] == ["once"]
+
+
+def test_dead_letters_can_be_replayed_to_their_queue(amqp_uri):
+    """`python -m services.common.dlq replay QUEUE` moves dead letters back with a fresh count."""
+    from kombu import Queue
+
+    from services.common.dlq import depth, replay
+    from services.common.handlers import ATTEMPTS_HEADER
+
+    queue = "evt-test-replay--svc.handler"
+    with Connection(amqp_uri) as conn:
+        Queue(queue, durable=True)(conn.default_channel).declare()
+        Queue(queue + ".dlq", durable=True)(conn.default_channel).declare()
+        for i in range(3):
+            conn.Producer().publish({"n": i}, exchange="", routing_key=queue + ".dlq", serializer="json",
+                                    headers={ATTEMPTS_HEADER: 5, "x-last-error": "boom"})
+        assert wait_for(lambda: depth(conn, queue) == 3)
+    assert replay(amqp_uri, queue) == 3
+    with Connection(amqp_uri) as conn:
+        assert depth(conn, queue) == 0
+        bound = Queue(queue, durable=True)(conn.default_channel)
+        got = [bound.get(no_ack=False) for _ in range(3)]
+        assert sorted(m.payload["n"] for m in got) == [0, 1, 2]
+        assert all(m.headers[ATTEMPTS_HEADER] == 1 and "x-last-error" not in m.headers for m in got)
+        for m in got:
+            m.ack()
