@@ -8,22 +8,15 @@ import pytest
 from tests.support.runtime import wait_for
 from tests.support.system import gateway_api, operator_token, running_services
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.e2e
 
 MATERIALS = [{"name": "居民身份证", "main": True}, {"name": "收入证明", "main": False}]
 APPLICANT = {"name": "李秀兰", "phone": "13812345678", "id_no": "110101199003071234"}
 
 
 @pytest.fixture(scope="module")
-def system(broker, postgres):
-    made = []
-
-    def database(prefix):
-        url = postgres.create_database(prefix)
-        made.append(url)
-        return url
-
-    with running_services(broker.uri, database, ["staff", "intake", "cases", "gateway"]) as containers:
+def system(broker, module_database):
+    with running_services(broker.uri, module_database, ["staff", "intake", "cases", "gateway"]) as containers:
         api = gateway_api(containers["gateway"])
         op = api.as_(operator_token(broker.uri))
         town = op.post("/townships", {"code": "e2e-kinds", "name": "青山镇", "director": {"name": "周建国"}}).json()
@@ -42,13 +35,13 @@ def system(broker, postgres):
             "promised": {"code": "PR-1", "name": "低保申请", "promised_days": 5, "fee_cents": 1000, "fee_basis": "工本费"},
             "joint": {"code": "JT-1", "name": "宅基地审批", "promised_days": 10, "departments": [d1["id"], d2["id"]]},
             "escalated": {"code": "ES-1", "name": "采矿许可", "promised_days": 15, "level": "county"},
+            "returned": {"code": "RT-1", "name": "临时救助申请", "promised_days": 3, "major": True},
         }
         for item in items.values():
             r = boss.post("/intake/items", {**base, **item})
             assert r.status_code == 201, r.text
-        yield {"clerk": token(a), "head": token(head), "boss": boss, "items": items, "depts": [d1["id"], d2["id"]]}
-    for url in made:
-        postgres.drop_database(url)
+        yield {"clerk": token(a), "head": token(head), "boss": boss, "items": items, "depts": [d1["id"], d2["id"]],
+               "window": window}
 
 
 def case_of(s, application_id):
@@ -115,3 +108,30 @@ def test_escalated_case_waits_for_the_upper_level_then_is_delivered(system):
     assert case["kind"] == "escalated" and case["escalated_on"]
     assert system["clerk"].post(f"/cases/{case['id']}/upper-answer", {"answer": "县局同意"}).status_code == 200
     decide_and_deliver(system, case)
+
+
+def test_returned_application_gets_its_written_notice_after_sign_off_and_opens_no_case(system):
+    """退回件 (I5): the main material is missing → returned with a written reason, recorded for
+    audit (否定报备); a major matter's return takes effect only with a superior's sign-off; no
+    case is ever opened in cases."""
+    s = system
+    r = s["clerk"].post("/intake/applications", {"item_code": "RT-1", "applicant": APPLICANT,
+                                                 "materials_brought": ["收入证明"]})  # main 居民身份证 missing
+    assert r.status_code == 201, r.text
+    app, notice = r.json()["application"], r.json()["notice"]
+    assert app["kind"] == "returned" and r.json()["receipt"] is None
+    assert "居民身份证" in app["return_reason"]  # the written reason names what is missing
+    assert app["status"] == "return_pending" and notice is None  # major: no notice before the sign-off
+    url = f"/intake/applications/{app['id']}/return/sign-off"
+    assert s["clerk"].post(url, {"approve": True}).status_code in (403, 422)  # not the one who asked
+    r = s["head"].post(url, {"approve": True, "note": "同意退回"})
+    assert r.status_code == 200, r.text
+    signed = r.json()
+    assert signed["application"]["status"] == "returned" and signed["application"]["signed_off_by"]
+    assert signed["notice"]["kind"] == "return" and signed["notice"]["missing"] == ["居民身份证"]
+    audit = [a for a in s["boss"].get("/intake/returns").json() if a["application_id"] == app["id"]]
+    assert len(audit) == 1 and audit[0]["status"] == "returned" and "居民身份证" in audit[0]["reason"]
+    # meanwhile an accepted application's case opens: the returned one never does
+    other = apply(s, "IM-1")
+    case_of(s, other["id"])
+    assert not [c for c in s["boss"].get("/cases?limit=500").json() if c["application_id"] == app["id"]]
