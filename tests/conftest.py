@@ -6,8 +6,8 @@ Where they come from, in order:
 3. otherwise the tests that need them are skipped with the reason — except under
    ``CI=true``, where a missing broker or database fails the run.
 
-Each test session makes its own RabbitMQ vhost and its own databases and drops them at the
-end, so the tests run beside a ``make run`` without touching it.
+Each test module makes its own RabbitMQ vhost and its own databases and drops them at the
+end, so the tests run beside a ``make run`` without touching it, and apart from each other.
 """
 from services.common.green import patch
 
@@ -24,14 +24,15 @@ def pytest_configure(config):
     os.environ.setdefault("EVENT_MAX_ATTEMPTS", "3")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def broker():
-    """(amqp_uri of a fresh vhost, management api) — real RabbitMQ."""
+    """(amqp_uri of a fresh vhost, management api) — real RabbitMQ. One vhost per test module,
+    so queues and messages left by one module's services never reach another's."""
     with infra.rabbit_vhost() as info:
         yield info
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def amqp_uri(broker):
     return broker.uri
 
