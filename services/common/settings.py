@@ -41,6 +41,19 @@ def anything(v) -> bool:
     return True
 
 
+def timezone_name(v) -> bool:
+    """An IANA time zone name (e.g. Asia/Shanghai, Asia/Urumqi)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not isinstance(v, str) or not v:
+        return False
+    try:
+        ZoneInfo(v)
+        return True
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+
+
 class RuleBook:
     def __init__(self, rules: dict[str, Rule]):
         self.rules = rules

@@ -14,13 +14,29 @@ from sqlalchemy import or_, select
 
 from services.common.calendar import load_calendar
 from services.common.clock import local_date
-from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
+from services.common.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+    field_error,
+)
+from services.common.validate import text
 
 from . import orgcopy
 from .models import Complaint, DelayNotice
 from .rules import (
-    CATEGORIES, CHANNELS, IDENTITY_ROLES, OUTCOMES, READ_ALL_ROLES, REPLY_FORMS, RULES,
-    complaint_due, is_collective, petition_due, reception_due,
+    CATEGORIES,
+    CHANNELS,
+    IDENTITY_ROLES,
+    OUTCOMES,
+    READ_ALL_ROLES,
+    REPLY_FORMS,
+    RULES,
+    complaint_due,
+    is_collective,
+    petition_due,
+    reception_due,
 )
 
 PHONE_RE = re.compile(r"^\+?[0-9-]{6,20}$")
@@ -122,18 +138,7 @@ def _iso(moment: datetime | None):
 # -- recording (P1) --------------------------------------------------------------------
 
 def _text(data: dict, name: str, required: bool = True, limit: int = MAX_TEXT, prefix: str = "") -> str | None:
-    value = data.get(name)
-    name = prefix + name
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise field_error(name, "required")
-        return None
-    if not isinstance(value, str):
-        raise field_error(name, "must be text")
-    value = value.strip()
-    if len(value) > limit:
-        raise field_error(name, f"at most {limit} characters")
-    return value
+    return text(data, name, limit, required, prefix)
 
 
 def _complainant(data: dict) -> tuple[str, str | None, str | None]:

@@ -7,10 +7,9 @@ table-tested without a database.
 from __future__ import annotations
 
 from datetime import date
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from services.common.calendar import Due, WorkingCalendar
-from services.common.settings import Rule, RuleBook, integer
+from services.common.settings import Rule, RuleBook, integer, timezone_name
 from services.common.tenancy import ROLES
 
 CHANNELS = ("in_person", "phone", "written", "online")  # P1
@@ -27,16 +26,6 @@ def _roles(value) -> bool:
             and all(r in ROLES and r != "operator" for r in value))
 
 
-def _timezone(value) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        ZoneInfo(value)
-        return True
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-
-
 RULES = RuleBook({
     "simple_reply_working_days": Rule(
         1, integer(0, 5), "P3: a simple complaint is answered on the spot or within this many working days"),
@@ -51,7 +40,7 @@ RULES = RuleBook({
     "follow_up_working_days": Rule(15, integer(1, 60), "P6 / C9: a low rating is called back and rectified within N working days"),
     "low_rating_max": Rule(2, integer(1, 4), "P6 / C9: ratings up to this value open a follow-up"),
     "close_roles": Rule(list(IDENTITY_ROLES), _roles, "P4: roles that may close a complaint"),
-    "timezone": Rule("Asia/Shanghai", _timezone, "the township's time zone (local dates, 'next day')"),
+    "timezone": Rule("Asia/Shanghai", timezone_name, "the township's time zone (local dates, 'next day')"),
 })
 
 

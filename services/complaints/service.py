@@ -11,7 +11,6 @@ from services.common.db import Database
 from services.common.errors import NotFound
 from services.common.handlers import CalendarFollower, handle_once, reliable_handler
 from services.common.metrics import Metrics
-
 from services.common.service import BaseService
 
 from . import followups, handling, orgcopy, public, sweep

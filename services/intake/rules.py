@@ -1,7 +1,7 @@
 """Intake's rules as data (DOMAIN intro): per-township settings with the defaults DOMAIN gives."""
 from __future__ import annotations
 
-from services.common.settings import Rule, RuleBook, integer
+from services.common.settings import Rule, RuleBook, integer, timezone_name
 
 SIGNOFF_ROLES = ("section_head", "deputy_director", "director")
 STAFF_ROLES = ("director", "deputy_director", "section_head", "clerk", "inspector",
@@ -15,16 +15,6 @@ def _roles(allowed):
 def _channels(v) -> bool:
     return isinstance(v, dict) and all(
         isinstance(v.get(k), str) and v.get(k) for k in ("query", "rating", "complaint"))
-
-
-def _tz(v) -> bool:
-    from zoneinfo import ZoneInfo
-
-    try:
-        ZoneInfo(v)
-        return True
-    except Exception:
-        return False
 
 
 DEFAULT_CHANNELS = {
@@ -51,5 +41,5 @@ RULES = RuleBook({
                                 "Personal data: roles that see applicants' ID numbers and phones in full"),
     "receipt_channels": Rule(dict(DEFAULT_CHANNELS), _channels,
                              "I4: query / rating / complaint channels printed on the receipt"),
-    "timezone": Rule("Asia/Shanghai", _tz, "The township's time zone for local dates"),
+    "timezone": Rule("Asia/Shanghai", timezone_name, "The township's time zone for local dates"),
 })

@@ -9,11 +9,20 @@ import re
 from sqlalchemy import select, update
 
 from services.common.errors import Conflict, field_error
+from services.common.validate import text
 
 from .models import Compensation, Item, Loan, ReminderTask
 from .rules import (
-    CONDITIONS, ELIGIBILITY, KIND_DEFAULTS, KINDS, RULES, check_eligibility, compensation, due_at,
-    mask_id, mask_phone,
+    CONDITIONS,
+    ELIGIBILITY,
+    KIND_DEFAULTS,
+    KINDS,
+    RULES,
+    check_eligibility,
+    compensation,
+    due_at,
+    mask_id,
+    mask_phone,
 )
 
 PHONE_RE = re.compile(r"^\+?[0-9-]{6,20}$")
@@ -78,16 +87,7 @@ def _int(data, name, lo, hi):
 
 
 def _str(data, name, limit, required=False):
-    value = data.get(name)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise field_error(name, "required")
-        return None
-    if not isinstance(value, str):
-        raise field_error(name, "must be text")
-    if len(value.strip()) > limit:
-        raise field_error(name, f"at most {limit} characters")
-    return value.strip()
+    return text(data, name, limit, required)
 
 
 def create_item(uow, data: dict) -> dict:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from services.common.errors import ValidationFailed, field_error
-from services.common.settings import Rule, RuleBook, integer
+from services.common.settings import Rule, RuleBook, integer, timezone_name
 
 KINDS = ("cart", "umbrella", "reading_glasses", "wheelchair", "first_aid_kit", "other")
 ELIGIBILITY = ("registered_resident", "anyone")
@@ -34,18 +34,8 @@ HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 RESIDENT_ID = re.compile(r"^[0-9]{17}[0-9Xx]$")
 
 
-def _timezone(value) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        ZoneInfo(value)
-        return True
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-
-
 RULES = RuleBook({
-    "timezone": Rule("Asia/Shanghai", _timezone, "the township's time zone: 'end of day' is local (L4)"),
+    "timezone": Rule("Asia/Shanghai", timezone_name, "the township's time zone: 'end of day' is local (L4)"),
     "closing_time": Rule("17:30", lambda v: isinstance(v, str) and bool(HHMM.match(v)),
                          "HH:MM local: a same-day loan is due back by closing time (L1)"),
     "reminder_escalate_after_minutes": Rule(
