@@ -43,9 +43,7 @@ def postgres():
         yield server
 
 
-@pytest.fixture
-def database(postgres):
-    """A factory of fresh PostgreSQL databases (dropped after the test)."""
+def _database_factory(postgres):
     made = []
 
     def make(prefix="t"):
@@ -53,6 +51,13 @@ def database(postgres):
         made.append(url)
         return url
 
+    return make, made
+
+
+@pytest.fixture
+def database(postgres):
+    """A factory of fresh PostgreSQL databases (dropped after the test)."""
+    make, made = _database_factory(postgres)
     yield make
     for url in made:
         postgres.drop_database(url)
@@ -61,13 +66,7 @@ def database(postgres):
 @pytest.fixture(scope="module")
 def module_database(postgres):
     """Like ``database``, for module-scoped systems: dropped after the module."""
-    made = []
-
-    def make(prefix="t"):
-        url = postgres.create_database(prefix)
-        made.append(url)
-        return url
-
+    make, made = _database_factory(postgres)
     yield make
     for url in made:
         postgres.drop_database(url)

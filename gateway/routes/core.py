@@ -138,15 +138,10 @@ class CoreRoutes(PublicTownships):
             except Exception as exc:
                 report["ok"] = False
                 report["checks"][name] = f"unavailable: {type(exc).__name__}"
-        from kombu import Connection
+        from services.common.service import broker_check
 
-        try:
-            with Connection(self.config["AMQP_URI"], connect_timeout=3) as conn:
-                conn.ensure_connection(max_retries=1)
-            report["checks"]["broker"] = "ok"
-        except Exception as exc:
-            report["ok"] = False
-            report["checks"]["broker"] = f"unreachable: {type(exc).__name__}"
+        report["checks"]["broker"] = broker_check(self.config["AMQP_URI"])
+        report["ok"] = report["ok"] and report["checks"]["broker"] == "ok"
         return (200 if report["ok"] else 503), report
 
     @api("GET", "/openapi.json", public=True, tags=["platform"], summary="This API's OpenAPI 3 document")

@@ -19,15 +19,20 @@ from .metrics import Metrics
 from .tenancy import Caller
 
 
+def broker_check(amqp_uri: str) -> str:
+    """"ok", or why the broker cannot be reached (within 3 s)."""
+    try:
+        with Connection(amqp_uri, connect_timeout=3) as conn:
+            conn.ensure_connection(max_retries=1)
+        return "ok"
+    except Exception as exc:
+        return f"unreachable: {type(exc).__name__}"
+
+
 def check_health(container, db_provider) -> dict:
     report = {"service": container.service_name, "ok": True, "checks": {}}
-    try:
-        with Connection(container.config["AMQP_URI"], connect_timeout=3) as conn:
-            conn.ensure_connection(max_retries=1)
-        report["checks"]["broker"] = "ok"
-    except Exception as exc:
-        report["ok"] = False
-        report["checks"]["broker"] = f"unreachable: {type(exc).__name__}"
+    report["checks"]["broker"] = broker_check(container.config["AMQP_URI"])
+    report["ok"] = report["checks"]["broker"] == "ok"
     if db_provider is not None:
         try:
             with db_provider.engine.connect() as conn:
