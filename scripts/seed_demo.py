@@ -3,6 +3,7 @@ event flows as in real use); print-ready tokens either way."""
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 from contextlib import contextmanager
 
@@ -60,35 +61,35 @@ def seed(amqp_uri: str | None = None, areas=AREAS) -> dict:
     for area in areas:
         if area == "discipline":
             staff_demo.seed_discipline(rpc, org)
-        elif area in running:
+        elif area in running and importlib.util.find_spec(f"services.{area}.demo") is not None:
             module = importlib.import_module(f"services.{area}.demo")
             if hasattr(module, "seed"):
                 module.seed(rpc, org)
     return org
 
 
-def seed_if_empty() -> dict:
+def seed_if_empty(amqp_uri: str | None = None) -> dict:
     """Seed when the demo township does not exist; return its name and fresh tokens."""
-    with cluster(OPERATOR_CONTEXT) as op:
+    with cluster(OPERATOR_CONTEXT, amqp_uri) as op:
         try:
             township = op.staff.resolve_township(staff_demo.TOWNSHIP["code"])
         except NotFound:
             township = None
     if township is None:
         print("seeding the demo township 青山镇 …", flush=True)
-        township = seed()["township"]
-    with cluster({"township_id": township["id"], "roles": ["director"], "user_id": "seed"}) as c:
+        township = seed(amqp_uri)["township"]
+    with cluster({"township_id": township["id"], "roles": ["director"], "user_id": "seed"}, amqp_uri) as c:
         people = {p["badge_no"]: p for p in c.staff.list_people()}
     director = people[staff_demo.TOWNSHIP["director"]["badge_no"]]
     clerk = people[staff_demo.PEOPLE["clerk_civil_a"][5]]
-    with cluster(OPERATOR_CONTEXT) as op:
+    with cluster(OPERATOR_CONTEXT, amqp_uri) as op:
         director_record = op.staff.bootstrap_token(township["id"], director["id"], 30)
         clerk_record = op.staff.bootstrap_token(township["id"], clerk["id"], 30)
     return {
         "name": township["name"], "code": township["code"],
         "director_token": auth.sign(director_record),
         "clerk_token": auth.sign(clerk_record),
-        "operator_token": operator_token(30),
+        "operator_token": operator_token(30, amqp_uri=amqp_uri),
     }
 
 

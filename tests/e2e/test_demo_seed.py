@@ -1,0 +1,36 @@
+"""The seeding path of `make run` (scripts/seed_demo.seed_if_empty) against all five services
+and the gateway: the demo township 青山镇 appears once, with what the README walk-through uses,
+and the printed tokens work."""
+from __future__ import annotations
+
+import pytest
+
+from tests.support.system import TEST_SECRET, gateway_api, running_services
+
+pytestmark = pytest.mark.e2e
+
+
+def test_make_run_seeds_the_demo_township_once(broker, database, monkeypatch):
+    monkeypatch.setenv("GATEWAY_JWT_SECRET", TEST_SECRET)  # the key the printed tokens are signed with
+    monkeypatch.delenv("RUN_SERVICES", raising=False)
+    from scripts.seed_demo import seed_if_empty
+
+    names = ["staff", "intake", "cases", "complaints", "lending", "gateway"]
+    with running_services(broker.uri, database, names) as c:
+        info = seed_if_empty(broker.uri)
+        assert info["code"] == "qingshan" and info["name"] == "青山镇"
+        api = gateway_api(c["gateway"])
+        boss, clerk, op = (api.as_(info[k]) for k in ("director_token", "clerk_token", "operator_token"))
+
+        windows = boss.get("/windows").json()
+        assert len(windows) == 6 and all(w["a_person_id"] and w["b_person_id"] for w in windows)
+        catalogue = api.get("/public/townships/qingshan/catalogue").json()
+        assert {"MZ-001", "MZ-002", "NJ-001", "ZR-001"} <= {i["code"] for i in catalogue}
+        assert clerk.get("/me").json()["roles"] == ["clerk"]
+        assert len(boss.get("/lending/items").json()) >= 10
+        assert boss.get("/cases?limit=500").json()  # the demo applications opened cases
+        assert [t["code"] for t in op.get("/townships").json()] == ["qingshan"]
+
+        again = seed_if_empty(broker.uri)  # a second `make run`: no second township, fresh tokens
+        assert [t["code"] for t in op.get("/townships").json()] == ["qingshan"]
+        assert api.as_(again["director_token"]).get("/windows").status_code == 200
