@@ -71,7 +71,15 @@ def stop(procs: dict) -> None:
             proc.kill()
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    # Ctrl-C, and SIGTERM from a supervisor, stop everything: a shell that starts us in the
+    # background may have set SIGINT to "ignore", so the handlers are installed, not inherited
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     print(f"broker {cfg.amqp_uri().split('@')[-1]}; data in {cfg.var_dir()} (unless *_DATABASE_URL set)")
     procs: dict[str, subprocess.Popen] = {}
     try:

@@ -1,0 +1,53 @@
+"""`make run` itself (scripts/run_all.py): starts the services as processes, seeds the demo,
+prints the gateway URL and tokens that work, and Ctrl-C stops all of it."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from tests.support.processes import ROOT, base_env, free_port
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+def test_make_run_starts_seeds_prints_tokens_and_stops_on_ctrl_c(broker, tmp_path, stop_signal):
+    gateway_port, staff_port = free_port(), free_port()
+    env = base_env(broker.uri, tmp_path, RUN_SERVICES="staff,gateway", GATEWAY_PORT=gateway_port,
+                   STAFF_HTTP_ADDRESS=f"127.0.0.1:{staff_port}", GATEWAY_JWT_SECRET="run-secret-" + "r" * 40)
+    out = open(tmp_path / "run.log", "wb")
+    # a session of its own, like a terminal's foreground job: Ctrl-C goes to the whole group
+    proc = subprocess.Popen([sys.executable, "scripts/run_all.py"], cwd=ROOT, env=env, stdout=out,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 90
+        while b"The system is up" not in (tmp_path / "run.log").read_bytes():
+            assert proc.poll() is None, (tmp_path / "run.log").read_text(errors="replace")[-3000:]
+            assert time.monotonic() < deadline, "make run did not come up"
+            time.sleep(0.5)
+        text = (tmp_path / "run.log").read_text()
+        assert f"http://localhost:{gateway_port}" in text
+        token = text.split("export TOKEN=", 1)[1].split()[0]
+        r = requests.get(f"http://127.0.0.1:{gateway_port}/windows", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200 and len(r.json()) == 6  # the demo township's windows
+        # SQLite files under VAR_DIR, one per service, when no database URL is set
+        assert (tmp_path / "var" / "staff.db").exists()
+
+        if stop_signal == signal.SIGINT:
+            os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in the terminal
+        else:
+            proc.send_signal(signal.SIGTERM)  # a supervisor stopping make run
+        assert proc.wait(40) == 0
+        for port in (gateway_port, staff_port):
+            with pytest.raises(requests.ConnectionError):
+                requests.get(f"http://127.0.0.1:{port}/health", timeout=2)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        out.close()
