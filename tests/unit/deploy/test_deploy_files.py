@@ -51,3 +51,44 @@ def test_the_image_runs_the_same_entrypoint_as_make_run():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert 'CMD ["python", "-m", "services.run", "gateway"]' in dockerfile
     assert "pip install ." in dockerfile
+
+
+COMMON_METRICS = {
+    "up", "entrypoint_calls_total", "entrypoint_errors_total", "entrypoint_latency_seconds_bucket",
+    "outbox_backlog", "dead_letter_queue_depth", "dead_letters_total", "events_handled_total",
+    "events_duplicate_total", "http_responses_total",
+}
+
+
+def service_gauges() -> set[str]:
+    from services.common.metrics import Metrics
+    from services.run import service_class
+
+    names = set()
+    for name in cfg.SERVICES:
+        for value in vars(service_class(name)).values():
+            if isinstance(value, Metrics):
+                names |= set(value.gauges)
+    return names
+
+
+def metric_names(expr: str) -> set[str]:
+    import re
+
+    names = set(re.findall(r"\b([a-z][a-z0-9_]*)(?=\{|\[)", expr))
+    for alternatives in re.findall(r'__name__=~"([^"]+)"', expr):
+        names |= set(alternatives.split("|"))
+    return names - {"__name__"}
+
+
+def test_alerts_and_dashboard_use_only_metrics_the_code_exports():
+    import json
+
+    known = COMMON_METRICS | service_gauges()
+    assert {"cases_open", "cases_overdue", "complaints_open", "lending_items_lent"} <= known
+    alerts = yaml.safe_load((ROOT / "deploy/prometheus/alerts.yml").read_text())
+    exprs = [rule["expr"] for group in alerts["groups"] for rule in group["rules"]]
+    dashboard = json.loads((ROOT / "deploy/grafana/dashboards/overview.json").read_text())
+    exprs += [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
+    used = set().union(*(metric_names(e) for e in exprs))
+    assert used and used <= known, f"unknown metrics: {sorted(used - known)}"
