@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from ..api import api
+from ..api import api, client_address
 
 CHANNELS = ["in_person", "phone", "written", "online"]
 CATEGORIES = ["attitude", "argument", "delay", "fee", "bribery", "discipline", "other"]
@@ -179,7 +179,7 @@ class ComplaintsRoutes:
         return self.complaints.public_outcomes(query["months"])
 
     @api("POST", "/public/townships/<string:code>/complaints", public=True, body=PublicComplaintIn,
-         status=201, tags=["public"], summary="Complain online, without an account (P1, channel online)")
+         status=201, tags=["public"], errors=(429,), summary="Complain online, without an account (P1, channel online)")
     def public_submit_complaint(self, request, code, body):
         self.public_township(code)
-        return 201, self.complaints.submit_public_complaint(**body)
+        return 201, self.complaints.submit_public_complaint(client=client_address(request), **body)

@@ -390,3 +390,29 @@ def record_reception(uow, complaint_id: str, leader_person_id: str, note: str | 
     c.reception_requested = True
     c.reception_at, c.reception_by = uow.now(), leader_person_id
     return complaint_record(c, viewer, delays_of(uow, c.id))
+
+
+def throttle_public(uow, client: str | None, settings: dict) -> None:
+    """The public may complain online without an account (P1); one client address may file at
+    most ``public_submissions_per_hour`` an hour (429 after), counted in this service's database so
+    every gateway instance shares the count. Serialised per client on PostgreSQL."""
+    import hashlib
+    from datetime import timedelta
+
+    from sqlalchemy import func, select, text
+
+    from services.common.errors import TooManyAttempts
+
+    from .models import PublicSubmission
+
+    key = hashlib.sha256(f"{uow.township_id}:{client or '-'}".encode()).hexdigest()
+    if uow.session.get_bind().dialect.name == "postgresql":
+        lock = int.from_bytes(bytes.fromhex(key[:16]), "big", signed=True)
+        uow.session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock})
+    since = uow.now() - timedelta(hours=1)
+    recent = uow.session.scalar(select(func.count()).select_from(PublicSubmission).where(
+        PublicSubmission.client_key == key, PublicSubmission.at >= since))
+    if recent >= settings["public_submissions_per_hour"]:
+        raise TooManyAttempts("too many online complaints from this address; try again later, "
+                              "or complain by phone or in person")
+    uow.session.add(PublicSubmission(client_key=key, at=uow.now()))

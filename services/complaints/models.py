@@ -122,3 +122,13 @@ class WindowCopy(TenantScoped, Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     number: Mapped[int]
     name: Mapped[str] = mapped_column(String(100))
+
+
+class PublicSubmission(TenantScoped, Base):
+    """One online complaint from the public, by client (a hash of its address, never the
+    address): the throttle on the only write open without a token."""
+
+    __tablename__ = "public_submissions"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    client_key: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime]

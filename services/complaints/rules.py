@@ -27,6 +27,8 @@ def _roles(value) -> bool:
 
 
 RULES = RuleBook({
+    "public_submissions_per_hour": Rule(
+        5, integer(1, 1000), "online complaints accepted from one client address per hour (then 429)"),
     "simple_reply_working_days": Rule(
         1, integer(0, 5), "P3: a simple complaint is answered on the spot or within this many working days"),
     "complex_reply_calendar_days": Rule(

@@ -70,11 +70,13 @@ class ComplaintsService(CalendarFollower, BaseService):
             return handling.complaint_record(c, self._viewer(uow))
 
     @rpc
-    def submit_public_complaint(self, **data):
-        """T1 / P1: the public complains online (no account); answers the number only."""
+    def submit_public_complaint(self, client=None, **data):
+        """T1 / P1: the public complains online (no account); answers the number only.
+        ``client``: the caller's address as the gateway saw it, for the throttle."""
         township = self.caller.township
         data = dict(data, channel="online")
         with self.db(township) as uow:
+            handling.throttle_public(uow, client, RULES.load(uow))
             c = handling.record_complaint(uow, data, None, self._known(uow))
             return {"number": c.number, "due_on": c.due_on.isoformat(), "received_at": c.received_at.isoformat()}
 

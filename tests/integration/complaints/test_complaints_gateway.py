@@ -202,3 +202,23 @@ def test_public_submission_and_anonymised_outcomes(system):
     for secret in PERSONAL + ("钱多多", "13700001111"):
         assert secret not in out.text
     assert api.get("/public/townships/no-such/complaints/outcomes").status_code == 404
+
+
+def test_online_complaints_from_one_address_are_throttled(system):
+    """The one write open without a token: after ``public_submissions_per_hour`` (a setting) from
+    one client address, 429 — counted in complaints' database, shared by every gateway."""
+    town = system["b"]["township"]["code"]  # a township of its own: a fresh count
+    boss_b, api = system["other_boss"], system["api"]
+    assert boss_b.patch("/settings/complaints", {"changes": {"public_submissions_per_hour": 2}}).status_code == 200
+    window = boss_b.post("/windows", {"number": 1, "name": "民政窗口"}).json()
+    body = {"complainant": {"name": "孙大爷", "phone": "13600002222"}, "target_window_id": window["id"],
+            "content": "窗口午休时间无人", "category": "discipline"}
+    first = api.post(f"/public/townships/{town}/complaints", body)
+    assert first.status_code == 201, first.text
+    statuses = [api.post(f"/public/townships/{town}/complaints", body).status_code for _ in range(2)]
+    assert statuses == [201, 429]
+    r = api.post(f"/public/townships/{town}/complaints", body)
+    assert r.status_code == 429 and r.json()["error"] == "too_many_attempts"
+    # an invalid submission is refused on its own merits and does not use the allowance elsewhere
+    assert api.post(f"/public/townships/{system['a']['township']['code']}/complaints",
+                    {"complainant": {"name": "x"}, "content": "y"}).status_code == 422
