@@ -25,8 +25,11 @@ CONDITION_NAMES = {"good": "完好", "damaged": "损坏", "lost": "丢失", None
 MAX_DAYS = 366
 
 
-def export_csv(uow, start: date, end: date, kind: str | None, roles=()) -> str:
-    """Loans lent between ``start`` and ``end`` (local dates, inclusive) as CSV text with a BOM."""
+def export_csv(uow, start: date, end: date, kind: str | None, roles=(), names=None) -> str:
+    """Loans lent between ``start`` and ``end`` (local dates, inclusive) as CSV text with a BOM.
+    ``names``: person id → name, so the guards who lent and took back read as people (ids when
+    staff could not be asked)."""
+    names = names or {}
     if end < start:
         raise field_error("to", "must not be before 'from'")
     if (end - start).days > MAX_DAYS:
@@ -55,6 +58,7 @@ def export_csv(uow, start: date, end: date, kind: str | None, roles=()) -> str:
             loan.phone if full else mask_phone(loan.phone), loan.address if full else "***",
             loan.purpose, local(loan.lent_at), local(loan.due_at), local(loan.returned_at),
             CONDITION_NAMES.get(loan.condition, loan.condition) + ("（逾期）" if loan.overdue_at else ""),
-            loan.lent_by or "", loan.received_by or "", loan.signature,
+            names.get(loan.lent_by, loan.lent_by or ""), names.get(loan.received_by, loan.received_by or ""),
+            loan.signature,
         ])
     return out.getvalue()

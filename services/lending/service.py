@@ -2,16 +2,18 @@
 handover.py, register.py and sweep.py."""
 from __future__ import annotations
 
+import logging
 import os
 from datetime import date
 
-from nameko.rpc import rpc
+from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
 from services.common.db import Database
 from services.common.errors import field_error
 from services.common.handlers import CalendarFollower
 from services.common.metrics import Metrics
+from services.common.rpc import call as rpc_call
 from services.common.service import BaseService
 
 from . import handover, ledger, register, sweep
@@ -22,9 +24,13 @@ SWEEP_INTERVAL = float(os.environ.get("SWEEP_INTERVAL", "30"))
 VIEWERS = LENDERS + MANAGERS
 
 
+log = logging.getLogger(__name__)
+
+
 class LendingService(CalendarFollower, BaseService):
     name = "lending"
     db = Database(Base)
+    staff = RpcProxy("staff")
     rules = RULES
     metrics = Metrics(gauges={
         "lending_items_lent": ("Items lent out now", sweep.lent_counts),
@@ -121,7 +127,16 @@ class LendingService(CalendarFollower, BaseService):
         except (TypeError, ValueError):
             raise field_error("from", "ISO dates (YYYY-MM-DD) for from and to") from None
         with self.db(caller.township) as uow:
-            return register.export_csv(uow, start_day, end_day, kind, caller.roles)
+            return register.export_csv(uow, start_day, end_day, kind, caller.roles, self._staff_names(caller.township))
+
+    def _staff_names(self, township_id) -> dict:
+        """Names of the township's people, asked of staff (bounded wait; ids if it is away)."""
+        try:
+            snapshot = rpc_call(self.staff.organisation_snapshot, township_id, timeout=5)
+        except Exception as exc:
+            log.warning("staff names unavailable for the register: %s", type(exc).__name__)
+            return {}
+        return {p["id"]: p["name"] for p in snapshot["people"]}
 
     # -- timers (L4) -------------------------------------------------------------------------------
     @timer(interval=SWEEP_INTERVAL)

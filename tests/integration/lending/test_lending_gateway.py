@@ -143,6 +143,8 @@ def test_register_exports_as_csv_with_bom(system):
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert rows[0][:4] == ["序号", "物品", "编号", "借用人"]
     assert len(rows) == 2 and rows[1][2] == "便民服务车1号" and rows[1][12].startswith("损坏")
+    # the guards who lent it and took it back, by name (asked of staff), not by id
+    assert rows[0][13:15] == ["借出经手人", "收回经手人"] and {rows[1][13], rows[1][14]} <= {"罗二虎", "邓长林"}
     assert "110101199003071234" not in r.text
     r = system["guard1"].get("/lending/register.csv?from=2025-13-01&to=x")
     assert r.status_code == 422 and {"from", "to"} <= set(r.json()["details"])
