@@ -73,7 +73,6 @@ def service_config(service: str, **overrides) -> dict:
         "SWEEP_INTERVAL": float(os.environ.get("SWEEP_INTERVAL", "30")),
         "serializer": "json",
         "max_workers": int(os.environ.get("MAX_WORKERS", "10")),
-        "LOGGING": None,
     }
     if service == "gateway":
         from gateway.auth import signing_key
