@@ -66,6 +66,12 @@ class GatewayService(CoreRoutes, IntakeRoutes, CasesRoutes, DisciplineRoutes, Co
     context = CallContext()
     config = ConfigDep()
 
+    def revocations_loaded(self) -> bool:
+        for dep in self.metrics.container.dependencies:
+            if isinstance(dep, Revocations):
+                return dep.loaded
+        return False
+
     @event_handler("staff", "token_revoked", handler_type=BROADCAST, reliable_delivery=False)
     def on_token_revoked(self, event):
         self.revoked.add(event["jti"])

@@ -45,8 +45,8 @@ def wait_healthy(procs: dict, timeout: float = 120) -> None:
             if procs[name].poll() is not None:
                 raise SystemExit(f"{name} exited with {procs[name].returncode} while starting")
             try:
-                if name == "gateway":
-                    ok = requests.get(health_url(name), timeout=5).status_code in (200, 503)
+                if name == "gateway":  # up once it can check tokens (503 while a service is missing)
+                    ok = requests.get(health_url(name), timeout=5).json()["checks"].get("tokens") == "ok"
                 else:
                     ok = requests.get(health_url(name), timeout=2).status_code == 200
             except requests.RequestException:

@@ -140,6 +140,9 @@ class CoreRoutes(PublicTownships):
                 report["checks"][name] = f"unavailable: {type(exc).__name__}"
         from services.common.service import broker_check
 
+        # bearer tokens are accepted only once the revocation list is loaded from staff
+        report["checks"]["tokens"] = "ok" if self.revocations_loaded() else "loading revocation list"
+        report["ok"] = report["ok"] and report["checks"]["tokens"] == "ok"
         report["checks"]["broker"] = broker_check(self.config["AMQP_URI"])
         report["ok"] = report["ok"] and report["checks"]["broker"] == "ok"
         return (200 if report["ok"] else 503), report

@@ -116,7 +116,7 @@ def test_killing_cases_mid_stream_loses_nothing_and_does_nothing_twice(system):
 def test_gateway_health_reports_broker_and_every_service(system):
     r = requests.get(system["procs"]["gateway"].url + "/health", timeout=20)
     body = r.json()
-    assert body["checks"]["broker"] == "ok"
+    assert body["checks"]["broker"] == "ok" and body["checks"]["tokens"] == "ok"
     for name in ("staff", "intake", "cases"):
         assert body["checks"][name] == "ok"
     # complaints and lending are not started in this test: reported, and the whole is not ok

@@ -46,9 +46,12 @@ class ServiceProcess:
             if self.proc.poll() is not None:
                 raise AssertionError(f"{self.name} exited with {self.proc.returncode}:\n{self.tail()}")
             try:
-                status = requests.get(self.url + "/health", timeout=5).status_code
-                # the gateway answers 503 while a service it reports on is not running
-                if status == 200 or (self.name == "gateway" and status == 503):
+                r = requests.get(self.url + "/health", timeout=5)
+                if r.status_code == 200:
+                    return
+                # the gateway answers 503 while a service it reports on is not running; it is
+                # up for its clients once it can check tokens
+                if self.name == "gateway" and r.json()["checks"].get("tokens") == "ok":
                     return
             except requests.RequestException:
                 pass
