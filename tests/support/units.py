@@ -15,7 +15,8 @@ class UnitsOfWork:
     """``units(township_id)`` opens a unit of work; ``unit_of_work(...)`` has the signature of
     ``Database.unit_of_work``, so code written for the service's database (sweeps) runs on it."""
 
-    def __init__(self, base, service: str, clock, url: str = "sqlite://"):
+    def __init__(self, base, service: str, clock, url: str = "sqlite://", township_id=None):
+        self.township_id = township_id  # the township ``units()`` binds to when none is named
         self.base = base
         self.service = service
         self.clock = clock
@@ -41,9 +42,9 @@ class UnitsOfWork:
         finally:
             session.close()
 
-    def __call__(self, township_id):
+    def __call__(self, township_id=None):
         """A unit of work bound to ``township_id``: commits on success, rolls back on error."""
-        return self.unit_of_work(township_id)
+        return self.unit_of_work(township_id or self.township_id)
 
     def outbox(self, event_type=None) -> list[dict]:
         """The events written so far (optionally of one type), oldest first."""

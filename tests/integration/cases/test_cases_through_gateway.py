@@ -21,14 +21,8 @@ START = datetime(2025, 1, 24, 10, 0, tzinfo=SH)  # Fri: 3 working days → Wed 5
 
 
 @pytest.fixture(scope="module")
-def system(broker, postgres):
-    made = []
-
-    def database(prefix):
-        url = postgres.create_database(prefix)
-        made.append(url)
-        return url
-
+def system(broker, module_database):
+    database = module_database
     clock = FrozenClock(START)
     # a queue of our own on the cases exchange: proves events really leave through the relay
     exchange = Exchange("cases.events", type="topic", durable=True)
@@ -59,8 +53,6 @@ def system(broker, postgres):
         yield {"api": api, "op": op, "boss": boss, "other": api.as_(towns["cases-b"]["director_token"]),
                "tid": towns["cases-a"]["township"]["id"], "window": window, "people": people, "as": tokens,
                "amqp": broker.uri, "clock": clock, "cases": containers["cases"], "watch": watch}
-    for url in made:
-        postgres.drop_database(url)
 
 
 def open_case(s, receipt, **kw):

@@ -26,22 +26,14 @@ APPLICANT = {"name": "李秀兰", "phone": "13812345678", "id_no": "110101199003
 
 
 @pytest.fixture(scope="module")
-def system(broker, postgres):
-    made = []
-
-    def database(prefix):
-        url = postgres.create_database(prefix)
-        made.append(url)
-        return url
-
+def system(broker, module_database):
+    database = module_database
     clock = FrozenClock(START)
     with running_services(broker.uri, database, ["staff", "intake", "gateway"], clock=clock) as containers:
         api = gateway_api(containers["gateway"])
         op = api.as_(operator_token(broker.uri))
         towns = {key: township(api, op, key) for key in ("intake-a", "intake-b", "intake-c")}
         yield {"api": api, "amqp": broker.uri, "clock": clock, **towns}
-    for url in made:
-        postgres.drop_database(url)
 
 
 def township(api, op, code):

@@ -13,14 +13,6 @@ from tests.support.units import UnitsOfWork
 T = "township-a"
 
 
-class Units(UnitsOfWork):
-    def __init__(self, clock):
-        super().__init__(Base, "complaints", clock)
-
-    def __call__(self, township_id=T):
-        return super().__call__(township_id)
-
-
 @pytest.fixture
 def clock():
     # Mon 3 Mar 2025, 10:00 in Shanghai
@@ -29,7 +21,7 @@ def clock():
 
 @pytest.fixture
 def units(clock):
-    u = Units(clock)
+    u = UnitsOfWork(Base, "complaints", clock, township_id=T)
     with u() as uow:
         uow.session.add_all([
             WindowCopy(id="w-civil", number=1, name="民政窗口"),

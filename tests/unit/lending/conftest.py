@@ -12,14 +12,6 @@ from tests.support.units import UnitsOfWork
 T = "township-a"
 
 
-class Units(UnitsOfWork):
-    def __init__(self, clock):
-        super().__init__(Base, "lending", clock)
-
-    def __call__(self, township_id=T):
-        return super().__call__(township_id)
-
-
 @pytest.fixture
 def clock():
     # Mon 3 Mar 2025, 10:00 in Shanghai
@@ -28,4 +20,4 @@ def clock():
 
 @pytest.fixture
 def units(clock):
-    return Units(clock)
+    return UnitsOfWork(Base, "lending", clock, township_id=T)
