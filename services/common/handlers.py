@@ -139,3 +139,18 @@ class CalendarFollower:
             self.calendar_changed(uow, event)
 
         handle_once(self, "staff.calendar_changed", body, effect)
+
+
+class TownshipTimezoneFollower:
+    """Mixin for a service whose rules have a ``timezone`` setting: it takes the township's time
+    zone from staff's record of the township (DOMAIN "Time": local rules in the township's zone),
+    so a director does not have to set it again in every service."""
+
+    @reliable_handler("staff", "organisation_changed")
+    def on_township_changed(self, body):
+        def effect(uow, event):
+            zone = (event.get("data") or {}).get("timezone")
+            if event["entity"] == "township" and zone and "timezone" in self.rules.rules:
+                self.rules.update(uow, {"timezone": zone})
+
+        handle_once(self, "staff.organisation_changed", body, effect, handler=f"{self.name}:township_timezone")

@@ -9,7 +9,12 @@ from nameko.timer import timer
 
 from services.common.db import Database
 from services.common.errors import NotFound
-from services.common.handlers import CalendarFollower, handle_once, reliable_handler
+from services.common.handlers import (
+    CalendarFollower,
+    TownshipTimezoneFollower,
+    handle_once,
+    reliable_handler,
+)
 from services.common.metrics import Metrics
 from services.common.service import BaseService
 
@@ -23,7 +28,7 @@ FOLLOW_UP_ROLES = ("complaint_officer", "director", "deputy_director")
 LEADERS = ("director", "deputy_director")
 
 
-class ComplaintsService(CalendarFollower, BaseService):
+class ComplaintsService(CalendarFollower, TownshipTimezoneFollower, BaseService):
     name = "complaints"
     db = Database(Base)
     rules = RULES

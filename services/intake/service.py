@@ -10,7 +10,12 @@ from nameko.timer import timer
 from services.common.clock import local_date
 from services.common.db import Database
 from services.common.errors import NotFound, TooManyAttempts
-from services.common.handlers import CalendarFollower, handle_once, reliable_handler
+from services.common.handlers import (
+    CalendarFollower,
+    TownshipTimezoneFollower,
+    handle_once,
+    reliable_handler,
+)
 from services.common.metrics import Metrics
 from services.common.service import BaseService
 
@@ -37,7 +42,7 @@ def _pending_gauge(status):
     return fn
 
 
-class IntakeService(CalendarFollower, BaseService):
+class IntakeService(CalendarFollower, TownshipTimezoneFollower, BaseService):
     name = "intake"
     db = Database(Base)
     rules = RULES

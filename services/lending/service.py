@@ -11,7 +11,7 @@ from nameko.timer import timer
 
 from services.common.db import Database
 from services.common.errors import field_error
-from services.common.handlers import CalendarFollower
+from services.common.handlers import CalendarFollower, TownshipTimezoneFollower
 from services.common.metrics import Metrics
 from services.common.rpc import call as rpc_call
 from services.common.service import BaseService
@@ -27,7 +27,7 @@ VIEWERS = LENDERS + MANAGERS
 log = logging.getLogger(__name__)
 
 
-class LendingService(CalendarFollower, BaseService):
+class LendingService(CalendarFollower, TownshipTimezoneFollower, BaseService):
     name = "lending"
     db = Database(Base)
     staff = RpcProxy("staff")

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from services.common.calendar import apply_calendar_change, load_calendar
 from services.common.db import NATIONAL
 from services.common.errors import Conflict, NotFound, ValidationFailed, field_error
+from services.common.settings import timezone_name
 from services.common.tenancy import ROLES
 
 from .models import Department, Person, TokenRecord, Township, Window
@@ -69,6 +70,8 @@ def create_township(uow, code: str, name: str, director: dict, timezone: str = "
     """Operator: a new township with its first director."""
     if not CODE_RE.match(code or ""):
         raise field_error("code", "lower-case letters, digits and '-', 2–40 characters")
+    if not timezone_name(timezone):
+        raise field_error("timezone", "an IANA time zone name, e.g. Asia/Shanghai")
     if uow.session.scalar(select(Township).where(Township.code == code)):
         raise Conflict(f"township code {code!r} is taken", {"code": ["taken"]})
     township = Township(code=code, name=name, timezone=timezone, settings={}, created_at=uow.now())
