@@ -20,8 +20,6 @@ import re
 import uuid
 from datetime import date, datetime
 
-import eventlet
-import eventlet.event
 from marshmallow import ValidationError
 from nameko.exceptions import RemoteError, UnknownService
 from nameko.extensions import DependencyProvider
@@ -30,6 +28,7 @@ from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
+from services.common import green
 from services.common.errors import (
     BadRequest, DomainError, Forbidden, PayloadTooLarge, Unauthorized, Unavailable, ValidationFailed,
 )
@@ -103,7 +102,7 @@ class Revocations(DependencyProvider):
                 log.info("revocation list loaded (%d revoked)", len(self.revoked))
             except Exception as exc:
                 log.warning("revocation list not loaded yet: %s", type(exc).__name__)
-                eventlet.sleep(delay)
+                green.sleep(delay)
                 delay = min(delay * 2, 5)
 
     def stop(self):
@@ -248,14 +247,14 @@ class ApiEntrypoint(HttpRequestHandler):
             if self.query_schema is not None:
                 kwargs["query"] = self.load_query(request)
             self.check_signature((request,), kwargs)
-            event = eventlet.event.Event()
+            event = green.new_event()
             from functools import partial
 
             self.container.spawn_worker(
                 self, (request,), kwargs, context_data=context,
                 handle_result=partial(self.handle_result, event),
             )
-            with eventlet.Timeout(REQUEST_TIMEOUT, exception=TimeoutError):
+            with green.deadline(REQUEST_TIMEOUT):
                 result = event.wait()
             response = self.response_from_result(result)
         except Exception as exc:

@@ -25,3 +25,25 @@ def patch() -> None:
 
     patch_psycopg()
     _patched = True
+
+
+# -- the few green primitives code outside services/common needs -----------------------
+
+def sleep(seconds: float) -> None:
+    import eventlet
+
+    eventlet.sleep(seconds)
+
+
+def new_event():
+    """A one-shot result slot a worker fills and a waiter reads (``send`` / ``wait``)."""
+    from eventlet.event import Event
+
+    return Event()
+
+
+def deadline(seconds: float):
+    """``with deadline(s):`` raises ``TimeoutError`` if the block takes longer than ``s``."""
+    import eventlet
+
+    return eventlet.Timeout(seconds, exception=TimeoutError)
