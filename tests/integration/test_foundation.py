@@ -213,3 +213,22 @@ def test_dead_letters_can_be_replayed_to_their_queue(amqp_uri):
         assert all(m.headers[ATTEMPTS_HEADER] == 1 and "x-last-error" not in m.headers for m in got)
         for m in got:
             m.ack()
+
+
+def test_two_relays_on_one_outbox_publish_each_event_once(amqp_uri, source_db, sink_db):
+    """Two instances of a service share its outbox: rows are claimed with SKIP LOCKED, so the
+    sink sees every event exactly once (no duplicates to skip)."""
+    with running(SinkService, service_config("fsink", amqp_uri, sink_db)) as sink, \
+         running(SourceService, service_config("fsource", amqp_uri, source_db, OUTBOX_POLL_INTERVAL=0.05)) as one, \
+         running(SourceService, service_config("fsource", amqp_uri, source_db, OUTBOX_POLL_INTERVAL=0.05)):
+        # write straight into the shared outbox, as a burst of commits would
+        db = database_of(one)
+        for i in range(100):
+            with db.unit_of_work("township-a") as uow:
+                uow.session.add(Note(id=f"n{i:03d}", text=f"note {i}"))
+                uow.emit("fsource.note_written", note_id=f"n{i:03d}", text=f"note {i}")
+        wait_for(lambda: len(_copies(sink)) == 100, timeout=30, message="all 100 events delivered")
+        port = http_port(sink)
+        text = requests.get(f"http://127.0.0.1:{port}/metrics").text
+        assert 'events_handled_total{event_type="fsource.note_written",service="fsink"} 100.0' in text
+        assert "events_duplicate_total{" not in text  # none published twice
