@@ -15,7 +15,14 @@ from sqlalchemy import select
 
 from services.common.calendar import WorkingCalendar, load_calendar
 from services.common.clock import DEFAULT_TZ, local_date
-from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
+from services.common.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+    field_error,
+)
+from services.common.validate import text
 
 from . import deadlines
 from .models import Case, CaseLog, DepartmentOpinion, Pause, PersonCopy, TownshipCopy
@@ -209,15 +216,7 @@ def _iso(v):
 
 
 def _text(value, field: str, required: bool = True, limit: int = 2000) -> str | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise field_error(field, "required")
-        return None
-    if not isinstance(value, str):
-        raise field_error(field, "must be text")
-    if len(value) > limit:
-        raise field_error(field, f"at most {limit} characters")
-    return value.strip()
+    return text({field: value}, field, limit, required)
 
 
 # -- opening (C1, C2, C12) ----------------------------------------------------------
