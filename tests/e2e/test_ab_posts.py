@@ -11,7 +11,7 @@ from nameko.testing.services import entrypoint_hook
 
 from services.common.clock import FrozenClock
 from tests.support.runtime import wait_for
-from tests.support.system import gateway_api, operator_token, running_services
+from tests.support.system import Township, gateway_api, operator_token, running_services
 
 pytestmark = pytest.mark.e2e
 
@@ -25,16 +25,10 @@ def test_approved_leave_of_a_moves_open_cases_to_b_and_back(broker, database):
     with running_services(broker.uri, database, names, clock=clock) as c:
         api = gateway_api(c["gateway"])
         op = api.as_(operator_token(broker.uri))
-        r = op.post("/townships", {"code": "ab-posts", "name": "AB镇", "director": {"name": "周建国"}})
-        assert r.status_code == 201, r.text
-        boss = api.as_(r.json()["director_token"])
+        town = Township(api, op, "ab-posts", "AB镇", director="周建国")
+        boss, person = town.boss, town.person
         dept = boss.post("/departments", {"name": "民政办"}).json()
         window = boss.post("/windows", {"number": 1, "name": "民政窗口", "department_id": dept["id"]}).json()
-
-        def person(name, roles, **kw):
-            p = boss.post("/people", {"name": name, "roles": roles, **kw})
-            assert p.status_code == 201, p.text
-            return p.json(), api.as_(boss.post("/tokens", {"person_id": p.json()["id"]}).json()["token"])
 
         a, a_api = person("王晓燕", ["clerk"], window_id=window["id"], home_unit="青山镇民政办")
         b, _ = person("李俊", ["clerk"], window_id=window["id"])

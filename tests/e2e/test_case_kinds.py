@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.runtime import wait_for
-from tests.support.system import gateway_api, operator_token, running_services
+from tests.support.system import Township, gateway_api, operator_token, running_services
 
 pytestmark = pytest.mark.e2e
 
@@ -19,16 +19,15 @@ def system(broker, module_database):
     with running_services(broker.uri, module_database, ["staff", "intake", "cases", "gateway"]) as containers:
         api = gateway_api(containers["gateway"])
         op = api.as_(operator_token(broker.uri))
-        town = op.post("/townships", {"code": "e2e-kinds", "name": "青山镇", "director": {"name": "周建国"}}).json()
-        boss = api.as_(town["director_token"])
+        town = Township(api, op, "e2e-kinds", "青山镇", director="周建国")
+        boss = town.boss
         d1 = boss.post("/departments", {"name": "民政办"}).json()
         d2 = boss.post("/departments", {"name": "自然资源所"}).json()
         window = boss.post("/windows", {"number": 1, "name": "民政", "department_id": d1["id"]}).json()
-        a = boss.post("/people", {"name": "王晓燕", "roles": ["clerk"], "window_id": window["id"]}).json()
-        b = boss.post("/people", {"name": "李俊", "roles": ["clerk"], "window_id": window["id"]}).json()
-        head = boss.post("/people", {"name": "陈志强", "roles": ["section_head"], "department_id": d1["id"]}).json()
+        a, clerk = town.person("王晓燕", ["clerk"], window_id=window["id"])
+        b, _ = town.person("李俊", ["clerk"], window_id=window["id"])
+        _, head = town.person("陈志强", ["section_head"], department_id=d1["id"])
         boss.put(f"/windows/{window['id']}/ab-pair", {"a_person_id": a["id"], "b_person_id": b["id"]})
-        token = lambda p: api.as_(boss.post("/tokens", {"person_id": p["id"]}).json()["token"])  # noqa: E731
         base = {"legal_basis": "《社会救助暂行办法》", "window_id": window["id"], "materials": MATERIALS}
         items = {
             "immediate": {"code": "IM-1", "name": "证明开具", "default_kind": "immediate"},
@@ -40,7 +39,7 @@ def system(broker, module_database):
         for item in items.values():
             r = boss.post("/intake/items", {**base, **item})
             assert r.status_code == 201, r.text
-        yield {"clerk": token(a), "head": token(head), "boss": boss, "items": items, "depts": [d1["id"], d2["id"]],
+        yield {"clerk": clerk, "head": head, "boss": boss, "items": items, "depts": [d1["id"], d2["id"]],
                "window": window}
 
 

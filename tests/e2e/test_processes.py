@@ -17,7 +17,7 @@ import requests
 from services.common.migrate import upgrade
 from tests.support.processes import processes
 from tests.support.runtime import wait_for
-from tests.support.system import Api
+from tests.support.system import Api, Township
 
 pytestmark = pytest.mark.e2e
 
@@ -41,13 +41,11 @@ def system(broker, postgres, tmp_path_factory):
 
             api = Api(procs["gateway"].url)
             op = api.as_(operator_token(1, amqp_uri=broker.uri, key=SECRET))
-            r = op.post("/townships", {"code": "e2e-proc", "name": "进程镇", "director": {"name": "主任"}})
-            assert r.status_code == 201, r.text
-            boss = api.as_(r.json()["director_token"])
+            town = Township(api, op, "e2e-proc", "进程镇")
+            boss = town.boss
             dept = boss.post("/departments", {"name": "民政办"}).json()
             window = boss.post("/windows", {"number": 1, "name": "民政窗口", "department_id": dept["id"]}).json()
-            clerk = boss.post("/people", {"name": "王晓燕", "roles": ["clerk"], "window_id": window["id"]}).json()
-            clerk_api = api.as_(boss.post("/tokens", {"person_id": clerk["id"]}).json()["token"])
+            _, clerk_api = town.person("王晓燕", ["clerk"], window_id=window["id"])
             r = boss.post("/intake/items", {
                 "code": "MZ-002", "name": "城乡低保申请", "legal_basis": "《社会救助暂行办法》第十一条",
                 "window_id": window["id"], "department_id": dept["id"], "materials": MATERIALS,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.runtime import wait_for
-from tests.support.system import gateway_api, operator_token, running_services
+from tests.support.system import Township, gateway_api, operator_token, running_services
 
 pytestmark = pytest.mark.e2e
 
@@ -18,14 +18,9 @@ def test_public_rating_of_a_delivered_case_and_a_low_rating_follow_up(broker, da
     with running_services(broker.uri, database, names) as c:
         api = gateway_api(c["gateway"])
         op = api.as_(operator_token(broker.uri))
-        r = op.post("/townships", {"code": "rate-town", "name": "评价镇", "director": {"name": "周建国"}})
-        assert r.status_code == 201, r.text
-        boss = api.as_(r.json()["director_token"])
+        town = Township(api, op, "rate-town", "评价镇", director="周建国")
+        boss, person = town.boss, town.person
         window = boss.post("/windows", {"number": 1, "name": "民政窗口"}).json()
-
-        def person(name, roles, **kw):
-            p = boss.post("/people", {"name": name, "roles": roles, **kw}).json()
-            return p, api.as_(boss.post("/tokens", {"person_id": p["id"]}).json()["token"])
 
         clerk, clerk_api = person("王晓燕", ["clerk"], window_id=window["id"])
         _, officer_api = person("彭玉兰", ["complaint_officer"])

@@ -14,7 +14,7 @@ from nameko.standalone.events import event_dispatcher, get_event_exchange
 
 from services.common.clock import FrozenClock
 from tests.support.runtime import wait_for
-from tests.support.system import gateway_api, operator_token, running_services
+from tests.support.system import Township, gateway_api, operator_token, running_services
 
 pytestmark = pytest.mark.integration
 
@@ -37,18 +37,10 @@ def system(broker, module_database):
 
 
 def township(api, op, code):
-    r = op.post("/townships", {"code": code, "name": code, "director": {"name": "主任"}})
-    assert r.status_code == 201, r.text
-    boss = api.as_(r.json()["director_token"])
+    town = Township(api, op, code)
+    boss, person = town.boss, town.person
     dept = boss.post("/departments", {"name": "民政办"}).json()
     window = boss.post("/windows", {"number": 1, "name": "民政窗口", "department_id": dept["id"]}).json()
-
-    def person(name, roles, **kw):
-        p = boss.post("/people", {"name": name, "roles": roles, **kw})
-        assert p.status_code == 201, p.text
-        t = boss.post("/tokens", {"person_id": p.json()["id"]})
-        return p.json(), api.as_(t.json()["token"])
-
     clerk, clerk_api = person("王晓燕", ["clerk"], window_id=window["id"])
     head, head_api = person("陈志强", ["section_head"], department_id=dept["id"])
     inspector, inspector_api = person("曹建华", ["inspector"])
