@@ -64,10 +64,6 @@ class FrozenClock:
         self.at = at.astimezone(timezone.utc)
 
 
-def local_now(clock, tz: str = DEFAULT_TZ) -> datetime:
-    return clock.now().astimezone(ZoneInfo(tz))
-
-
 def local_date(moment: datetime, tz: str = DEFAULT_TZ) -> date:
     return moment.astimezone(ZoneInfo(tz)).date()
 

@@ -33,10 +33,6 @@ def boolean(v) -> bool:
     return isinstance(v, bool)
 
 
-def one_of(*choices) -> Callable[[Any], bool]:
-    return lambda v: v in choices
-
-
 def anything(v) -> bool:
     return True
 

@@ -174,7 +174,3 @@ def list_leaves(uow, person_id: str | None = None, state: str | None = None) -> 
     if state:
         stmt = stmt.where(Leave.state == state)
     return [leave_record(lv) for lv in uow.scalars(stmt)]
-
-
-def get_leave(uow, leave_id: str) -> dict:
-    return leave_record(uow.get(Leave, leave_id, "leave"))

@@ -19,7 +19,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from services.common.errors import NotFound, field_error
+from services.common.errors import field_error
 
 from . import periods
 from .models import ApplicantRating, Person, ScoreEntry, ScoreRule, VerifiedComplaint, Window
@@ -263,10 +263,3 @@ def on_rating_submitted(uow, event):
                                     quarter=periods.quarter_of(day)))
     uow.session.flush()
     return None
-
-
-def require_rule(uow, code: str) -> ScoreRule:
-    rule = ensure_rules(uow).get(code)
-    if rule is None:
-        raise NotFound(f"score rule {code} not found")
-    return rule

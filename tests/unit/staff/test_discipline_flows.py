@@ -410,8 +410,8 @@ def test_another_townships_records_answer_404(world):
         from services.staff import organisation as org
         other = org.create_township(uow, "other", "别镇", {"name": "X"})["township"]["id"]
     with world.uow(other) as uow:
-        with pytest.raises(NotFound):
-            leave.get_leave(uow, lv["id"])
+        with pytest.raises(NotFound):  # deciding another township's leave: not found, not forbidden
+            leave.decide_leave(uow, None, ["director"], lv["id"], True)
         with pytest.raises(NotFound):
             scoring.manual_entry(uow, None, world.people["a"], "badge", "x")
         assert roster.roster(uow) == [r for r in roster.roster(uow) if r["name"] == "X"]
