@@ -21,6 +21,7 @@ from services.common.errors import (
     ValidationFailed,
     field_error,
 )
+from services.common.privacy import hide_identifiers
 from services.common.validate import text
 
 from . import orgcopy
@@ -83,13 +84,11 @@ def mask_phone(phone: str | None) -> str | None:
 
 
 def redact(text: str | None, c: Complaint) -> str | None:
-    """Content as seen without identity: the complainant's name, phone and address removed."""
-    if not text:
-        return text
-    for secret in (c.complainant_name, c.complainant_phone, c.complainant_address):
-        if secret and len(secret) >= 2:
-            text = text.replace(secret, "[投诉人信息已隐去]")
-    return text
+    """Free text (content, finding, delay reasons) as seen without identity (P2, "Personal
+    data"): the complainant's name, phone and address hidden, and anything shaped like an ID
+    number (15 or 18 characters) or a mobile number masked, whoever it belongs to."""
+    return hide_identifiers(text, names=(c.complainant_name, c.complainant_address),
+                            phones=(c.complainant_phone,), replacement="[投诉人信息已隐去]")
 
 
 def complaint_record(c: Complaint, viewer: Viewer, delays=()) -> dict:

@@ -83,6 +83,27 @@ def test_identity_only_for_complaint_officer_and_director(units):
         assert "态度生硬" in rec["content"]  # the accused still learns what it is about
 
 
+@pytest.mark.parametrize("content, hidden, shown", [
+    ("身份证号330102198001011234，张三丰", ["330102198001011234", "张三丰"], ["330***********1234"]),
+    ("他的证件33010219800101123X有误", ["33010219800101123X"], ["330***********123X"]),
+    ("旧证330102800101123", ["330102800101123"], ["330********1123"]),
+    ("回电138-1234-5678", ["138-1234-5678", "12345678"], ["[投诉人信息已隐去]"]),
+])
+def test_identifiers_written_in_the_text_are_hidden_from_the_accused(units, content, hidden, shown):
+    """Personal data: content and finding read by the accused clerk or window have the
+    complainant's name and phone hidden and any ID-number shape masked; officers see it all."""
+    cid = record(units, content=content)
+    with units() as uow:
+        handling.conclude(uow, cid, "verified", "查实。" + content, "p-officer", OFFICER)
+    for viewer in (TARGET, WINDOW_MATE):
+        rec = view(units, cid, viewer)
+        for secret in hidden:
+            assert secret not in rec["content"] and secret not in rec["finding"]
+        for mask in shown:
+            assert mask in rec["content"] and mask in rec["finding"]
+    assert view(units, cid, OFFICER)["content"] == content
+
+
 def test_a_clerk_cannot_read_complaints_about_others(units):
     cid = record(units)
     with pytest.raises(NotFound):
