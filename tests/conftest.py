@@ -9,11 +9,15 @@ Where they come from, in order:
 Each test module makes its own RabbitMQ vhost and its own databases and drops them at the
 end, so the tests run beside a ``make run`` without touching it, and apart from each other.
 """
-from services.common.green import patch
+import os
+
+# trio (pulled in by selenium) registers a hypothesis plugin that cannot import under eventlet's
+# patched sockets: without this every pytest run crashes at its summary with exit code 1
+os.environ.setdefault("HYPOTHESIS_NO_PLUGINS", "1")
+
+from services.common.green import patch  # noqa: E402
 
 patch()  # before anything imports sockets (ARCHITECTURE "Known traps")
-
-import os  # noqa: E402
 
 import pytest  # noqa: E402
 
