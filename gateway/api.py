@@ -28,7 +28,7 @@ from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from services.common import green
+from services.common import green, idempotency
 from services.common.errors import (
     BadRequest, DomainError, Forbidden, PayloadTooLarge, Unauthorized, Unavailable, ValidationFailed,
 )
@@ -244,6 +244,9 @@ class ApiEntrypoint(HttpRequestHandler):
                 body = self.load_body(request)
                 if self.body_schema is not None:
                     kwargs["body"] = body
+                # Idempotency-Key: checked here, honoured by the services' @command RPCs
+                context.update(idempotency.request_context(
+                    self.method, request.headers, request.path, request.query_string, request.get_data(cache=True)))
             if self.query_schema is not None:
                 kwargs["query"] = self.load_query(request)
             self.check_signature((request,), kwargs)

@@ -34,6 +34,22 @@ ERRORS = {
 }
 
 
+COMMAND_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]([\\x20-\\x7e]*[\\x21-\\x7e])?$"},
+    "example": "6f1c2a9e-4b7d-4e0a-9a51-0c3f2d8e7b14",
+    "description": (
+        "Makes the request safe to retry (IETF draft \"The Idempotency-Key HTTP Header Field\"): "
+        "the same key with the same request answers the first response again without a second "
+        "effect; with another request, 422; while the first is still being processed, 409. "
+        "Keys are per township and caller, kept 24 hours; 1-255 printable ASCII characters."
+    ),
+}
+
+
 def routes(service_cls):
     for name, member in inspect.getmembers(service_cls, inspect.isfunction):
         for ext in getattr(member, ENTRYPOINT_EXTENSIONS_ATTR, ()):
@@ -67,6 +83,7 @@ def build_spec(service_cls) -> dict:
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     spec.components.schema("Error", ERROR_SCHEMA)
+    spec.components.parameter("IdempotencyKey", "header", IDEMPOTENCY_KEY)
     paths: dict[str, dict] = {}
     for name, fn, ep in sorted(routes(service_cls), key=lambda r: (r[2].openapi_path, r[2].method)):
         op: dict = {
@@ -84,6 +101,9 @@ def build_spec(service_cls) -> dict:
         ]
         if ep.query_schema is not None:
             params.append({"in": "query", "schema": ep.query_schema})
+        command = ep.method in COMMAND_METHODS
+        if command:
+            params.append("IdempotencyKey")
         if params:
             op["parameters"] = params
         if ep.body_schema is not None:
@@ -103,8 +123,10 @@ def build_spec(service_cls) -> dict:
             codes += ["401", "403"]
         if "{" in ep.openapi_path:
             codes.append("404")
-        if ep.method in ("POST", "PUT", "PATCH", "DELETE") and not ep.public:
-            codes.append("409")  # a state conflict: invalid transition, duplicate, item already lent
+        if command:
+            # 409: a state conflict (invalid transition, duplicate, item already lent) or the
+            # Idempotency-Key still in progress; 422: the key malformed or reused for another body
+            codes += ["409", "422"]
         codes += ["503"] + [str(code) for code in ep.errors]
         for code in sorted(set(codes)):
             op["responses"][code] = {

@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     create_engine,
     event,
     select,
@@ -128,6 +129,21 @@ class CommonTables:
             Column("key", String(100), primary_key=True),
             Column("value", JSON, nullable=False),
             Column("updated_at", UTCDateTime, nullable=False),
+        )
+        # idempotent commands (services/common/idempotency.py): one row per key and scope
+        self.idempotency = Table(
+            "idempotency_keys",
+            metadata,
+            Column("id", Integer, primary_key=True, autoincrement=True),
+            Column("township_id", String(32), nullable=False),
+            Column("caller", String(200), nullable=False),
+            Column("method", String(100), nullable=False),
+            Column("key", String(300), nullable=False),
+            Column("fingerprint", String(64), nullable=False),
+            Column("outcome", String(10), nullable=False),  # ok | error
+            Column("response", Text, nullable=False),  # as it went over the wire (kombu JSON)
+            Column("created_at", UTCDateTime, nullable=False, index=True),
+            UniqueConstraint("township_id", "caller", "method", "key", name="uq_idempotency_keys_scope"),
         )
         self.calendar_years = Table(
             "calendar_years",
@@ -321,20 +337,36 @@ class Database(DependencyProvider):
         return container_clock(self.container)
 
     @contextmanager
-    def unit_of_work(self, township_id=None, clock=None, call_id=None):
+    def unit_of_work(self, township_id=None, clock=None, call_id=None, command=None):
+        """A transaction. Inside a ``@command`` (services/common/idempotency.py) the command's
+        first unit of work claims its key before the block runs and is left open at the end of
+        the block: the command records its result and commits both together."""
         session = self.sessionmaker()
         uow = UnitOfWork(
             session, self.base.common, self.container.service_name, township_id,
             clock or self.clock, call_id,
         )
+        held = command is not None and not command.opened
         try:
+            if held:
+                command.opened = True
+                command.claim(uow)  # may answer a recorded result instead (Replayed)
             yield uow
+            if held:
+                session.flush()
+                command.on_commit = self._committed
+                return  # command.finish() records the result and commits
             session.commit()
         except BaseException:
+            if held:
+                command.uow = None
             session.rollback()
-            raise
-        finally:
             session.close()
+            raise
+        session.close()
+        self._committed(uow)
+
+    def _committed(self, uow):
         if uow.emitted and self.relay:
             self.relay.wake()
 
@@ -343,9 +375,12 @@ class Database(DependencyProvider):
         provider = self
 
         def open_unit(township_id=None):
-            return provider.unit_of_work(township_id, call_id=worker_ctx.call_id)
+            return provider.unit_of_work(township_id, call_id=worker_ctx.call_id,
+                                         command=open_unit.command)
 
         open_unit.engine = self.engine
+        open_unit.worker_ctx = worker_ctx
+        open_unit.command = None  # set by @command for the worker's command call
         return open_unit
 
 

@@ -9,10 +9,12 @@ import json
 
 from kombu import Connection
 from nameko.rpc import rpc
+from nameko.timer import timer
 from nameko.web.handlers import http
 from sqlalchemy import text
 from werkzeug.wrappers import Response
 
+from . import idempotency
 from .clock import Clock
 from .logs import CallLog
 from .metrics import Metrics
@@ -76,7 +78,14 @@ class BaseService:
         with self.db(self.caller.township) as uow:
             return {"settings": self.rules.load(uow), "rules": self.rules.describe()}
 
-    @rpc
+    @timer(interval=idempotency.purge_interval())
+    def purge_idempotency_keys(self):
+        """Idempotency records past their retention period go, a bounded batch a run."""
+        with self.db() as uow:
+            return idempotency.purge(uow.session, uow.common.idempotency, uow.now(),
+                                     idempotency.retention_hours())
+
+    @idempotency.command
     def update_settings(self, changes):
         self.caller.require("director", "deputy_director")
         if self.rules is None:

@@ -16,6 +16,7 @@ from services.common.handlers import (
     handle_once,
     reliable_handler,
 )
+from services.common.idempotency import command
 from services.common.metrics import Metrics
 from services.common.service import BaseService
 
@@ -55,13 +56,13 @@ class IntakeService(CalendarFollower, TownshipTimezoneFollower, BaseService):
     })
 
     # -- I1 catalogue -------------------------------------------------------
-    @rpc
+    @command
     def create_item(self, data):
         caller = self.caller.require(*MANAGERS)
         with self.db(caller.township) as uow:
             return catalogue.create_item(uow, caller.person_id, data)
 
-    @rpc
+    @command
     def change_item(self, code, changes):
         caller = self.caller.require(*MANAGERS)
         with self.db(caller.township) as uow:
@@ -91,13 +92,13 @@ class IntakeService(CalendarFollower, TownshipTimezoneFollower, BaseService):
             return catalogue.public_item(uow, code)
 
     # -- I2 inquiries ---------------------------------------------------------
-    @rpc
+    @command
     def log_inquiry(self, data):
         caller = self.caller.require(*STAFF)
         with self.db(caller.township) as uow:
             return inquiries.log_inquiry(uow, caller.person_id, data)
 
-    @rpc
+    @command
     def resolve_inquiry(self, inquiry_id, outcome):
         caller = self.caller.require(*STAFF)
         with self.db(caller.township) as uow:
@@ -118,27 +119,27 @@ class IntakeService(CalendarFollower, TownshipTimezoneFollower, BaseService):
                     "applications": apps.tracked_applications(uow, caller.person_id)}
 
     # -- I3–I5 applications -----------------------------------------------------
-    @rpc
+    @command
     def submit_application(self, data):
         caller = self.caller.require(*DESK)
         with self.db(caller.township) as uow:
             return apps.submit(uow, caller.person_id, data, RULES.load(uow),
                                self._names(uow, data, caller.person_id))
 
-    @rpc
+    @command
     def issue_notice(self, application_id):
         caller = self.caller.require(*DESK)
         with self.db(caller.township) as uow:
             return apps.issue_notice(uow, application_id, caller.person_id, RULES.load(uow),
                                      self._names(uow, None, caller.person_id, application_id))
 
-    @rpc
+    @command
     def record_arrival(self, application_id, materials):
         caller = self.caller.require(*DESK)
         with self.db(caller.township) as uow:
             return apps.record_arrival(uow, application_id, caller.person_id, materials, RULES.load(uow))
 
-    @rpc
+    @command
     def request_material(self, application_id, material):
         """I3: a refused request is still recorded (committed) before the 422 answers."""
         caller = self.caller.require(*DESK)
@@ -148,13 +149,13 @@ class IntakeService(CalendarFollower, TownshipTimezoneFollower, BaseService):
             raise apps.refusal(result)
         return result
 
-    @rpc
+    @command
     def return_application(self, application_id, reason):
         caller = self.caller.require(*DESK)
         with self.db(caller.township) as uow:
             return apps.request_return(uow, application_id, caller.person_id, reason, RULES.load(uow))
 
-    @rpc
+    @command
     def sign_off_return(self, application_id, approve=True, note=None):
         caller = self.caller.require(*DESK)
         with self.db(caller.township) as uow:
