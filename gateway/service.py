@@ -10,14 +10,14 @@ from __future__ import annotations
 import logging
 
 from nameko.events import BROADCAST, event_handler
-from nameko.rpc import RpcProxy
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 from services.common.clock import Clock
 from services.common.logs import CallLog
 from services.common.metrics import Metrics
 
 from .api import CallContext, Revocations
+from .resilience import ServiceRpc
 from .routes.cases import CasesRoutes
 from .routes.complaints import ComplaintsRoutes
 from .routes.core import CoreRoutes
@@ -34,6 +34,17 @@ class GatewayMetrics(Metrics):
         self.http_responses = Counter(
             "http_responses_total", "Responses by route and status", ["method", "route", "status"],
             registry=self.registry,
+        )
+        # per target service (gateway/resilience.py): outcome is ok, error (the service answered
+        # with an error), timeout, unavailable (not running / broker), deadline (none left),
+        # rejected_open (breaker open), rejected_busy (bulkhead full)
+        self.rpc_calls = Counter(
+            "gateway_rpc_calls_total", "RPC calls from the gateway by target service and outcome",
+            ["service", "outcome"], registry=self.registry,
+        )
+        self.breaker_state = Gauge(
+            "gateway_breaker_state", "Circuit breaker per target service: 0 closed, 1 half-open, 2 open",
+            ["service"], registry=self.registry,
         )
 
 
@@ -53,11 +64,12 @@ class GatewayService(CoreRoutes, IntakeRoutes, CasesRoutes, DisciplineRoutes, Co
 
     name = "gateway"
 
-    staff = RpcProxy("staff")
-    intake = RpcProxy("intake")
-    cases = RpcProxy("cases")
-    complaints = RpcProxy("complaints")
-    lending = RpcProxy("lending")
+    # every call: the request's remaining deadline, a bulkhead and a breaker per service
+    staff = ServiceRpc("staff")
+    intake = ServiceRpc("intake")
+    cases = ServiceRpc("cases")
+    complaints = ServiceRpc("complaints")
+    lending = ServiceRpc("lending")
 
     clock = Clock()
     log = CallLog()

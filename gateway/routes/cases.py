@@ -2,7 +2,9 @@
 lifecycle (DOMAIN C1–C13). Rules live in services/cases; these only parse and forward."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
+
+from services.common.validate import Schema
 
 from ..api import api
 

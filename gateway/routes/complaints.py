@@ -4,7 +4,9 @@ submission (T1). The complainant's identity is shown by the service only to comp
 officers and the director (P2)."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
+
+from services.common.validate import Schema
 
 from ..api import api, client_address
 

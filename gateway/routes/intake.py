@@ -3,8 +3,9 @@ catalogue (I1), inquiries (I2), applications, notices and returns (I3–I5, C12)
 the public status query (I4)."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
+from services.common.validate import Schema
 from services.intake import schemas as intake_schemas
 
 from ..api import api, client_address

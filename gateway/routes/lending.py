@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 from werkzeug.wrappers import Response
+
+from services.common.validate import Schema
 
 from ..api import api
 

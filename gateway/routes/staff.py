@@ -3,8 +3,10 @@ discipline, DOMAIN S1–S8. Attendance, scores and honours are internal (T2): ev
 needs a token of the township; none is public."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 from werkzeug.wrappers import Response
+
+from services.common.validate import Schema
 
 from ..api import api
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import rpc
 from nameko.timer import Timer
 from sqlalchemy import func, select
 
@@ -12,7 +12,7 @@ from services.common.db import NATIONAL, Database
 from services.common.errors import field_error
 from services.common.handlers import CalendarFollower, handle_once, reliable_handler
 from services.common.metrics import Metrics
-from services.common.rpc import call as rpc_call
+from services.common.rpc import Rpc, call as rpc_call
 from services.common.service import BaseService
 
 from . import fees, lifecycle, posts, ratings, timers
@@ -55,7 +55,7 @@ class CasesService(CalendarFollower, BaseService):
     name = "cases"
     db = Database(Base)
     rules = lifecycle.RULES
-    staff = RpcProxy("staff")
+    staff = Rpc("staff")  # bounded by the caller's deadline (services/common/rpc.py)
     metrics = Metrics(gauges={
         "cases_open": ("Open (undecided) cases", _open_cases),
         "cases_overdue": ("Open cases past their promise date (C5)", _overdue_cases),

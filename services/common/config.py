@@ -77,6 +77,10 @@ def service_config(service: str, **overrides) -> dict:
     if service == "gateway":
         from gateway.auth import signing_key
 
+        # more workers than the services' shares together (GATEWAY_SERVICE_LIMIT each), so that
+        # routes that call no service never wait behind ones held by a slow service (issue 7)
+        config["max_workers"] = int(os.environ.get("GATEWAY_WORKERS", "100"))
+
         config["JWT_SECRET"] = signing_key()
     config.update(overrides)
     return config

@@ -91,3 +91,27 @@ class Unavailable(DomainError):
 
 def field_error(field: str, problem: str) -> ValidationFailed:
     return ValidationFailed(f"{field}: {problem}", {field: [problem]})
+
+
+@deserialize_to_instance
+class ServiceUnavailable(Unavailable, TimeoutError):
+    """A service did not answer within the request's deadline, is not running, is shed by the
+    gateway's breaker or bulkhead, or the broker is unreachable (services/common/rpc.py).
+    ``details``: ``{"service": name, "retry_after": seconds}``; the gateway answers 503 with
+    ``Retry-After``."""
+
+    failure = False  # set where it is raised: counts against the target's breaker (no answer came)
+
+    @classmethod
+    def of(cls, service: str, reason: str, retry_after: int = 1, failure: bool = False) -> "ServiceUnavailable":
+        exc = cls(f"{service} unavailable: {reason}", {"service": service, "retry_after": retry_after})
+        exc.failure = failure
+        return exc
+
+    @property
+    def service(self) -> str:
+        return (self.details or {}).get("service") or "unknown"
+
+    @property
+    def retry_after(self) -> int:
+        return int((self.details or {}).get("retry_after") or 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import rpc
 from nameko.timer import timer
 
 from services.common.db import Database
@@ -16,6 +16,7 @@ from services.common.handlers import (
     reliable_handler,
 )
 from services.common.metrics import Metrics
+from services.common.rpc import Rpc
 from services.common.service import BaseService
 
 from . import followups, handling, orgcopy, public, sweep
@@ -32,7 +33,7 @@ class ComplaintsService(CalendarFollower, TownshipTimezoneFollower, BaseService)
     name = "complaints"
     db = Database(Base)
     rules = RULES
-    staff = RpcProxy("staff")
+    staff = Rpc("staff")  # bounded by the caller's deadline (services/common/rpc.py)
     metrics = Metrics(gauges={
         "complaints_open": ("Open complaints and petitions (not closed)", sweep.open_counts),
         "complaints_overdue": ("Open complaints and petitions past their deadline", sweep.overdue_counts),

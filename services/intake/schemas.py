@@ -2,9 +2,10 @@
 caller) and the gateway (which documents and validates them before the RPC)."""
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from services.common.errors import ValidationFailed
+from services.common.validate import Schema
 
 KINDS = ("immediate", "promised", "supplement", "returned", "joint", "escalated")
 PHONE = validate.Regexp(r"^\+?[0-9-]{6,20}$", error="a phone number (digits, 6–20)")

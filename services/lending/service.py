@@ -6,14 +6,14 @@ import logging
 import os
 from datetime import date
 
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import rpc
 from nameko.timer import timer
 
 from services.common.db import Database
 from services.common.errors import field_error
 from services.common.handlers import CalendarFollower, TownshipTimezoneFollower
 from services.common.metrics import Metrics
-from services.common.rpc import call as rpc_call
+from services.common.rpc import Rpc, call as rpc_call
 from services.common.service import BaseService
 
 from . import handover, ledger, register, sweep
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 class LendingService(CalendarFollower, TownshipTimezoneFollower, BaseService):
     name = "lending"
     db = Database(Base)
-    staff = RpcProxy("staff")
+    staff = Rpc("staff")  # bounded by the caller's deadline (services/common/rpc.py)
     rules = RULES
     metrics = Metrics(gauges={
         "lending_items_lent": ("Items lent out now", sweep.lent_counts),
