@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: run test install broker-plugins migrate bench clean
+.PHONY: run test install broker-plugins browser-deps migrate bench clean
 
 install: $(VENV)/.installed
 
@@ -18,12 +18,16 @@ run: install
 	$(PY) scripts/run_all.py
 
 ## Install what is missing and run every test (unit, integration on real RabbitMQ + PostgreSQL, e2e).
-test: install broker-plugins
+test: install broker-plugins browser-deps
 	$(PY) -m pytest tests -q
 
 # nameko-style test fixtures make their own RabbitMQ vhost through the management API.
 broker-plugins:
 	@bash scripts/rabbitmq_management.sh
+
+# The browser tests (tests/browser) drive Debian's headless chromium through chromium-driver.
+browser-deps:
+	@bash scripts/browser_deps.sh
 
 migrate: install
 	$(PY) -m services.common.migrate upgrade staff intake cases complaints lending

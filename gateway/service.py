@@ -24,6 +24,7 @@ from .routes.core import CoreRoutes
 from .routes.intake import IntakeRoutes
 from .routes.lending import LendingRoutes
 from .routes.staff import DisciplineRoutes
+from .routes.transparency import TransparencyRoutes
 
 log = logging.getLogger("gateway")
 
@@ -55,7 +56,8 @@ class ConfigDep(CallContext):
         return self.container.config
 
 
-class GatewayService(CoreRoutes, IntakeRoutes, CasesRoutes, DisciplineRoutes, ComplaintsRoutes, LendingRoutes):
+class GatewayService(CoreRoutes, IntakeRoutes, CasesRoutes, DisciplineRoutes, ComplaintsRoutes, LendingRoutes,
+                     TransparencyRoutes):
     """The API for client programs of township convenience-service centres.
 
     Authenticate with ``Authorization: Bearer <token>``; a token carries its township and roles.

@@ -15,7 +15,7 @@ from services.common.metrics import Metrics
 from services.common.rpc import Rpc, call as rpc_call
 from services.common.service import BaseService
 
-from . import fees, lifecycle, posts, ratings, timers
+from . import fees, lifecycle, posts, public, ratings, statistics, timers
 from .models import Base, Case
 
 log = logging.getLogger(__name__)
@@ -230,6 +230,23 @@ class CasesService(CalendarFollower, BaseService):
         caller = self.caller.require("section_head", "deputy_director", "director")
         with self.db(caller.township) as uow:
             return lifecycle.decide_reconsideration(uow, case_id, caller.person_id, caller.roles, outcome, reason)
+
+    @rpc
+    def statistics(self, month=None, day=None, per_person=False):
+        """T1: a month's (or a day's) figures per township and window; per person only for
+        the roles of ``statistics.PERSON_DETAIL_ROLES``. Public callers get the published ones."""
+        caller = self.caller
+        if per_person:
+            caller.require(*statistics.PERSON_DETAIL_ROLES)
+        with self.db(caller.township) as uow:
+            return statistics.statistics(uow, month, day, bool(per_person))
+
+    @rpc
+    def public_timeline(self, receipt_no):
+        """I4: the status timeline of a receipt's case; the gateway calls it only after intake
+        has checked the receipt number and password."""
+        with self.db(self.caller.township) as uow:
+            return public.timeline(uow, str(receipt_no))
 
 
 SERVICE = CasesService

@@ -19,7 +19,7 @@ from services.common.metrics import Metrics
 from services.common.rpc import Rpc
 from services.common.service import BaseService
 
-from . import followups, handling, orgcopy, public, sweep
+from . import followups, handling, orgcopy, public, statistics, sweep
 from .models import Base
 from .rules import INVESTIGATOR_ROLES, READ_ALL_ROLES, RULES
 
@@ -164,6 +164,15 @@ class ComplaintsService(CalendarFollower, TownshipTimezoneFollower, BaseService)
     def public_outcomes(self, months=12):
         with self.db(self.caller.township) as uow:
             return public.outcomes(uow, months)
+
+    @rpc
+    def verified_counts(self, month=None, per_person=False):
+        """T1: verified complaints of a month per window (per person for READ_ALL_ROLES)."""
+        caller = self.caller
+        if per_person:
+            caller.require(*READ_ALL_ROLES)
+        with self.db(caller.township) as uow:
+            return statistics.verified_counts(uow, month, bool(per_person))
 
     # -- events ---------------------------------------------------------------------------
     @reliable_handler("cases", "rating_submitted")

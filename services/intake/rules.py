@@ -23,6 +23,20 @@ DEFAULT_CHANNELS = {
     "complaint": "中心管理办公室：现场、电话、书面或网上投诉",
 }
 
+def _promises(v) -> bool:
+    return (isinstance(v, list) and 1 <= len(v) <= 20
+            and all(isinstance(p, str) and 0 < len(p.strip()) <= 200 for p in v))
+
+
+# T1: 服务承诺 published on the public pages and the hall's display (seed 000, 服务承诺制度)
+DEFAULT_PROMISES = [
+    "承诺办事程序：来办事时，告知规定的办事程序，并严格按程序办理",
+    "承诺办事时限：能立即办结的立即办结，不能立即办结的承诺办结期限",
+    "一次性告知：材料不齐时，一次性告知需要补正的全部材料",
+    "承诺廉洁办事：不接受吃请，不收受礼品、礼金，不违规收取任何费用",
+    "承诺文明办事、依法办事：热情、谦和、有理、有节",
+]
+
 RULES = RuleBook({
     "joint_threshold": Rule(2, integer(2, 10),
                             "I5: departments involved at or above which an item is joint (联办件); seeds say 2 or 3"),
@@ -41,5 +55,7 @@ RULES = RuleBook({
                                 "Personal data: roles that see applicants' ID numbers and phones in full"),
     "receipt_channels": Rule(dict(DEFAULT_CHANNELS), _channels,
                              "I4: query / rating / complaint channels printed on the receipt"),
+    "service_promises": Rule(list(DEFAULT_PROMISES), _promises,
+                             "T1: service promises (服务承诺) on the public pages and the hall's display"),
     "timezone": Rule("Asia/Shanghai", timezone_name, "The township's time zone for local dates"),
 })

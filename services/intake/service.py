@@ -87,6 +87,13 @@ class IntakeService(CalendarFollower, TownshipTimezoneFollower, BaseService):
             return catalogue.public_catalogue(uow)
 
     @rpc
+    def public_notices(self):
+        """Public (T1): service promises and the query / rating / complaint channels."""
+        with self.db(self.caller.township) as uow:
+            settings = RULES.load(uow)
+            return {"promises": settings["service_promises"], "channels": settings["receipt_channels"]}
+
+    @rpc
     def public_item(self, code):
         with self.db(self.caller.township) as uow:
             return catalogue.public_item(uow, code)

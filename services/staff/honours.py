@@ -86,3 +86,11 @@ def honours(uow, quarter: str) -> dict:
         "tie_rule": "composite, then centre score, then ratings, then badge number; "
                     "windows: mean composite, then lowest staff composite, then window number",
     }
+
+
+def published_red_flag(uow) -> dict:
+    """T1: the red-flag window of the last finished quarter, as the hall's display shows it —
+    the window's number and name only; scores and people's honours stay internal (T2)."""
+    quarter = periods.previous_quarter(periods.quarter_of(periods.local_today(uow)))
+    chosen = honours(uow, quarter)["red_flag_windows"]
+    return {"quarter": quarter, "red_flag_windows": [{"number": w["number"], "name": w["name"]} for w in chosen]}

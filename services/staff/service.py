@@ -388,6 +388,12 @@ class StaffService(BaseService):
         with self.db(caller.township) as uow:
             return honours.honours(uow, quarter)
 
+    @rpc
+    def public_red_flag(self):
+        """T1: the last finished quarter's red-flag window, public (the hall's display)."""
+        with self.db(self.caller.township) as uow:
+            return honours.published_red_flag(uow)
+
     # -- S6 accountability ---------------------------------------------------------------
     @rpc
     def record_fault(self, person_id, kind, severity, facts, self_reported=False, day=None):
