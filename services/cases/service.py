@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from services.common.db import NATIONAL, Database
 from services.common.errors import field_error
 from services.common.handlers import CalendarFollower, handle_once, reliable_handler
+from services.common.idempotency import command
 from services.common.metrics import Metrics
 from services.common.rpc import Rpc, call as rpc_call
 from services.common.service import BaseService
@@ -137,67 +138,67 @@ class CasesService(CalendarFollower, BaseService):
             return lifecycle.list_cases(uow, state, overdue, holder, limit)
 
     # -- commands ------------------------------------------------------------------
-    @rpc
+    @command
     def review(self, case_id, opinion, note=None):
         caller = self.caller.require(*CLERKS)
         with self.db(caller.township) as uow:
             return lifecycle.review(uow, case_id, caller.person_id, caller.roles, opinion, note)
 
-    @rpc
+    @command
     def record_opinion(self, case_id, department, opinion, note=None):
         caller = self.caller.require(*CLERKS)
         with self.db(caller.township) as uow:
             return lifecycle.record_opinion(uow, case_id, caller.person_id, department, opinion, note)
 
-    @rpc
+    @command
     def decide(self, case_id, outcome, reason=None):
         caller = self.caller.require("section_head", "deputy_director", "director")
         with self.db(caller.township) as uow:
             return lifecycle.decide(uow, case_id, caller.person_id, caller.roles, outcome, reason)
 
-    @rpc
+    @command
     def deliver(self, case_id, note=None):
         caller = self.caller.require(*CLERKS)
         with self.db(caller.township) as uow:
             return lifecycle.deliver(uow, case_id, caller.person_id, note)
 
-    @rpc
+    @command
     def withdraw(self, case_id, reason):
         caller = self.caller.require(*CLERKS)
         with self.db(caller.township) as uow:
             return lifecycle.withdraw(uow, case_id, caller.person_id, reason)
 
-    @rpc
+    @command
     def extend(self, case_id, days, reason):
         caller = self.caller.require("section_head", "deputy_director", "director")
         with self.db(caller.township) as uow:
             return lifecycle.extend(uow, case_id, caller.person_id, caller.roles, days, reason)
 
-    @rpc
+    @command
     def start_pause(self, case_id, procedure, reason=None):
         caller = self.caller.require(*CLERKS)
         with self.db(caller.township) as uow:
             return lifecycle.start_pause(uow, case_id, caller.person_id, procedure, reason)
 
-    @rpc
+    @command
     def end_pause(self, case_id, reason=None):
         caller = self.caller.require(*CLERKS)
         with self.db(caller.township) as uow:
             return lifecycle.end_pause(uow, case_id, caller.person_id, reason)
 
-    @rpc
+    @command
     def record_upper_answer(self, case_id, answer):
         caller = self.caller.require(*CLERKS)
         with self.db(caller.township) as uow:
             return lifecycle.record_upper_answer(uow, case_id, caller.person_id, answer)
 
-    @rpc
+    @command
     def explain_silence(self, case_id, explanation):
         caller = self.caller.require(*CLERKS)
         with self.db(caller.township) as uow:
             return lifecycle.explain_silence(uow, case_id, caller.person_id, explanation)
 
-    @rpc
+    @command
     def collect_fee(self, case_id, amount_cents):
         caller = self.caller.require(*CLERKS)
         with self.db(caller.township) as uow:
@@ -206,7 +207,7 @@ class CasesService(CalendarFollower, BaseService):
             raise result.refusal
         return result.record
 
-    @rpc
+    @command
     def rate(self, rating=None, case_id=None, receipt_no=None, comment=None, channel=None):
         """C9: the applicant's rating. Intake's public route calls this (after checking the
         receipt number and password) with a public context; a clerk enters a paper rating."""
@@ -219,13 +220,13 @@ class CasesService(CalendarFollower, BaseService):
             return ratings.rate(uow, rating, case_id, receipt_no, comment,
                                 caller.person_id if clerk else None, channel)
 
-    @rpc
+    @command
     def request_reconsideration(self, case_id, reason):
         caller = self.caller
         with self.db(caller.township) as uow:
             return lifecycle.request_reconsideration(uow, case_id, caller.person_id, reason)
 
-    @rpc
+    @command
     def decide_reconsideration(self, case_id, outcome, reason):
         caller = self.caller.require("section_head", "deputy_director", "director")
         with self.db(caller.township) as uow:

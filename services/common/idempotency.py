@@ -164,6 +164,9 @@ def command(fn):
                 result = fn(self, *args, **kwargs)
             except Replayed as replay:
                 state.replayed = True
+                metrics = getattr(self, "metrics", None)
+                if hasattr(metrics, "replayed"):
+                    metrics.replayed(fn.__name__)
                 return replay.answer()
             except Exception as exc:
                 state.finish("error", serialize(exc))

@@ -96,6 +96,10 @@ class Metrics(DependencyProvider):
             "events_duplicate_total", "Events received again and skipped (idempotency)",
             ["service", "event_type"], registry=self.registry,
         )
+        self.commands_replayed = Counter(
+            "commands_replayed_total", "Commands answered from their idempotency record (a retry or a "
+            "redelivered request) instead of running again", ["service", "entrypoint"], registry=self.registry,
+        )
         self.registry.register(_ScrapeCollector(self))
         self._started: dict = {}
 
@@ -136,6 +140,9 @@ class Metrics(DependencyProvider):
     def handled(self, event_type: str, first_time: bool):
         counter = self.events_handled if first_time else self.events_duplicate
         counter.labels(self.container.service_name, event_type).inc()
+
+    def replayed(self, entrypoint: str):
+        self.commands_replayed.labels(self.container.service_name, entrypoint).inc()
 
     def expose(self) -> bytes:
         return generate_latest(self.registry)

@@ -15,6 +15,7 @@ from services.common.handlers import (
     handle_once,
     reliable_handler,
 )
+from services.common.idempotency import command
 from services.common.metrics import Metrics
 from services.common.rpc import Rpc
 from services.common.service import BaseService
@@ -68,14 +69,14 @@ class ComplaintsService(CalendarFollower, TownshipTimezoneFollower, BaseService)
         return handling.viewer_for(uow, caller.person_id, caller.roles)
 
     # -- complaints (P1–P4) ----------------------------------------------------------
-    @rpc
+    @command
     def record_complaint(self, **data):
         caller = self.caller.require(*RECORDERS)
         with self.db(caller.township) as uow:
             c = handling.record_complaint(uow, data, caller.person_id, self._known(uow))
             return handling.complaint_record(c, self._viewer(uow))
 
-    @rpc
+    @command
     def submit_public_complaint(self, client=None, **data):
         """T1 / P1: the public complains online (no account); answers the number only.
         ``client``: the caller's address as the gateway saw it, for the throttle."""
@@ -86,7 +87,7 @@ class ComplaintsService(CalendarFollower, TownshipTimezoneFollower, BaseService)
             c = handling.record_complaint(uow, data, None, self._known(uow))
             return {"number": c.number, "due_on": c.due_on.isoformat(), "received_at": c.received_at.isoformat()}
 
-    @rpc
+    @command
     def record_petition(self, **data):
         caller = self.caller.require(*RECORDERS)
         with self.db(caller.township) as uow:
@@ -103,32 +104,32 @@ class ComplaintsService(CalendarFollower, TownshipTimezoneFollower, BaseService)
         with self.db(self.caller.township) as uow:
             return handling.list_for(uow, self._viewer(uow), state, kind, overdue)
 
-    @rpc
+    @command
     def explain_delay(self, complaint_id, reason, told_via):
         caller = self.caller.require(*INVESTIGATOR_ROLES)
         with self.db(caller.township) as uow:
             return handling.explain_delay(uow, complaint_id, reason, told_via, caller.person_id, self._viewer(uow))
 
-    @rpc
+    @command
     def conclude(self, complaint_id, outcome, finding, category=None):
         caller = self.caller.require(*INVESTIGATOR_ROLES)
         with self.db(caller.township) as uow:
             return handling.conclude(uow, complaint_id, outcome, finding, caller.person_id,
                                      self._viewer(uow), category)
 
-    @rpc
+    @command
     def reply(self, complaint_id, form, summary):
         caller = self.caller.require(*INVESTIGATOR_ROLES)
         with self.db(caller.township) as uow:
             return handling.reply(uow, complaint_id, form, summary, caller.person_id, self._viewer(uow))
 
-    @rpc
+    @command
     def close(self, complaint_id):
         caller = self.caller
         with self.db(caller.township) as uow:
             return handling.close(uow, complaint_id, caller.person_id, caller.roles, self._viewer(uow))
 
-    @rpc
+    @command
     def record_reception(self, complaint_id, note=None):
         caller = self.caller.require(*LEADERS)
         with self.db(caller.township) as uow:
@@ -147,13 +148,13 @@ class ComplaintsService(CalendarFollower, TownshipTimezoneFollower, BaseService)
         with self.db(caller.township) as uow:
             return followups.get_follow_up(uow, follow_up_id)
 
-    @rpc
+    @command
     def record_callback(self, follow_up_id, note):
         caller = self.caller.require(*FOLLOW_UP_ROLES)
         with self.db(caller.township) as uow:
             return followups.record_callback(uow, follow_up_id, note)
 
-    @rpc
+    @command
     def record_rectification(self, follow_up_id, rectification):
         caller = self.caller.require(*FOLLOW_UP_ROLES)
         with self.db(caller.township) as uow:

@@ -12,6 +12,7 @@ from nameko.timer import timer
 from services.common.db import Database
 from services.common.errors import field_error
 from services.common.handlers import CalendarFollower, TownshipTimezoneFollower
+from services.common.idempotency import command
 from services.common.metrics import Metrics
 from services.common.rpc import Rpc, call as rpc_call
 from services.common.service import BaseService
@@ -38,13 +39,13 @@ class LendingService(CalendarFollower, TownshipTimezoneFollower, BaseService):
     })
 
     # -- items (L1) ----------------------------------------------------------------
-    @rpc
+    @command
     def create_item(self, **data):
         caller = self.caller.require(*MANAGERS)
         with self.db(caller.township) as uow:
             return ledger.create_item(uow, data)
 
-    @rpc
+    @command
     def update_item(self, item_id, **changes):
         caller = self.caller.require(*MANAGERS)
         with self.db(caller.township) as uow:
@@ -56,13 +57,13 @@ class LendingService(CalendarFollower, TownshipTimezoneFollower, BaseService):
             return ledger.list_items(uow, kind, state)
 
     # -- loans (L2, L3) ----------------------------------------------------------------
-    @rpc
+    @command
     def lend(self, item_id, **data):
         caller = self.caller.require(*LENDERS)
         with self.db(caller.township) as uow:
             return ledger.lend(uow, item_id, data, caller.person_id, caller.roles)
 
-    @rpc
+    @command
     def take_back(self, loan_id, condition, note=None):
         caller = self.caller.require(*LENDERS)
         with self.db(caller.township) as uow:
@@ -87,14 +88,14 @@ class LendingService(CalendarFollower, TownshipTimezoneFollower, BaseService):
         with self.db(caller.township) as uow:
             return ledger.list_tasks(uow, state)
 
-    @rpc
+    @command
     def complete_reminder(self, task_id, note):
         caller = self.caller.require(*LENDERS)
         with self.db(caller.township) as uow:
             return ledger.complete_task(uow, task_id, note, caller.person_id)
 
     # -- handover (L5) -----------------------------------------------------------------------
-    @rpc
+    @command
     def record_handover(self, to_person_id, in_stock, lent, note=None):
         caller = self.caller.require(*LENDERS)
         with self.db(caller.township) as uow:

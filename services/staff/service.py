@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from services.common.db import NATIONAL, Database
 from services.common.errors import Conflict, Forbidden
 from services.common.handlers import handle_once, reliable_handler
+from services.common.idempotency import command
 from services.common.service import BaseService
 
 from . import accountability, attendance, grades, honours, leave, patrols, periods, roster, scoring
@@ -37,7 +38,7 @@ class StaffService(BaseService):
     rules = RULES
 
     # -- townships (operator) ---------------------------------------------
-    @rpc
+    @command
     def create_township(self, code, name, director, timezone="Asia/Shanghai"):
         self.caller.require("operator")
         with self.db() as uow:
@@ -61,32 +62,32 @@ class StaffService(BaseService):
             return org.township_record(org.get_township(uow, township_id))
 
     # -- organisation (director) ------------------------------------------
-    @rpc
+    @command
     def create_department(self, name):
         caller = self.caller.require(*MANAGERS)
         with self.db(caller.township) as uow:
             return org.create_department(uow, name)
 
-    @rpc
+    @command
     def create_window(self, number, name, department_id=None):
         caller = self.caller.require(*MANAGERS)
         with self.db(caller.township) as uow:
             return org.create_window(uow, number, name, department_id)
 
-    @rpc
+    @command
     def create_person(self, name, roles, window_id=None, department_id=None, phone=None,
                       badge_no=None, home_unit=None):
         caller = self.caller.require(*MANAGERS)
         with self.db(caller.township) as uow:
             return org.create_person(uow, name, roles, window_id, department_id, phone, badge_no, home_unit)
 
-    @rpc
+    @command
     def update_person(self, person_id, **changes):
         caller = self.caller.require(*MANAGERS)
         with self.db(caller.township) as uow:
             return org.update_person(uow, person_id, **changes)
 
-    @rpc
+    @command
     def set_ab_pair(self, window_id, a_person_id, b_person_id):
         caller = self.caller.require(*MANAGERS)
         with self.db(caller.township) as uow:
@@ -127,7 +128,7 @@ class StaffService(BaseService):
             return org.organisation_snapshot(uow)
 
     # -- tokens -------------------------------------------------------------
-    @rpc
+    @command
     def issue_token(self, person_id=None, days=30, label=None):
         """A director issues a token for a person of the township; the operator tool issues
         operator tokens (person_id None) with the platform's own credentials."""
@@ -142,14 +143,14 @@ class StaffService(BaseService):
         with self.db(caller.township) as uow:
             return org.issue_token(uow, person_id, days, label=label)
 
-    @rpc
+    @command
     def bootstrap_token(self, township_id, person_id, days=30):
         """Operator: the first token of a new township's director."""
         self.caller.require("operator")
         with self.db(township_id) as uow:
             return org.issue_token(uow, person_id, days, label="bootstrap")
 
-    @rpc
+    @command
     def revoke_token(self, jti):
         caller = self.caller
         if caller.has("operator"):
@@ -165,7 +166,7 @@ class StaffService(BaseService):
             return org.revoked_tokens(uow)
 
     # -- calendar -----------------------------------------------------------
-    @rpc
+    @command
     def change_calendar(self, days=(), cleared=(), loaded_year=None, national=False):
         caller = self.caller
         if national:
@@ -198,32 +199,32 @@ class StaffService(BaseService):
             return roster.roster(uow, full=caller.has(*MANAGERS))
 
     # -- S2 attendance -------------------------------------------------------------
-    @rpc
+    @command
     def sign_in(self):
         caller = self._me()
         with self.db(caller.township) as uow:
             return attendance.sign(uow, caller.person_id, "in")
 
-    @rpc
+    @command
     def sign_out(self):
         caller = self._me()
         with self.db(caller.township) as uow:
             return attendance.sign(uow, caller.person_id, "out")
 
-    @rpc
+    @command
     def record_attendance_mark(self, person_id, kind, at):
         caller = self.caller.require(*INSPECTORS)
         with self.db(caller.township) as uow:
             return attendance.record_mark(uow, caller.person_id, person_id, kind, at)
 
-    @rpc
+    @command
     def record_attendance_incident(self, kind, person_id, day, half, minutes=None, other_person_id=None):
         caller = self.caller.require(*INSPECTORS)
         with self.db(caller.township) as uow:
             return attendance.record_incident(uow, caller.person_id, kind, person_id, day, half, minutes,
                                               other_person_id)
 
-    @rpc
+    @command
     def close_attendance_day(self, day):
         caller = self.caller.require(*INSPECTORS)
         with self.db(caller.township) as uow:
@@ -241,19 +242,19 @@ class StaffService(BaseService):
         with self.db(caller.township) as uow:
             return attendance.weekly_csv(uow, week_start)
 
-    @rpc
+    @command
     def publish_attendance_week(self, week_start):
         caller = self.caller.require(*MANAGERS)
         with self.db(caller.township) as uow:
             return attendance.publish_week(uow, week_start)
 
-    @rpc
+    @command
     def object_to_attendance(self, attendance_day_id, reason):
         caller = self._me()
         with self.db(caller.township) as uow:
             return attendance.object_to(uow, caller.person_id, attendance_day_id, reason)
 
-    @rpc
+    @command
     def decide_attendance_objection(self, objection_id, accept):
         caller = self.caller.require(*MANAGERS)
         with self.db(caller.township) as uow:
@@ -278,7 +279,7 @@ class StaffService(BaseService):
                     continue  # already closed (here or by another instance)
 
     # -- S3 leave --------------------------------------------------------------------
-    @rpc
+    @command
     def request_leave(self, starts_at, ends_at, reason=None, substitute_person_id=None,
                       home_unit_endorsed=False, person_id=None):
         caller = self._me()
@@ -288,13 +289,13 @@ class StaffService(BaseService):
             return leave.request_leave(uow, caller.person_id, person_id or caller.person_id, starts_at, ends_at,
                                        reason, substitute_person_id, home_unit_endorsed)
 
-    @rpc
+    @command
     def decide_leave(self, leave_id, approve, note=None):
         caller = self.caller.require(*LEAVE_DECIDERS)
         with self.db(caller.township) as uow:
             return leave.decide_leave(uow, caller.person_id, caller.roles, leave_id, bool(approve), note)
 
-    @rpc
+    @command
     def return_from_leave(self, leave_id):
         caller = self._me()
         with self.db(caller.township) as uow:
@@ -315,13 +316,13 @@ class StaffService(BaseService):
         with self.db(caller.township) as uow:
             return scoring.list_rules(uow)
 
-    @rpc
+    @command
     def update_score_rule(self, code, points=None, category=None, description=None, active=None):
         caller = self.caller.require(*MANAGERS)
         with self.db(caller.township) as uow:
             return scoring.update_rule(uow, code, points, category, description, active)
 
-    @rpc
+    @command
     def record_score(self, person_id, rule_code, reason, day=None):
         caller = self.caller.require(*INSPECTORS)
         with self.db(caller.township) as uow:
@@ -358,7 +359,7 @@ class StaffService(BaseService):
         handle_once(self, "staff.patrol_finding", body, scoring.on_patrol_finding)
 
     # -- S5 grades, S7 honours ------------------------------------------------------------
-    @rpc
+    @command
     def submit_peer_review(self, person_id, quarter, level):
         caller = self._me()
         with self.db(caller.township) as uow:
@@ -376,7 +377,7 @@ class StaffService(BaseService):
         with self.db(caller.township) as uow:
             return grades.scoreboard_csv(uow, quarter)
 
-    @rpc
+    @command
     def close_quarter(self, quarter):
         caller = self.caller.require(*MANAGERS)
         with self.db(caller.township) as uow:
@@ -395,7 +396,7 @@ class StaffService(BaseService):
             return honours.published_red_flag(uow)
 
     # -- S6 accountability ---------------------------------------------------------------
-    @rpc
+    @command
     def record_fault(self, person_id, kind, severity, facts, self_reported=False, day=None):
         caller = self.caller.require(*INSPECTORS)
         with self.db(caller.township) as uow:
@@ -410,13 +411,13 @@ class StaffService(BaseService):
         with self.db(caller.township) as uow:
             return accountability.list_cases(uow, person_id)
 
-    @rpc
+    @command
     def appeal_fault(self, case_id, reason):
         caller = self._me()
         with self.db(caller.township) as uow:
             return accountability.appeal(uow, caller.person_id, case_id, reason)
 
-    @rpc
+    @command
     def decide_fault_appeal(self, case_id, upheld, revised_measure=None):
         caller = self.caller.require(*MANAGERS)
         with self.db(caller.township) as uow:
@@ -429,7 +430,7 @@ class StaffService(BaseService):
             return accountability.list_notices(uow)
 
     # -- S8 patrols --------------------------------------------------------------------------
-    @rpc
+    @command
     def record_patrol(self, half, findings, day=None, note=None):
         caller = self._me("inspector", *MANAGERS)
         with self.db(caller.township) as uow:
