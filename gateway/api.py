@@ -263,10 +263,12 @@ class ApiEntrypoint(HttpRequestHandler):
 
     def __init__(self, method, url, roles=None, public=False, body=None, query=None,
                  response=None, summary="", description="", tags=(), status=200, example=None,
-                 content_type="application/json", errors=(), platform=False, **kwargs):
+                 content_type="application/json", errors=(), platform=False, responses=None, **kwargs):
         super().__init__(method, url, **kwargs)
         self.platform = platform  # /health, /metrics, /openapi.json: a worker pool of their own
         self.errors = tuple(errors)  # further error statuses to document (e.g. 429)
+        # statuses answered with a body other than the Error one ({503: Health}), for OpenAPI
+        self.responses = dict(responses or {})
         self.roles = tuple(roles or ())
         self.public = public
         self.body_schema = body

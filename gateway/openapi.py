@@ -110,35 +110,62 @@ def build_spec(service_cls) -> dict:
             op["requestBody"] = {"required": True, "content": {"application/json": {"schema": ep.body_schema}}}
         ok: dict = {"description": "success"}
         if ep.status != 204:
-            media: dict = {}
-            if ep.response_schema is not None:
-                media["schema"] = ep.response_schema
+            media: dict = {"schema": _success_schema(ep)}
             if ep.example is not None:
                 media["example"] = ep.example
             ok["content"] = {ep.content_type: media}
         op["responses"][str(ep.status)] = ok
-        codes = ["400", "422", "500"] if ep.body_schema else ["500"]
         if not ep.public:
             op["security"] = [{"bearer": []}]
-            codes += ["401", "403"]
-        if "{" in ep.openapi_path:
-            codes.append("404")
-        if command:
-            # 409: a state conflict (invalid transition, duplicate, item already lent) or the
-            # Idempotency-Key still in progress; 422: the key malformed or reused for another body
-            codes += ["409", "422"]
-        codes += ["503"] + [str(code) for code in ep.errors]
-        for code in sorted(set(codes)):
+        for code in error_statuses(ep):
             op["responses"][code] = {
                 "description": ERRORS[code],
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
             }
+        for code, schema in ep.responses.items():
+            op["responses"][str(code)] = {"description": ERRORS.get(str(code), "see the schema"),
+                                          "content": {"application/json": {"schema": schema}}}
         if ep.roles:
             op["x-roles"] = list(ep.roles)
         paths.setdefault(ep.openapi_path, {})[ep.method.lower()] = op
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()
+
+
+def _success_schema(ep):
+    """The body of the route's success answer: its output schema (``response=``), or a plain
+    string for the text routes (CSV, metrics). A JSON route without one is a mistake that
+    tests/unit/gateway/test_openapi_contract.py catches."""
+    if ep.response_schema is not None:
+        return ep.response_schema
+    if not ep.content_type.startswith("application/json"):
+        return {"type": "string"}
+    return {}
+
+
+def error_statuses(ep) -> list[str]:
+    """Every error status the route can answer, from what the entrypoint does before the
+    route runs and what the services raise (ARCHITECTURE "Errors are explicit")."""
+    writes = ep.method in ("POST", "PUT", "PATCH", "DELETE")
+    has_path = "{" in ep.openapi_path
+    codes = {"500", "503"}  # anything unexpected; a service it needs did not answer in time
+    if writes:
+        # body too large (checked before parsing); 409: a state conflict (invalid transition,
+        # duplicate, item already lent) or the Idempotency-Key still in progress; 422: the key
+        # malformed or reused for another body
+        codes |= {"413", "409", "422"}
+    if ep.body_schema is not None:
+        codes |= {"400", "422"}  # unparseable JSON; a schema or rule broken (field named)
+    if ep.query_schema is not None or has_path:
+        codes.add("422")  # a bad query parameter, or a path value that is no date/quarter/…
+    if has_path or ep.body_schema is not None:
+        codes.add("404")  # the path or the body names something missing or another township's
+    if not ep.public:
+        codes |= {"401", "403"}
+    codes |= {str(code) for code in ep.errors}
+    codes -= {str(code) for code in ep.responses}
+    return sorted(codes)
 
 
 def _path_params(path: str) -> list[str]:

@@ -8,6 +8,8 @@ from marshmallow import fields, validate
 
 from services.common.validate import Schema
 
+from services.contracts import complaints as out
+
 from ..api import api, client_address
 
 CHANNELS = ["in_person", "phone", "written", "online"]
@@ -108,80 +110,91 @@ class MonthsQuery(Schema):
 
 class ComplaintsRoutes:
     # -- complaints and petitions (P1–P5) -------------------------------------------------
-    @api("POST", "/complaints", roles=RECORDERS, body=ComplaintIn, status=201, tags=["complaints"],
+    @api("POST", "/complaints", response=out.Complaint, roles=RECORDERS, body=ComplaintIn, status=201,
+         tags=["complaints"],
          summary="Record a complaint (P1); its deadline follows P3")
     def record_complaint(self, request, body):
         return 201, self.complaints.record_complaint(**body)
 
-    @api("POST", "/petitions", roles=RECORDERS, body=PetitionIn, status=201, tags=["complaints"],
+    @api("POST", "/petitions", response=out.Complaint, roles=RECORDERS, body=PetitionIn, status=201,
+         tags=["complaints"],
          summary="Record a petition (信访, P5)")
     def record_petition(self, request, body):
         return 201, self.complaints.record_petition(**body)
 
-    @api("GET", "/complaints", roles=STAFF, query=ComplaintQuery, tags=["complaints"],
+    @api("GET", "/complaints", response=out.Complaint(many=True), roles=STAFF, query=ComplaintQuery,
+         tags=["complaints"],
          summary="Complaints the caller may read (the accused see no complainant identity, P2)")
     def list_complaints(self, request, query):
         return self.complaints.list_complaints(**query)
 
-    @api("GET", "/complaints/<string:complaint_id>", roles=STAFF, tags=["complaints"],
+    @api("GET", "/complaints/<string:complaint_id>", response=out.Complaint, roles=STAFF, tags=["complaints"],
          summary="One complaint (identity only for complaint officers and the director, P2)")
     def get_complaint(self, request, complaint_id):
         return self.complaints.get_complaint(complaint_id)
 
-    @api("POST", "/complaints/<string:complaint_id>/delay", roles=INVESTIGATORS, body=DelayIn,
+    @api("POST", "/complaints/<string:complaint_id>/delay", response=out.Complaint, roles=INVESTIGATORS, body=DelayIn,
          tags=["complaints"], summary="The deadline cannot be met: the complainant was told why (P3)")
     def explain_complaint_delay(self, request, complaint_id, body):
         return self.complaints.explain_delay(complaint_id, **body)
 
-    @api("POST", "/complaints/<string:complaint_id>/outcome", roles=INVESTIGATORS, body=OutcomeIn,
+    @api("POST", "/complaints/<string:complaint_id>/outcome", response=out.Complaint, roles=INVESTIGATORS,
+         body=OutcomeIn,
          tags=["complaints"], summary="Investigation outcome: verified or not verified (P4)")
     def conclude_complaint(self, request, complaint_id, body):
         return self.complaints.conclude(complaint_id, **body)
 
-    @api("POST", "/complaints/<string:complaint_id>/reply", roles=INVESTIGATORS, body=ReplyIn,
+    @api("POST", "/complaints/<string:complaint_id>/reply", response=out.Complaint, roles=INVESTIGATORS, body=ReplyIn,
          tags=["complaints"], summary="The complainant is told the outcome (P4; written if written, P3)")
     def reply_complaint(self, request, complaint_id, body):
         return self.complaints.reply(complaint_id, **body)
 
-    @api("POST", "/complaints/<string:complaint_id>/close", roles=STAFF, tags=["complaints"],
+    @api("POST", "/complaints/<string:complaint_id>/close", response=out.Complaint, roles=STAFF, tags=["complaints"],
          summary="Close (roles from the township's close_roles setting, default complaint officer or director)")
     def close_complaint(self, request, complaint_id):
         return self.complaints.close(complaint_id)
 
-    @api("POST", "/complaints/<string:complaint_id>/reception", roles=["director", "deputy_director"],
+    @api("POST", "/complaints/<string:complaint_id>/reception", response=out.Complaint, roles=["director",
+         "deputy_director"],
          body=ReceptionIn, tags=["complaints"], summary="A leader received the petitioners (P5)")
     def record_reception(self, request, complaint_id, body):
         return self.complaints.record_reception(complaint_id, body.get("note"))
 
     # -- follow-ups (P6) ----------------------------------------------------------------
-    @api("GET", "/follow-ups", roles=FOLLOW_UP_ROLES, query=FollowUpQuery, tags=["complaints"],
+    @api("GET", "/follow-ups", response=out.FollowUp(many=True), roles=FOLLOW_UP_ROLES, query=FollowUpQuery,
+         tags=["complaints"],
          summary="Follow-ups of low ratings (P6)")
     def list_follow_ups(self, request, query):
         return self.complaints.list_follow_ups(**query)
 
-    @api("GET", "/follow-ups/<string:follow_up_id>", roles=FOLLOW_UP_ROLES, tags=["complaints"])
+    @api("GET", "/follow-ups/<string:follow_up_id>", response=out.FollowUp, roles=FOLLOW_UP_ROLES,
+         tags=["complaints"])
     def get_follow_up(self, request, follow_up_id):
         return self.complaints.get_follow_up(follow_up_id)
 
-    @api("POST", "/follow-ups/<string:follow_up_id>/callback", roles=FOLLOW_UP_ROLES, body=NoteIn,
+    @api("POST", "/follow-ups/<string:follow_up_id>/callback", response=out.FollowUp, roles=FOLLOW_UP_ROLES,
+         body=NoteIn,
          tags=["complaints"], summary="The applicant was called back (C9)")
     def follow_up_callback(self, request, follow_up_id, body):
         return self.complaints.record_callback(follow_up_id, body["note"])
 
-    @api("POST", "/follow-ups/<string:follow_up_id>/rectification", roles=FOLLOW_UP_ROLES,
+    @api("POST", "/follow-ups/<string:follow_up_id>/rectification", response=out.FollowUp, roles=FOLLOW_UP_ROLES,
          body=RectificationIn, tags=["complaints"], summary="Rectified; closes the follow-up (C9)")
     def follow_up_rectification(self, request, follow_up_id, body):
         return self.complaints.record_rectification(follow_up_id, body["rectification"])
 
     # -- public (T1) ------------------------------------------------------------------------
-    @api("GET", "/public/townships/<string:code>/complaints/outcomes", public=True, query=MonthsQuery,
+    @api("GET", "/public/townships/<string:code>/complaints/outcomes", response=out.PublicOutcomes,
+         public=True, query=MonthsQuery,
          tags=["public"], summary="Anonymised complaint outcomes and counts per month (T1)")
     def public_complaint_outcomes(self, request, code, query):
         self.public_township(code)
         return self.complaints.public_outcomes(query["months"])
 
-    @api("POST", "/public/townships/<string:code>/complaints", public=True, body=PublicComplaintIn,
-         status=201, tags=["public"], errors=(429,), summary="Complain online, without an account (P1, channel online)")
+    @api("POST", "/public/townships/<string:code>/complaints", response=out.PublicComplaintReceipt,
+         public=True, body=PublicComplaintIn,
+         status=201, tags=["public"], errors=(429,),
+         summary="Complain online, without an account (P1, channel online)")
     def public_submit_complaint(self, request, code, body):
         self.public_township(code)
         return 201, self.complaints.submit_public_complaint(client=client_address(request), **body)

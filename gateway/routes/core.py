@@ -8,6 +8,10 @@ from werkzeug.wrappers import Response
 
 from services.common.tenancy import ROLES
 from services.common.validate import Schema
+from services.contracts import staff as staff_out
+from services.contracts.platform import (
+    CalendarAnswer, CalendarChange, Health, Me, OpenApiDocument, Settings,
+)
 
 from .. import auth
 from ..api import api
@@ -126,7 +130,8 @@ class PublicTownships:
 
 class CoreRoutes(PublicTownships):
     # -- platform ------------------------------------------------------------
-    @api("GET", "/health", public=True, platform=True, tags=["platform"],
+    @api("GET", "/health", response=Health, responses={503: Health}, public=True, platform=True,
+         tags=["platform"],
          summary="Health of the broker and every service (from the last background probes; never waits on a service)")
     def get_health(self, request):
         from ..resilience import CLOSED, service_proxies
@@ -166,7 +171,8 @@ class CoreRoutes(PublicTownships):
         CoreRoutes._broker_cache = (state, time.monotonic() + 2)
         return state
 
-    @api("GET", "/openapi.json", public=True, platform=True, tags=["platform"], summary="This API's OpenAPI 3 document")
+    @api("GET", "/openapi.json", response=OpenApiDocument, public=True, platform=True, tags=["platform"],
+         summary="This API's OpenAPI 3 document")
     def get_openapi(self, request):
         from ..openapi import build_spec
 
@@ -177,12 +183,13 @@ class CoreRoutes(PublicTownships):
     def get_metrics(self, request):
         return Response(self.metrics.expose(), mimetype="text/plain; version=0.0.4")
 
-    @api("GET", "/me", tags=["platform"], summary="Who the token says you are")
+    @api("GET", "/me", response=Me, tags=["platform"], summary="Who the token says you are")
     def get_me(self, request):
         return {k: self.context.get(k) for k in ("township_id", "person_id", "roles")}
 
     # -- townships (operator) --------------------------------------------------
-    @api("POST", "/townships", roles=["operator"], body=TownshipIn, status=201, tags=["organisation"],
+    @api("POST", "/townships", response=staff_out.TownshipCreated, roles=["operator"], body=TownshipIn,
+         status=201, tags=["organisation"],
          summary="Create a township and its first director (returns the director's first token)")
     def create_township(self, request, body):
         created = self.staff.create_township(body["code"], body["name"], body["director"], body["timezone"])
@@ -190,50 +197,56 @@ class CoreRoutes(PublicTownships):
         created["director_token"] = auth.sign(record, self.config["JWT_SECRET"])
         return 201, created
 
-    @api("GET", "/townships", roles=["operator"], tags=["organisation"], summary="All townships")
+    @api("GET", "/townships", response=staff_out.Township(many=True), roles=["operator"],
+         tags=["organisation"], summary="All townships")
     def list_townships(self, request):
         return self.staff.list_townships()
 
-    @api("PUT", "/calendar/national", roles=["operator"], body=CalendarIn, tags=["calendar"],
+    @api("PUT", "/calendar/national", response=CalendarChange, roles=["operator"], body=CalendarIn, tags=["calendar"],
          summary="Load or change the national working-day calendar (e.g. next year's State Council schedule)")
     def change_national_calendar(self, request, body):
         return self.staff.change_calendar(national=True, **_calendar_args(body))
 
     # -- organisation (director) -------------------------------------------------
-    @api("POST", "/departments", roles=MANAGERS, body=DepartmentIn, status=201, tags=["organisation"])
+    @api("POST", "/departments", response=staff_out.Department, roles=MANAGERS, body=DepartmentIn, status=201,
+         tags=["organisation"])
     def create_department(self, request, body):
         return 201, self.staff.create_department(**body)
 
-    @api("GET", "/departments", tags=["organisation"])
+    @api("GET", "/departments", response=staff_out.Department(many=True), tags=["organisation"])
     def list_departments(self, request):
         return self.staff.list_departments()
 
-    @api("POST", "/windows", roles=MANAGERS, body=WindowIn, status=201, tags=["organisation"])
+    @api("POST", "/windows", response=staff_out.Window, roles=MANAGERS, body=WindowIn, status=201,
+         tags=["organisation"])
     def create_window(self, request, body):
         return 201, self.staff.create_window(**body)
 
-    @api("GET", "/windows", tags=["organisation"])
+    @api("GET", "/windows", response=staff_out.Window(many=True), tags=["organisation"])
     def list_windows(self, request):
         return self.staff.list_windows()
 
-    @api("PUT", "/windows/<string:window_id>/ab-pair", roles=MANAGERS, body=ABPairIn, tags=["organisation"],
+    @api("PUT", "/windows/<string:window_id>/ab-pair", response=staff_out.Window, roles=MANAGERS,
+         body=ABPairIn, tags=["organisation"],
          summary="Set a window's A and B clerks (C7)")
     def set_ab_pair(self, request, window_id, body):
         return self.staff.set_ab_pair(window_id, body["a_person_id"], body["b_person_id"])
 
-    @api("POST", "/people", roles=MANAGERS, body=PersonIn, status=201, tags=["organisation"])
+    @api("POST", "/people", response=staff_out.Person, roles=MANAGERS, body=PersonIn, status=201,
+         tags=["organisation"])
     def create_person(self, request, body):
         return 201, self.staff.create_person(**body)
 
-    @api("GET", "/people", tags=["organisation"])
+    @api("GET", "/people", response=staff_out.Person(many=True), tags=["organisation"])
     def list_people(self, request):
         return self.staff.list_people()
 
-    @api("GET", "/people/<string:person_id>", tags=["organisation"])
+    @api("GET", "/people/<string:person_id>", response=staff_out.Person, tags=["organisation"])
     def get_person(self, request, person_id):
         return self.staff.get_person(person_id)
 
-    @api("PATCH", "/people/<string:person_id>", roles=MANAGERS, body=PersonPatch, tags=["organisation"])
+    @api("PATCH", "/people/<string:person_id>", response=staff_out.Person, roles=MANAGERS, body=PersonPatch,
+         tags=["organisation"])
     def update_person(self, request, person_id, body):
         return self.staff.update_person(person_id, **body)
 
@@ -245,18 +258,19 @@ class CoreRoutes(PublicTownships):
         return 201, {"token": auth.sign(record, self.config["JWT_SECRET"]), "jti": record["jti"],
                      "expires_at": record["expires_at"], "roles": record["roles"]}
 
-    @api("DELETE", "/tokens/<string:jti>", roles=MANAGERS + ["operator"], tags=["tokens"],
+    @api("DELETE", "/tokens/<string:jti>", response=staff_out.Token, roles=MANAGERS + ["operator"], tags=["tokens"],
          summary="Revoke a token (every gateway refuses it once the event arrives)")
     def revoke_token(self, request, jti):
         return self.staff.revoke_token(jti)
 
     # -- calendar ------------------------------------------------------------
-    @api("PUT", "/calendar", roles=MANAGERS, body=CalendarIn, tags=["calendar"],
+    @api("PUT", "/calendar", response=CalendarChange, roles=MANAGERS, body=CalendarIn, tags=["calendar"],
          summary="The township's own calendar overrides (a local holiday or make-up day)")
     def change_calendar(self, request, body):
         return self.staff.change_calendar(**_calendar_args(body))
 
-    @api("GET", "/calendar/<string:day>", tags=["calendar"], summary="Is this a working day here?")
+    @api("GET", "/calendar/<string:day>", response=CalendarAnswer, tags=["calendar"],
+         summary="Is this a working day here?")
     def calendar_day(self, request, day):
         from services.common.errors import field_error
         from datetime import date
@@ -268,12 +282,12 @@ class CoreRoutes(PublicTownships):
         return self.staff.calendar_day(day)
 
     # -- settings (rules are data) --------------------------------------------------
-    @api("GET", "/settings/<string:service>", tags=["settings"],
+    @api("GET", "/settings/<string:service>", response=Settings, tags=["settings"],
          summary="A service's rules for this township (defaults where unchanged)")
     def get_settings(self, request, service):
         return self._service_proxy(service).get_settings()
 
-    @api("PATCH", "/settings/<string:service>", roles=MANAGERS, body=SettingsIn, tags=["settings"],
+    @api("PATCH", "/settings/<string:service>", response=Settings, roles=MANAGERS, body=SettingsIn, tags=["settings"],
          summary="Change some of a service's rules for this township, at run time")
     def update_settings(self, request, service, body):
         return self._service_proxy(service).update_settings(body["changes"])
@@ -286,7 +300,8 @@ class CoreRoutes(PublicTownships):
         return getattr(self, service)
 
     # -- public (T1) -----------------------------------------------------------
-    @api("GET", "/public/townships/<string:code>/staff-on-duty", public=True, tags=["public"],
+    @api("GET", "/public/townships/<string:code>/staff-on-duty", response=staff_out.OnDuty(many=True),
+         public=True, tags=["public"],
          summary="Staff on duty: name, window, badge (T1)")
     def public_staff_on_duty(self, request, code):
         self.public_township(code)

@@ -9,6 +9,7 @@ from marshmallow import fields, validate
 from werkzeug.wrappers import Response
 
 from services.common.validate import Schema
+from services.contracts import lending as out
 
 from ..api import api
 
@@ -101,60 +102,65 @@ class RegisterQuery(Schema):
 
 class LendingRoutes:
     # -- items (L1) --------------------------------------------------------------------
-    @api("POST", "/lending/items", roles=MANAGERS, body=ItemIn, status=201, tags=["lending"],
+    @api("POST", "/lending/items", response=out.Item, roles=MANAGERS, body=ItemIn, status=201, tags=["lending"],
          summary="Add an item with its lending rules (L1)")
     def create_lending_item(self, request, body):
         return 201, self.lending.create_item(**body)
 
-    @api("PATCH", "/lending/items/<string:item_id>", roles=MANAGERS, body=ItemPatch, tags=["lending"])
+    @api("PATCH", "/lending/items/<string:item_id>", response=out.Item, roles=MANAGERS, body=ItemPatch,
+         tags=["lending"])
     def update_lending_item(self, request, item_id, body):
         return self.lending.update_item(item_id, **body)
 
-    @api("GET", "/lending/items", roles=STAFF, query=ItemQuery, tags=["lending"])
+    @api("GET", "/lending/items", response=out.Item(many=True), roles=STAFF, query=ItemQuery, tags=["lending"])
     def list_lending_items(self, request, query):
         return self.lending.list_items(**query)
 
     # -- loans (L2, L3) --------------------------------------------------------------------
-    @api("POST", "/lending/items/<string:item_id>/loans", roles=LENDERS, body=LoanIn, status=201,
+    @api("POST", "/lending/items/<string:item_id>/loans", response=out.Loan, roles=LENDERS, body=LoanIn, status=201,
          tags=["lending"], summary="Lend an item (L2); 409 when it is already out")
     def lend_item(self, request, item_id, body):
         return 201, self.lending.lend(item_id, **body)
 
-    @api("POST", "/lending/loans/<string:loan_id>/return", roles=LENDERS, body=ReturnIn, tags=["lending"],
+    @api("POST", "/lending/loans/<string:loan_id>/return", response=out.Returned, roles=LENDERS, body=ReturnIn,
+         tags=["lending"],
          summary="Take an item back (L3); damage or loss creates a compensation record")
     def return_item(self, request, loan_id, body):
         return self.lending.take_back(loan_id, body["condition"], body.get("note"))
 
-    @api("GET", "/lending/loans", roles=VIEWERS, query=LoanQuery, tags=["lending"])
+    @api("GET", "/lending/loans", response=out.Loan(many=True), roles=VIEWERS, query=LoanQuery, tags=["lending"])
     def list_lending_loans(self, request, query):
         return self.lending.list_loans(**query)
 
-    @api("GET", "/lending/loans/<string:loan_id>", roles=VIEWERS, tags=["lending"])
+    @api("GET", "/lending/loans/<string:loan_id>", response=out.LoanDetail, roles=VIEWERS, tags=["lending"])
     def get_lending_loan(self, request, loan_id):
         return self.lending.get_loan(loan_id)
 
     # -- reminders (L4) --------------------------------------------------------------------------
-    @api("GET", "/lending/reminders", roles=VIEWERS, query=TaskQuery, tags=["lending"],
+    @api("GET", "/lending/reminders", response=out.ReminderTask(many=True), roles=VIEWERS, query=TaskQuery,
+         tags=["lending"],
          summary="Phone reminders (催收) of late loans (L4)")
     def list_lending_reminders(self, request, query):
         return self.lending.list_reminders(**query)
 
-    @api("POST", "/lending/reminders/<string:task_id>/done", roles=LENDERS, body=TaskDoneIn, tags=["lending"])
+    @api("POST", "/lending/reminders/<string:task_id>/done", response=out.ReminderTask, roles=LENDERS,
+         body=TaskDoneIn, tags=["lending"])
     def complete_lending_reminder(self, request, task_id, body):
         return self.lending.complete_reminder(task_id, body["note"])
 
     # -- handover (L5) ---------------------------------------------------------------------------
-    @api("GET", "/lending/ledger", roles=VIEWERS, tags=["lending"],
+    @api("GET", "/lending/ledger", response=out.LedgerState, roles=VIEWERS, tags=["lending"],
          summary="In stock and lent to whom, by the ledger (what a handover must state)")
     def lending_ledger(self, request):
         return self.lending.ledger_state()
 
-    @api("POST", "/lending/handovers", roles=LENDERS, body=HandoverIn, status=201, tags=["lending"],
+    @api("POST", "/lending/handovers", response=out.Handover, roles=LENDERS, body=HandoverIn, status=201,
+         tags=["lending"],
          summary="Shift handover (L5); refused (422, differences named) unless it reconciles")
     def record_lending_handover(self, request, body):
         return 201, self.lending.record_handover(**body)
 
-    @api("GET", "/lending/handovers", roles=VIEWERS, tags=["lending"])
+    @api("GET", "/lending/handovers", response=out.Handover(many=True), roles=VIEWERS, tags=["lending"])
     def list_lending_handovers(self, request):
         return self.lending.list_handovers()
 

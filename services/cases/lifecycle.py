@@ -24,6 +24,8 @@ from services.common.errors import (
 )
 from services.common.validate import text
 
+from services.contracts import cases as contract
+
 from . import deadlines
 from .models import Case, CaseLog, DepartmentOpinion, Pause, PersonCopy, TownshipCopy
 from .rules import RULES
@@ -166,53 +168,18 @@ def recompute_due(uow, case: Case, cal: WorkingCalendar | None = None, reason: s
 
 
 def case_record(case: Case, full: bool = False, uow=None) -> dict:
-    rec = {
-        "id": case.id, "application_id": case.application_id, "receipt_no": case.receipt_no,
-        "item_code": case.item_code, "item_version": case.item_version, "item_name": case.item_name,
-        "kind": case.kind, "original_kind": case.original_kind, "state": case.state,
-        "outcome": case.outcome, "window_id": case.window_id,
-        "handler_person_id": case.handler_person_id, "holder_person_id": case.holder_person_id,
-        "accepted_at": case.accepted_at.isoformat(), "accepted_on": case.accepted_on.isoformat(),
-        "deemed_accepted": case.deemed_accepted,
-        "clock_started_on": _iso(case.clock_started_on), "promised_days": case.promised_days,
-        "extension_days": case.extension_days, "paused_days": case.paused_days,
-        "due_date": _iso(case.due_date), "provisional": case.provisional, "target_at": _iso(case.target_at),
-        "tacit_allowed": case.tacit_allowed, "departments": list(case.departments or []),
-        "major": case.major, "proxy": case.proxy, "mandate_no": case.mandate_no,
-        "reviewer_person_id": case.reviewer_person_id, "review_opinion": case.review_opinion,
-        "approver_person_id": case.approver_person_id, "decision_reason": case.decision_reason,
-        "decided_at": _iso(case.decided_at), "delivered_at": _iso(case.delivered_at),
-        "escalated_on": _iso(case.escalated_on), "upper_answered_on": _iso(case.upper_answered_on),
-        "silence_flagged_at": _iso(case.silence_flagged_at), "silence_explanation": case.silence_explanation,
-        "overdue": case.overdue_at is not None, "overdue_person_id": case.overdue_person_id,
-        "fee_cents": case.fee_cents, "fee_basis": case.fee_basis, "fee_paid_cents": case.fee_paid_cents,
-        "fee_receipt_no": case.fee_receipt_no, "rating": case.rating,
-        "reconsideration_reason": case.reconsideration_reason,
-    }
+    """The case as the API shows it (services/contracts/cases); with ``full`` and a unit of
+    work, also its audit trail, departments' opinions and pauses."""
+    rec = contract.Case().dump(case)
     if full and uow is not None:
-        rec["trail"] = [
-            {"action": e.action, "from_state": e.from_state, "to_state": e.to_state,
-             "status_code": e.status_code, "by_person_id": e.by_person_id,
-             "holder_person_id": e.holder_person_id, "reason": e.reason, "data": e.data,
-             "at": e.at.isoformat()}
-            for e in uow.scalars(select(CaseLog).where(CaseLog.case_id == case.id).order_by(CaseLog.id))
-        ]
-        rec["opinions"] = [
-            {"department": o.department, "opinion": o.opinion, "note": o.note,
-             "by_person_id": o.by_person_id, "at": o.at.isoformat()}
-            for o in uow.scalars(select(DepartmentOpinion).where(DepartmentOpinion.case_id == case.id)
-                                 .order_by(DepartmentOpinion.at))
-        ]
-        rec["pauses"] = [
-            {"procedure": p.procedure, "reason": p.reason, "started_on": p.started_on.isoformat(),
-             "ended_on": _iso(p.ended_on), "days_added": p.days_added}
-            for p in uow.scalars(select(Pause).where(Pause.case_id == case.id).order_by(Pause.started_on))
-        ]
+        rec["trail"] = contract.CaseLogEntry(many=True).dump(
+            uow.scalars(select(CaseLog).where(CaseLog.case_id == case.id).order_by(CaseLog.id)))
+        rec["opinions"] = contract.DepartmentOpinion(many=True).dump(
+            uow.scalars(select(DepartmentOpinion).where(DepartmentOpinion.case_id == case.id)
+                        .order_by(DepartmentOpinion.at)))
+        rec["pauses"] = contract.Pause(many=True).dump(
+            uow.scalars(select(Pause).where(Pause.case_id == case.id).order_by(Pause.started_on)))
     return rec
-
-
-def _iso(v):
-    return v.isoformat() if v is not None else None
 
 
 def _text(value, field: str, required: bool = True, limit: int = 2000) -> str | None:

@@ -66,3 +66,12 @@ def hide_identifiers(text: str | None, names=(), phones=(), replacement: str = H
         return replacement if digits[-11:] in wanted else mask_phone(digits[-11:])
 
     return MOBILE_RE.sub(phone_shape, text)
+
+
+def mask_name(name: str) -> str:
+    """``王晓燕`` → ``王*燕``, ``王五`` → ``王*`` (what a receipt query shows, I4)."""
+    if len(name) <= 1:
+        return "*"
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]

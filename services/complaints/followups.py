@@ -9,25 +9,12 @@ from services.common.calendar import load_calendar
 from services.common.clock import as_utc, local_date
 from services.common.errors import Conflict, field_error
 
+from services.contracts.complaints import FollowUp as FollowUpOut
+
 from .models import FollowUp
 from .rules import RULES, follow_up_due, opens_follow_up
 
 MAX_NOTE = 2000
-
-
-def follow_up_record(f: FollowUp) -> dict:
-    return {
-        "id": f.id, "case_id": f.case_id, "receipt_no": f.receipt_no, "rating": f.rating,
-        "handler_person_id": f.handler_person_id, "window_id": f.window_id, "comment": f.comment,
-        "opened_at": f.opened_at.isoformat(), "due_on": f.due_on.isoformat(),
-        "due_provisional": f.due_provisional, "state": f.state,
-        "called_back_at": f.called_back_at.isoformat() if f.called_back_at else None,
-        "callback_note": f.callback_note,
-        "rectified_at": f.rectified_at.isoformat() if f.rectified_at else None,
-        "rectification": f.rectification,
-        "closed_at": f.closed_at.isoformat() if f.closed_at else None,
-        "overdue": f.overdue_at is not None,
-    }
 
 
 def on_rating(uow, event: dict) -> FollowUp | None:
@@ -69,7 +56,7 @@ def record_callback(uow, follow_up_id: str, note: str) -> dict:
         raise Conflict("the follow-up is closed")
     f.callback_note = _note(note, "note")
     f.called_back_at = uow.now()
-    return follow_up_record(f)
+    return FollowUpOut().dump(f)
 
 
 def record_rectification(uow, follow_up_id: str, rectification: str, by: str) -> dict:
@@ -82,15 +69,15 @@ def record_rectification(uow, follow_up_id: str, rectification: str, by: str) ->
     f.rectification = _note(rectification, "rectification")
     f.rectified_at = uow.now()
     f.state, f.closed_at, f.closed_by = "closed", uow.now(), by
-    return follow_up_record(f)
+    return FollowUpOut().dump(f)
 
 
 def list_follow_ups(uow, state: str | None = None) -> list[dict]:
     stmt = select(FollowUp).order_by(FollowUp.opened_at.desc())
     if state:
         stmt = stmt.where(FollowUp.state == state)
-    return [follow_up_record(f) for f in uow.scalars(stmt.limit(500))]
+    return FollowUpOut(many=True).dump(uow.scalars(stmt.limit(500)))
 
 
 def get_follow_up(uow, follow_up_id: str) -> dict:
-    return follow_up_record(uow.get(FollowUp, follow_up_id, "follow-up"))
+    return FollowUpOut().dump(uow.get(FollowUp, follow_up_id, "follow-up"))

@@ -23,6 +23,7 @@ from services.common.errors import (
 )
 from services.common.privacy import hide_identifiers
 from services.common.validate import text
+from services.contracts import complaints as contract
 
 from . import orgcopy
 from .models import Complaint, DelayNotice
@@ -77,12 +78,6 @@ def viewer_for(uow, person_id, roles) -> Viewer:
     return Viewer(person_id, roles, me.window_id if me else None)
 
 
-def mask_phone(phone: str | None) -> str | None:
-    if not phone:
-        return phone
-    return phone[:3] + "*" * max(len(phone) - 7, 0) + phone[-4:] if len(phone) >= 8 else "*" * len(phone)
-
-
 def redact(text: str | None, c: Complaint) -> str | None:
     """Free text (content, finding, delay reasons) as seen without identity (P2, "Personal
     data"): the complainant's name, phone and address hidden, and anything shaped like an ID
@@ -127,7 +122,7 @@ def complaint_record(c: Complaint, viewer: Viewer, delays=()) -> dict:
         })
     if identity:
         rec["reply_summary"] = c.reply_summary
-    return rec
+    return contract.Complaint().dump(rec)  # only the keys the contract declares go out (P2)
 
 
 def _iso(moment: datetime | None):

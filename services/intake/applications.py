@@ -12,8 +12,11 @@ from services.common.calendar import load_calendar
 from services.common.clock import local_date
 from services.common.errors import Conflict, Forbidden, ValidationFailed, field_error
 
+from services.common.privacy import mask_phone
+from services.contracts import intake as contract
+
 from . import receipts
-from .catalogue import current_item, item_record
+from .catalogue import current_item
 from .models import Application, CatalogueItem, Notice, NoticeViolationRecord
 from .schemas import ApplicationIn, load
 
@@ -75,43 +78,6 @@ def classify(item: dict, brought, present=(), joint_threshold: int = 2,
 
 # -- records -----------------------------------------------------------------
 
-def application_record(app: Application, full: bool = False) -> dict:
-    """Personal data in full only for the roles that need it (setting), else masked."""
-    outstanding = [m for m in app.missing or [] if m not in (app.materials_arrived or [])]
-    iso = lambda v: v.isoformat() if v else None  # noqa: E731
-    return {
-        "id": app.id, "item_code": app.item_code, "item_version": app.item_version,
-        "applicant": {
-            "name": app.applicant_name,
-            "phone": app.applicant_phone if full else receipts.mask_phone(app.applicant_phone),
-            "id_no": app.applicant_id_no if full else receipts.mask_id(app.applicant_id_no),
-        },
-        "materials_brought": app.materials_brought, "materials_present": app.materials_present,
-        "missing": app.missing, "materials_arrived": app.materials_arrived, "outstanding": outstanding,
-        "first_asked_person_id": app.first_asked_person_id, "handler_person_id": app.handler_person_id,
-        "window_id": app.window_id, "proxy": app.proxy, "agent_person_id": app.agent_person_id,
-        "agent_name": app.agent_name, "mandate_no": app.mandate_no,
-        "kind": app.kind, "target_kind": app.target_kind, "status": app.status,
-        "received_at": iso(app.received_at), "received_on": iso(app.received_on),
-        "notice_due_on": iso(app.notice_due_on), "notice_issued_at": iso(app.notice_issued_at),
-        "accepted_at": iso(app.accepted_at), "accepted_on": iso(app.accepted_on),
-        "deemed_accepted": app.deemed_accepted, "completed_at": iso(app.completed_at),
-        "promised_date": iso(app.promised_date), "promised_provisional": app.promised_provisional,
-        "return_reason": app.return_reason, "return_requested_by": app.return_requested_by,
-        "signed_off_by": app.signed_off_by, "returned_at": iso(app.returned_at),
-        "receipt_no": app.receipt_no,
-        "case": {"state": app.case_state, "status_code": app.case_status_code,
-                 "status_label": app.case_status_label,
-                 "due_date": iso(app.case_due_date), "provisional": app.case_due_provisional},
-    }
-
-
-def notice_record(n: Notice) -> dict:
-    return {"id": n.id, "application_id": n.application_id, "kind": n.kind, "missing": n.missing,
-            "reason": n.reason, "issued_at": n.issued_at.isoformat(), "issued_by": n.issued_by,
-            "late": n.late}
-
-
 class Context:
     """What the rules of one call need: settings, the calendar, today's local date."""
 
@@ -142,7 +108,7 @@ def submit(uow, person_id: str, data: dict, settings: dict, names=None) -> dict:
     item = current_item(uow, data["item_code"])
     if not item.published:
         raise Conflict(f"catalogue item {item.code} is withdrawn", {"item_code": ["not published"]})
-    c = classify(item_record(item), data["materials_brought"], data["materials_present"],
+    c = classify(contract.CatalogueItem().dump(item), data["materials_brought"], data["materials_present"],
                  settings["joint_threshold"], data.get("return_reason"))
     applicant = data["applicant"]
     app = Application(
@@ -172,7 +138,7 @@ def submit(uow, person_id: str, data: dict, settings: dict, names=None) -> dict:
         pass  # received; C12: the notice is due by notice_due_on
     else:
         out["receipt"] = _accept(ctx, app, item, c.kind, names)
-    out["application"] = application_record(app, full=True)
+    out["application"] = contract.Application(full=True).dump(app)
     return out
 
 
@@ -183,7 +149,7 @@ def _supplement_notice(ctx: Context, app: Application, person_id: str, late: boo
     ctx.uow.session.add(notice)
     app.notice_issued_at = ctx.now
     ctx.uow.session.flush()
-    return notice_record(notice)
+    return contract.Notice().dump(notice)
 
 
 def _accept(ctx: Context, app: Application, item: CatalogueItem, kind: str, names=None,
@@ -225,7 +191,7 @@ def receipt_document(ctx: Context, app: Application, item: CatalogueItem, passwo
         "receipt_no": app.receipt_no,
         "query_password": password,
         "applicant_name": app.applicant_name,
-        "applicant_phone": receipts.mask_phone(app.applicant_phone),
+        "applicant_phone": mask_phone(app.applicant_phone),
         "item": {"code": item.code, "name": item.name, "version": item.version},
         "kind": app.kind,
         "window": {"id": item.window_id, "name": names.get(item.window_id)},
@@ -266,7 +232,7 @@ def issue_notice(uow, application_id: str, person_id: str, settings: dict, names
     item = uow.get(CatalogueItem, app.item_id, "catalogue item")
     if not app.missing:
         receipt = _accept(ctx, app, item, app.target_kind, names)
-        return {"application": application_record(app, full=True), "notice": None, "receipt": receipt}
+        return {"application": contract.Application(full=True).dump(app), "notice": None, "receipt": receipt}
     late = ctx.today > app.notice_due_on
     notice = _supplement_notice(ctx, app, person_id, late=late)
     if late:
@@ -275,7 +241,7 @@ def issue_notice(uow, application_id: str, person_id: str, settings: dict, names
         # accepted today as a supplement: the clock waits for the materials (cases reads an
         # accepted_on before the recorded day as deemed acceptance, which this is not)
         receipt = _accept(ctx, app, item, "supplement", names)
-    return {"application": application_record(app, full=True), "notice": notice, "receipt": receipt}
+    return {"application": contract.Application(full=True).dump(app), "notice": notice, "receipt": receipt}
 
 
 def deem_overdue(uow, application_id: str, settings: dict) -> bool:
@@ -326,7 +292,7 @@ def record_arrival(uow, application_id: str, person_id: str, materials, settings
     app.materials_arrived = list(app.materials_arrived or []) + materials
     if len(materials) < len(outstanding):
         uow.session.flush()
-        return application_record(app, full=True)
+        return contract.Application(full=True).dump(app)
     app.completed_at = ctx.now
     if app.status == "supplement":
         item = uow.get(CatalogueItem, app.item_id, "catalogue item")
@@ -336,7 +302,7 @@ def record_arrival(uow, application_id: str, person_id: str, materials, settings
         uow.emit("intake.materials_completed", application_id=app.id, completed_at=ctx.now.isoformat(),
                  completed_on=ctx.today.isoformat(), kind=app.target_kind)
     uow.session.flush()
-    return application_record(app, full=True)
+    return contract.Application(full=True).dump(app)
 
 
 # -- I3: a later request -------------------------------------------------------
@@ -378,8 +344,7 @@ def list_violations(uow, person_id: str | None = None) -> list[dict]:
     stmt = select(NoticeViolationRecord).order_by(NoticeViolationRecord.at.desc())
     if person_id:
         stmt = stmt.where(NoticeViolationRecord.person_id == person_id)
-    return [{"id": v.id, "application_id": v.application_id, "person_id": v.person_id,
-             "material": v.material, "reason": v.reason, "at": v.at.isoformat()} for v in uow.scalars(stmt)]
+    return contract.NoticeViolation(many=True).dump(uow.scalars(stmt))
 
 
 # -- I5 returns (退回件, 否定报备) -----------------------------------------------------------
@@ -397,7 +362,7 @@ def request_return(uow, application_id: str, person_id: str, reason: str, settin
                        "an accepted one is rejected as a case (C1)", {"status": [app.status]})
     item = uow.get(CatalogueItem, app.item_id, "catalogue item")
     notice = _request_return(ctx, app, item, person_id, reason, [])
-    return {"application": application_record(app, full=True), "notice": notice}
+    return {"application": contract.Application(full=True).dump(app), "notice": notice}
 
 
 def _request_return(ctx: Context, app: Application, item: CatalogueItem, person_id: str, reason: str,
@@ -427,7 +392,7 @@ def _finish_return(ctx: Context, app: Application, item: CatalogueItem, signed_o
     ctx.uow.emit("intake.application_returned", application_id=app.id, item_code=item.code,
                  handler_person_id=app.handler_person_id, reason=app.return_reason,
                  signed_off_by=signed_off_by)
-    return notice_record(notice)
+    return contract.Notice().dump(notice)
 
 
 def sign_off_return(uow, application_id: str, person_id: str, roles, approve: bool, settings: dict,
@@ -449,13 +414,13 @@ def sign_off_return(uow, application_id: str, person_id: str, roles, approve: bo
                         and m["name"] not in (app.materials_brought or [])
                         and m["name"] not in (app.materials_present or [])]
         notice = _finish_return(ctx, app, item, signed_off_by=person_id, missing_main=missing_main)
-        return {"application": application_record(app, full=True), "notice": notice}
+        return {"application": contract.Application(full=True).dump(app), "notice": notice}
     # refused: back to received, to be processed (notice or acceptance) by the window
     app.status = "received"
     app.kind = "supplement" if app.missing else app.target_kind
     app.return_reason = f"{app.return_reason} —— 退回未获批准：{note or ''}".strip()
     uow.session.flush()
-    return {"application": application_record(app, full=True), "notice": None}
+    return {"application": contract.Application(full=True).dump(app), "notice": None}
 
 
 def list_returns(uow) -> list[dict]:
@@ -475,17 +440,15 @@ def list_returns(uow) -> list[dict]:
 
 def get_application(uow, application_id: str, full: bool) -> dict:
     app = uow.get(Application, application_id, "application")
-    rec = application_record(app, full)
-    rec["notices"] = [notice_record(n) for n in uow.scalars(
-        select(Notice).where(Notice.application_id == app.id).order_by(Notice.issued_at))]
-    return rec
+    notices = uow.scalars(select(Notice).where(Notice.application_id == app.id).order_by(Notice.issued_at))
+    return {**contract.Application(full=full).dump(app), "notices": contract.Notice(many=True).dump(notices)}
 
 
 def list_applications(uow, full: bool, status: str | None = None, limit: int = 200) -> list[dict]:
     stmt = select(Application).order_by(Application.received_at.desc()).limit(limit)
     if status:
         stmt = stmt.where(Application.status == status)
-    return [application_record(a, full) for a in uow.scalars(stmt)]
+    return contract.Application(full=full, many=True).dump(uow.scalars(stmt))
 
 
 def tracked_applications(uow, person_id: str) -> list[dict]:

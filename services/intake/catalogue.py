@@ -10,27 +10,13 @@ from sqlalchemy import select
 from services.common.errors import Conflict, NotFound
 
 from .models import CatalogueItem
+from services.contracts.intake import CatalogueItem as ItemOut, PublicCatalogueItem as PublicItemOut
+
 from .schemas import ItemIn, load
 
 FIELDS = ("name", "legal_basis", "window_id", "department_id", "materials", "procedure", "default_kind",
           "promised_days", "fee_cents", "fee_basis", "departments", "tacit_approval", "level", "major",
           "published")
-
-
-def item_record(item: CatalogueItem) -> dict:
-    return {
-        "id": item.id, "code": item.code, "version": item.version, "current": item.current,
-        **{f: getattr(item, f) for f in FIELDS},
-        "created_at": item.created_at.isoformat(), "created_by": item.created_by,
-    }
-
-
-def public_record(item: CatalogueItem) -> dict:
-    """What the public sees (I1, T1): no internal ids of the author."""
-    rec = item_record(item)
-    for key in ("id", "current", "published", "created_by"):
-        rec.pop(key)
-    return rec
 
 
 def current_item(uow, code: str) -> CatalogueItem:
@@ -51,7 +37,7 @@ def create_item(uow, person_id: str | None, data: dict) -> dict:
     item = CatalogueItem(version=1, current=True, created_at=uow.now(), created_by=person_id, **data)
     uow.session.add(item)
     uow.session.flush()
-    return item_record(item)
+    return ItemOut().dump(item)
 
 
 def change_item(uow, person_id: str | None, code: str, changes: dict) -> dict:
@@ -62,31 +48,31 @@ def change_item(uow, person_id: str | None, code: str, changes: dict) -> dict:
     merged = {"code": code, **{f: getattr(old, f) for f in FIELDS}, **changes}
     data = load(ItemIn, merged)
     if all(data[f] == getattr(old, f) for f in FIELDS):
-        return item_record(old)  # nothing changed: no new version
+        return ItemOut().dump(old)  # nothing changed: no new version
     old.current = False
     uow.session.flush()
     item = CatalogueItem(version=old.version + 1, current=True, created_at=uow.now(),
                          created_by=person_id, **data)
     uow.session.add(item)
     uow.session.flush()
-    return item_record(item)
+    return ItemOut().dump(item)
 
 
 def get_item(uow, code: str, version: int | None = None) -> dict:
     if version is None:
-        return item_record(current_item(uow, code))
+        return ItemOut().dump(current_item(uow, code))
     item = uow.session.scalar(
         select(CatalogueItem).where(CatalogueItem.code == code, CatalogueItem.version == int(version)))
     if item is None:
         raise NotFound(f"catalogue item {code} version {version} not found")
-    return item_record(item)
+    return ItemOut().dump(item)
 
 
 def list_items(uow, include_unpublished: bool = True) -> list[dict]:
     stmt = select(CatalogueItem).where(CatalogueItem.current.is_(True))
     if not include_unpublished:
         stmt = stmt.where(CatalogueItem.published.is_(True))
-    return [item_record(i) for i in uow.scalars(stmt.order_by(CatalogueItem.code))]
+    return ItemOut(many=True).dump(uow.scalars(stmt.order_by(CatalogueItem.code)))
 
 
 def public_catalogue(uow) -> list[dict]:
@@ -94,11 +80,11 @@ def public_catalogue(uow) -> list[dict]:
     stmt = (select(CatalogueItem)
             .where(CatalogueItem.current.is_(True), CatalogueItem.published.is_(True))
             .order_by(CatalogueItem.code))
-    return [public_record(i) for i in uow.scalars(stmt)]
+    return PublicItemOut(many=True).dump(uow.scalars(stmt))
 
 
 def public_item(uow, code: str) -> dict:
     item = current_item(uow, code)
     if not item.published:
         raise NotFound(f"catalogue item {code} not found")
-    return public_record(item)
+    return PublicItemOut().dump(item)

@@ -11,17 +11,10 @@ from sqlalchemy import select
 
 from services.common.errors import Conflict, Forbidden, field_error
 
+from services.contracts.intake import Inquiry as InquiryOut
+
 from .models import Inquiry
 from .schemas import InquiryIn, load
-
-
-def inquiry_record(q: Inquiry) -> dict:
-    return {
-        "id": q.id, "asked_at": q.asked_at.isoformat(), "first_asked_person_id": q.first_asked_person_id,
-        "topic": q.topic, "item_code": q.item_code, "answer": q.answer,
-        "referred_window_id": q.referred_window_id, "status": q.status, "outcome": q.outcome,
-        "done_at": q.done_at.isoformat() if q.done_at else None, "done_by": q.done_by,
-    }
 
 
 def log_inquiry(uow, person_id: str, data: dict) -> dict:
@@ -37,7 +30,7 @@ def log_inquiry(uow, person_id: str, data: dict) -> dict:
         q.done_at, q.done_by = now, person_id
     uow.session.add(q)
     uow.session.flush()
-    return inquiry_record(q)
+    return InquiryOut().dump(q)
 
 
 def resolve(uow, inquiry_id: str, person_id: str, outcome: str) -> dict:
@@ -50,7 +43,7 @@ def resolve(uow, inquiry_id: str, person_id: str, outcome: str) -> dict:
         raise Conflict(f"inquiry is {q.status}", {"status": [q.status]})
     q.status, q.outcome, q.done_at, q.done_by = "done", outcome, uow.now(), person_id
     uow.session.flush()
-    return inquiry_record(q)
+    return InquiryOut().dump(q)
 
 
 def list_inquiries(uow, status: str | None = None, window_id: str | None = None,
@@ -62,11 +55,11 @@ def list_inquiries(uow, status: str | None = None, window_id: str | None = None,
         stmt = stmt.where(Inquiry.referred_window_id == window_id)
     if person_id:
         stmt = stmt.where(Inquiry.first_asked_person_id == person_id)
-    return [inquiry_record(q) for q in uow.scalars(stmt)]
+    return InquiryOut(many=True).dump(uow.scalars(stmt))
 
 
 def tracking(uow, person_id: str) -> list[dict]:
     """督办: the first-asked clerk's referred inquiries not yet done."""
     stmt = (select(Inquiry).where(Inquiry.first_asked_person_id == person_id, Inquiry.status == "referred")
             .order_by(Inquiry.asked_at))
-    return [inquiry_record(q) for q in uow.scalars(stmt)]
+    return InquiryOut(many=True).dump(uow.scalars(stmt))

@@ -22,6 +22,7 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select
 
 from services.common import config as cfg
+from services.common.privacy import mask_name
 
 from .models import Application, ReceiptGuess
 
@@ -139,26 +140,6 @@ def _serialise_guesses(uow, keys) -> None:
     for key in sorted(keys):
         lock_id = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
         uow.session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
-
-
-def mask_name(name: str) -> str:
-    if len(name) <= 1:
-        return "*"
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
-
-
-def mask_phone(phone: str | None) -> str | None:
-    if not phone:
-        return phone
-    return phone[:3] + "*" * max(len(phone) - 7, 0) + phone[-4:] if len(phone) >= 8 else "*" * len(phone)
-
-
-def mask_id(id_no: str | None) -> str | None:
-    if not id_no:
-        return id_no
-    return id_no[:3] + "*" * max(len(id_no) - 7, 0) + id_no[-4:]
 
 
 def public_status(app: Application) -> dict:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from services.common.errors import field_error
+from services.contracts.lending import Handover as HandoverOut
 
 from .models import Handover, Item, Loan
 from .rules import reconcile, refuse_unless_reconciled
@@ -21,11 +22,6 @@ def ledger(uow) -> tuple[dict, dict]:
     for item, loan in rows:
         lent[item.id] = (item.label, loan.borrower_name)
     return in_stock, lent
-
-
-def handover_record(h: Handover) -> dict:
-    return {"id": h.id, "at": h.at.isoformat(), "from_person_id": h.from_person_id,
-            "to_person_id": h.to_person_id, "in_stock": h.in_stock, "lent": h.lent, "note": h.note}
 
 
 def record_handover(uow, from_person_id: str | None, to_person_id: str, in_stock, lent, note=None) -> dict:
@@ -45,7 +41,7 @@ def record_handover(uow, from_person_id: str | None, to_person_id: str, in_stock
                  note=note)
     uow.session.add(h)
     uow.session.flush()
-    return handover_record(h)
+    return HandoverOut().dump(h)
 
 
 def guard_on_duty(uow) -> str | None:
@@ -55,4 +51,4 @@ def guard_on_duty(uow) -> str | None:
 
 
 def list_handovers(uow, limit: int = 50) -> list[dict]:
-    return [handover_record(h) for h in uow.scalars(select(Handover).order_by(Handover.at.desc()).limit(limit))]
+    return HandoverOut(many=True).dump(uow.scalars(select(Handover).order_by(Handover.at.desc()).limit(limit)))

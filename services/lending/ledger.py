@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 
 from services.common.errors import Conflict, field_error
 from services.common.validate import text
+from services.contracts import lending as contract
 
 from .models import Compensation, Item, Loan, ReminderTask
 from .rules import (
@@ -22,7 +23,6 @@ from .rules import (
     compensation,
     due_at,
     mask_id,
-    mask_phone,
 )
 
 PHONE_RE = re.compile(r"^\+?[0-9-]{6,20}$")
@@ -31,48 +31,11 @@ FULL_VIEW_ROLES = ("guard", "security_manager")  # they call the borrower (L4)
 
 # -- records ---------------------------------------------------------------------------
 
-def item_record(i: Item) -> dict:
-    return {
-        "id": i.id, "kind": i.kind, "label": i.label, "spec": i.spec, "eligibility": i.eligibility,
-        "deposit_cents": i.deposit_cents, "loan_days": i.loan_days, "usage_notes": i.usage_notes,
-        "max_load_kg": i.max_load_kg, "replacement_value_cents": i.replacement_value_cents,
-        "state": i.state, "current_loan_id": i.current_loan_id,
-    }
-
-
 def loan_record(loan: Loan, item: Item | None, roles=()) -> dict:
+    """A loan through its contract: phone and address in full only for the roles that call
+    borrowers (L4, P2)."""
     full = any(r in FULL_VIEW_ROLES for r in roles or ())
-    return {
-        "id": loan.id, "item_id": loan.item_id, "item_label": item.label if item else None,
-        "borrower_name": loan.borrower_name, "registered_resident": loan.registered_resident,
-        "id_type": loan.id_type, "id_number": loan.id_number_masked,
-        "phone": loan.phone if full else mask_phone(loan.phone),
-        "address": loan.address if full else "***",
-        "purpose": loan.purpose, "signature": loan.signature,
-        "lent_at": loan.lent_at.isoformat(), "lent_by": loan.lent_by, "due_at": loan.due_at.isoformat(),
-        "deposit_cents": loan.deposit_cents, "state": loan.state,
-        "returned_at": loan.returned_at.isoformat() if loan.returned_at else None,
-        "received_by": loan.received_by, "condition": loan.condition, "return_note": loan.return_note,
-        "overdue": loan.overdue_at is not None,
-    }
-
-
-def compensation_record(c: Compensation) -> dict:
-    return {
-        "id": c.id, "loan_id": c.loan_id, "item_id": c.item_id, "condition": c.condition,
-        "amount_cents": c.amount_cents, "deposit_applied_cents": c.deposit_applied_cents,
-        "deposit_refund_cents": c.deposit_refund_cents, "balance_due_cents": c.balance_due_cents,
-        "state": c.state,
-    }
-
-
-def task_record(t: ReminderTask) -> dict:
-    return {
-        "id": t.id, "loan_id": t.loan_id, "assigned_person_id": t.assigned_person_id,
-        "created_at": t.created_at.isoformat(), "escalate_at": t.escalate_at.isoformat(),
-        "state": t.state, "escalated_at": t.escalated_at.isoformat() if t.escalated_at else None,
-        "done_at": t.done_at.isoformat() if t.done_at else None, "note": t.note,
-    }
+    return {**contract.Loan(full=full).dump(loan), "item_label": item.label if item else None}
 
 
 # -- items (L1) ---------------------------------------------------------------------------
@@ -117,7 +80,7 @@ def create_item(uow, data: dict) -> dict:
                 replacement_value_cents=value, state="in_stock", created_at=uow.now())
     uow.session.add(item)
     uow.session.flush()
-    return item_record(item)
+    return contract.Item().dump(item)
 
 
 def update_item(uow, item_id: str, changes: dict) -> dict:
@@ -136,7 +99,7 @@ def update_item(uow, item_id: str, changes: dict) -> dict:
                 "replacement_value_cents", "spec", "state"):
         if key in changes:
             setattr(item, key, changes[key])
-    return item_record(item)
+    return contract.Item().dump(item)
 
 
 def list_items(uow, kind: str | None = None, state: str | None = None) -> list[dict]:
@@ -145,7 +108,7 @@ def list_items(uow, kind: str | None = None, state: str | None = None) -> list[d
         stmt = stmt.where(Item.kind == kind)
     if state:
         stmt = stmt.where(Item.state == state)
-    return [item_record(i) for i in uow.scalars(stmt)]
+    return contract.Item(many=True).dump(uow.scalars(stmt))
 
 
 # -- borrowing (L2) ---------------------------------------------------------------------------
@@ -217,7 +180,7 @@ def take_back(uow, loan_id: str, condition: str, note: str | None, guard_id: str
                             state="due" if s.balance_due_cents else "settled", created_at=uow.now())
         uow.session.add(comp)
         uow.session.flush()
-        result["compensation"] = compensation_record(comp)
+        result["compensation"] = contract.Compensation().dump(comp)
     # the reminder of a late loan is over once it is back
     uow.session.execute(
         update(ReminderTask).where(ReminderTask.loan_id == loan.id, ReminderTask.state != "done")
@@ -243,7 +206,7 @@ def get_loan(uow, loan_id: str, roles=()) -> dict:
     item = uow.session.get(Item, loan.item_id)
     comp = uow.session.scalar(select(Compensation).where(Compensation.loan_id == loan.id))
     rec = loan_record(loan, item, roles)
-    rec["compensation"] = compensation_record(comp) if comp else None
+    rec["compensation"] = contract.Compensation().dump(comp) if comp else None
     return rec
 
 
@@ -253,7 +216,7 @@ def list_tasks(uow, state: str | None = None) -> list[dict]:
     stmt = select(ReminderTask).order_by(ReminderTask.created_at)
     if state:
         stmt = stmt.where(ReminderTask.state == state)
-    return [task_record(t) for t in uow.scalars(stmt)]
+    return contract.ReminderTask(many=True).dump(uow.scalars(stmt))
 
 
 def complete_task(uow, task_id: str, note: str, by: str | None) -> dict:
@@ -263,4 +226,4 @@ def complete_task(uow, task_id: str, note: str, by: str | None) -> dict:
     if task.state == "done":
         raise Conflict("the reminder is already done")
     task.state, task.done_at, task.done_by, task.note = "done", uow.now(), by, note
-    return task_record(task)
+    return contract.ReminderTask().dump(task)

@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from services.common.errors import field_error
+from services.common.privacy import mask_phone
 
 from .ledger import FULL_VIEW_ROLES
 from .models import Item, Loan
-from .rules import RULES, mask_phone
+from .rules import RULES
 
 HEADER = ["序号", "物品", "编号", "借用人", "证件类型", "证件号码", "联系电话", "住址", "用途",
           "借用时间", "应还时间", "归还时间", "归还状况", "借出经手人", "收回经手人", "借用人签名"]

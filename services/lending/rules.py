@@ -80,12 +80,6 @@ def mask_id(id_type: str, number: str) -> str:
     return number[:keep_head] + "*" * (len(number) - keep_head - 4) + number[-4:]
 
 
-def mask_phone(phone: str | None) -> str | None:
-    if not phone:
-        return phone
-    return phone[:3] + "*" * max(len(phone) - 7, 0) + phone[-4:] if len(phone) >= 8 else "*" * len(phone)
-
-
 @dataclass(frozen=True)
 class Settlement:
     amount_cents: int

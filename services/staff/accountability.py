@@ -21,6 +21,8 @@ from services.common.calendar import load_calendar
 from services.common.errors import Conflict, NotFound, field_error
 
 from . import periods
+from services.contracts.staff import AccountabilityCase as CaseOut, HomeUnitNotice as HomeUnitNoticeOut
+
 from .models import AccountabilityCase, HomeUnitNotice, Person, ScoreEntry
 from .rules import RULES
 
@@ -63,16 +65,6 @@ def check_same_kind(uow, person_id: str, rule_code: str, day) -> bool:
     return _notify(uow, person, "notice", f"{rule_code}:{start.strftime('%Y-%m')}")
 
 
-def case_record(c: AccountabilityCase) -> dict:
-    return {
-        "id": c.id, "person_id": c.person_id, "kind": c.kind, "severity": c.severity,
-        "self_reported": c.self_reported, "prior_faults": c.prior_faults, "measure": c.measure,
-        "removed_from_window": c.removed_from_window, "facts": c.facts, "day": c.day.isoformat(),
-        "appeal_until": c.appeal_until.isoformat(), "appeal_state": c.appeal_state,
-        "appeal_reason": c.appeal_reason, "revised_measure": c.revised_measure,
-    }
-
-
 def record_fault(uow, by: str, person_id: str, kind: str, severity: str, facts: str,
                  self_reported: bool = False, day=None) -> dict:
     if not kind or not kind.strip():
@@ -104,7 +96,7 @@ def record_fault(uow, by: str, person_id: str, kind: str, severity: str, facts: 
             AccountabilityCase.day >= year_start, AccountabilityCase.day <= year_end))
         if publics >= settings["public_criticisms_to_return"]:
             _notify(uow, target, "return", f"public_criticism:{day.year}")
-    return case_record(case)
+    return CaseOut().dump(case)
 
 
 def appeal(uow, person_id: str, case_id: str, reason: str) -> dict:
@@ -120,7 +112,7 @@ def appeal(uow, person_id: str, case_id: str, reason: str) -> dict:
                        {"appeal_until": case.appeal_until.isoformat()})
     case.appeal_state, case.appeal_reason = "open", reason.strip()
     uow.session.flush()
-    return case_record(case)
+    return CaseOut().dump(case)
 
 
 def decide_appeal(uow, case_id: str, upheld: bool, revised_measure: str | None = None) -> dict:
@@ -135,17 +127,15 @@ def decide_appeal(uow, case_id: str, upheld: bool, revised_measure: str | None =
         case.appeal_state, case.revised_measure = "revised", revised_measure
         case.removed_from_window = revised_measure != "criticism"
     uow.session.flush()
-    return case_record(case)
+    return CaseOut().dump(case)
 
 
 def list_cases(uow, person_id: str | None = None) -> list[dict]:
     stmt = select(AccountabilityCase).order_by(AccountabilityCase.day.desc(), AccountabilityCase.created_at.desc())
     if person_id:
         stmt = stmt.where(AccountabilityCase.person_id == person_id)
-    return [case_record(c) for c in uow.scalars(stmt)]
+    return CaseOut(many=True).dump(uow.scalars(stmt))
 
 
 def list_notices(uow) -> list[dict]:
-    return [{"id": n.id, "person_id": n.person_id, "kind": n.kind, "cause": n.cause, "home_unit": n.home_unit,
-             "created_at": n.created_at.isoformat()}
-            for n in uow.scalars(select(HomeUnitNotice).order_by(HomeUnitNotice.created_at))]
+    return HomeUnitNoticeOut(many=True).dump(uow.scalars(select(HomeUnitNotice).order_by(HomeUnitNotice.created_at)))

@@ -29,6 +29,8 @@ from sqlalchemy import delete, select
 from services.common.calendar import load_calendar
 from services.common.errors import Conflict, NotFound, field_error
 
+from services.contracts.staff import AttendanceObjection as ObjectionOut
+
 from . import periods, scoring
 from .models import (
     AttendanceClosure, AttendanceDay, AttendanceIncident, AttendanceMark, AttendanceObjection, Leave,
@@ -454,12 +456,7 @@ def object_to(uow, person_id: str, attendance_day_id: str, reason: str) -> dict:
                               state="open", created_at=uow.now())
     uow.session.add(obj)
     uow.session.flush()
-    return objection_record(obj)
-
-
-def objection_record(o: AttendanceObjection) -> dict:
-    return {"id": o.id, "attendance_day_id": o.attendance_day_id, "person_id": o.person_id,
-            "reason": o.reason, "state": o.state, "decided_by": o.decided_by}
+    return ObjectionOut().dump(obj)
 
 
 def decide_objection(uow, by: str, objection_id: str, accept: bool) -> dict:
@@ -481,4 +478,4 @@ def decide_objection(uow, by: str, objection_id: str, accept: bool) -> dict:
             ScoreEntry.source == "attendance",
             ScoreEntry.source_id.in_(keys)).execution_options(synchronize_session=False))
     uow.session.flush()
-    return objection_record(obj)
+    return ObjectionOut().dump(obj)

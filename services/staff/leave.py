@@ -25,6 +25,8 @@ from services.common.calendar import load_calendar
 from services.common.db import claim
 from services.common.errors import Conflict, Forbidden, field_error
 
+from services.contracts.staff import Leave as LeaveOut
+
 from . import periods
 from .attendance import session_hours
 from .models import Leave
@@ -73,17 +75,6 @@ def may_approve(level: str, roles, settings: dict) -> bool:
 
 # -- use cases --------------------------------------------------------------------------
 
-def leave_record(lv: Leave) -> dict:
-    return {
-        "id": lv.id, "person_id": lv.person_id, "starts_at": lv.starts_at.isoformat(),
-        "ends_at": lv.ends_at.isoformat(), "reason": lv.reason, "level": lv.level,
-        "length_days": lv.length_days, "substitute_person_id": lv.substitute_person_id,
-        "home_unit_endorsed": lv.home_unit_endorsed, "state": lv.state, "decided_by": lv.decided_by,
-        "decided_at": lv.decided_at.isoformat() if lv.decided_at else None, "decision_note": lv.decision_note,
-        "returned_at": lv.returned_at.isoformat() if lv.returned_at else None,
-    }
-
-
 def request_leave(uow, requested_by: str, person_id: str, starts_at, ends_at, reason: str | None = None,
                   substitute_person_id: str | None = None, home_unit_endorsed: bool = False) -> dict:
     settings = RULES.load(uow)
@@ -123,7 +114,7 @@ def request_leave(uow, requested_by: str, person_id: str, starts_at, ends_at, re
     if level == "oral":  # under an hour: an oral notice, recorded
         leave.state, leave.decided_at, leave.decision_note = "approved", uow.now(), "oral notice"
         _announce_approved(uow, leave)
-    return leave_record(leave)
+    return LeaveOut().dump(leave)
 
 
 def _announce_approved(uow, leave: Leave) -> None:
@@ -150,7 +141,7 @@ def decide_leave(uow, by_person_id: str, roles, leave_id: str, approve: bool, no
     uow.session.refresh(leave)
     if approve:
         _announce_approved(uow, leave)
-    return leave_record(leave)
+    return LeaveOut().dump(leave)
 
 
 def return_from_leave(uow, by_person_id: str, roles, leave_id: str) -> dict:
@@ -164,7 +155,7 @@ def return_from_leave(uow, by_person_id: str, roles, leave_id: str) -> dict:
         raise Conflict(f"leave is {leave.state}, not approved")
     uow.session.refresh(leave)
     uow.emit("staff.returned", person_id=leave.person_id, leave_id=leave.id, returned_at=now.isoformat())
-    return leave_record(leave)
+    return LeaveOut().dump(leave)
 
 
 def list_leaves(uow, person_id: str | None = None, state: str | None = None) -> list[dict]:
@@ -173,4 +164,4 @@ def list_leaves(uow, person_id: str | None = None, state: str | None = None) -> 
         stmt = stmt.where(Leave.person_id == person_id)
     if state:
         stmt = stmt.where(Leave.state == state)
-    return [leave_record(lv) for lv in uow.scalars(stmt)]
+    return LeaveOut(many=True).dump(uow.scalars(stmt))

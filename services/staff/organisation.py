@@ -15,40 +15,12 @@ from services.common.errors import Conflict, NotFound, ValidationFailed, field_e
 from services.common.settings import timezone_name
 from services.common.tenancy import ROLES
 
+from services.contracts import staff as contract
+
 from .models import Department, Person, TokenRecord, Township, Window
 
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 MAX_TOKEN_DAYS = 366
-
-
-def township_record(t: Township) -> dict:
-    return {"id": t.id, "code": t.code, "name": t.name, "timezone": t.timezone, "settings": t.settings or {}}
-
-
-def person_record(p: Person, full: bool = False) -> dict:
-    rec = {
-        "id": p.id, "name": p.name, "badge_no": p.badge_no, "home_unit": p.home_unit,
-        "window_id": p.window_id, "department_id": p.department_id, "roles": list(p.roles or []),
-        "active": p.active,
-    }
-    if full:
-        rec["phone"] = p.phone
-    else:
-        rec["phone"] = mask_phone(p.phone)
-    return rec
-
-
-def window_record(w: Window) -> dict:
-    return {
-        "id": w.id, "number": w.number, "name": w.name, "department_id": w.department_id,
-        "a_person_id": w.a_person_id, "b_person_id": w.b_person_id,
-    }
-
-
-def mask_phone(phone: str | None) -> str | None:
-    if not phone:
-        return phone
-    return phone[:3] + "*" * max(len(phone) - 7, 0) + phone[-4:] if len(phone) >= 8 else "*" * len(phone)
 
 
 def _announce(uow, entity: str, entity_id: str, action: str, data: dict, township_id: str):
@@ -79,11 +51,11 @@ def create_township(uow, code: str, name: str, director: dict, timezone: str = "
     uow.session.flush()
     uow.township_id = township.id
     uow.session.info["township_id"] = township.id
-    _announce(uow, "township", township.id, "created", township_record(township), township.id)
+    _announce(uow, "township", township.id, "created", contract.Township().dump(township), township.id)
     boss = create_person(uow, name=director["name"], roles=["director"],
                          phone=director.get("phone"), badge_no=director.get("badge_no"),
                          home_unit=director.get("home_unit"))
-    return {"township": township_record(township), "director": boss}
+    return {"township": contract.Township().dump(township), "director": boss}
 
 
 def get_township(uow, township_id: str) -> Township:
@@ -97,11 +69,11 @@ def resolve_township(uow, code: str) -> dict:
     township = uow.session.scalar(select(Township).where(Township.code == code))
     if township is None:
         raise NotFound(f"township {code} not found")
-    return township_record(township)
+    return contract.Township().dump(township)
 
 
 def list_townships(uow) -> list[dict]:
-    return [township_record(t) for t in uow.scalars(select(Township).order_by(Township.code))]
+    return [contract.Township().dump(t) for t in uow.scalars(select(Township).order_by(Township.code))]
 
 
 # -- departments, windows, people --------------------------------------------
@@ -113,7 +85,7 @@ def create_department(uow, name: str) -> dict:
         uow.session.flush()
     except IntegrityError:
         raise Conflict(f"department {name!r} exists", {"name": ["exists"]}) from None
-    data = {"id": dept.id, "name": dept.name}
+    data = contract.Department().dump(dept)
     _announce(uow, "department", dept.id, "created", data, uow.township_id)
     return data
 
@@ -126,8 +98,8 @@ def create_window(uow, number: int, name: str, department_id: str | None = None)
     window = Window(number=number, name=name, department_id=department_id)
     uow.session.add(window)
     uow.session.flush()
-    _announce(uow, "window", window.id, "created", window_record(window), uow.township_id)
-    return window_record(window)
+    _announce(uow, "window", window.id, "created", contract.Window().dump(window), uow.township_id)
+    return contract.Window().dump(window)
 
 
 def create_person(uow, name: str, roles, window_id=None, department_id=None, phone=None,
@@ -143,8 +115,8 @@ def create_person(uow, name: str, roles, window_id=None, department_id=None, pho
                     created_at=uow.now())
     uow.session.add(person)
     uow.session.flush()
-    _announce(uow, "person", person.id, "created", person_record(person), uow.township_id)
-    return person_record(person)
+    _announce(uow, "person", person.id, "created", contract.Person().dump(person), uow.township_id)
+    return contract.Person().dump(person)
 
 
 def update_person(uow, person_id: str, **changes) -> dict:
@@ -158,8 +130,8 @@ def update_person(uow, person_id: str, **changes) -> dict:
                                           "badge_no", "home_unit", "active"}:
             setattr(person, key, value)
     uow.session.flush()
-    _announce(uow, "person", person.id, "updated", person_record(person), uow.township_id)
-    return person_record(person)
+    _announce(uow, "person", person.id, "updated", contract.Person().dump(person), uow.township_id)
+    return contract.Person().dump(person)
 
 
 def set_ab_pair(uow, window_id: str, a_person_id: str, b_person_id: str) -> dict:
@@ -173,35 +145,35 @@ def set_ab_pair(uow, window_id: str, a_person_id: str, b_person_id: str) -> dict
             raise ValidationFailed(f"person {pid} is not active", {"person_id": ["inactive"]})
     window.a_person_id, window.b_person_id = a_person_id, b_person_id
     uow.session.flush()
-    _announce(uow, "window", window.id, "updated", window_record(window), uow.township_id)
-    return window_record(window)
+    _announce(uow, "window", window.id, "updated", contract.Window().dump(window), uow.township_id)
+    return contract.Window().dump(window)
 
 
 def list_windows(uow) -> list[dict]:
-    return [window_record(w) for w in uow.scalars(select(Window).order_by(Window.number))]
+    return [contract.Window().dump(w) for w in uow.scalars(select(Window).order_by(Window.number))]
 
 
 def list_departments(uow) -> list[dict]:
-    return [{"id": d.id, "name": d.name} for d in uow.scalars(select(Department).order_by(Department.name))]
+    return contract.Department(many=True).dump(uow.scalars(select(Department).order_by(Department.name)))
 
 
 def list_people(uow, full: bool = False) -> list[dict]:
-    return [person_record(p, full) for p in uow.scalars(select(Person).order_by(Person.name))]
+    return [contract.Person(full=full).dump(p) for p in uow.scalars(select(Person).order_by(Person.name))]
 
 
 def get_person(uow, person_id: str, full: bool = False) -> dict:
-    return person_record(uow.get(Person, person_id, "person"), full)
+    return contract.Person(full=full).dump(uow.get(Person, person_id, "person"))
 
 
 def staff_on_duty(uow) -> list[dict]:
     """T1: public — name, window, badge of the active window staff."""
     windows = {w.id: w for w in uow.scalars(select(Window))}
-    out = []
+    on_duty = []
     for p in uow.scalars(select(Person).where(Person.active.is_(True)).order_by(Person.name)):
         if p.window_id and p.window_id in windows:
             w = windows[p.window_id]
-            out.append({"name": p.name, "badge_no": p.badge_no, "window": w.number, "window_name": w.name})
-    return out
+            on_duty.append({"name": p.name, "badge_no": p.badge_no, "window": w.number, "window_name": w.name})
+    return contract.OnDuty(many=True).dump(on_duty)
 
 
 # -- tokens ------------------------------------------------------------------
@@ -224,15 +196,7 @@ def issue_token(uow, person_id: str | None, days: int = 30, roles=None, label=No
                          issued_at=now, expires_at=now + timedelta(days=int(days)))
     uow.session.add(record)
     uow.session.flush()
-    return token_record(record)
-
-
-def token_record(t: TokenRecord) -> dict:
-    return {
-        "jti": t.jti, "township_id": t.township_id, "person_id": t.person_id, "roles": t.roles,
-        "issued_at": t.issued_at.isoformat(), "expires_at": t.expires_at.isoformat(),
-        "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None,
-    }
+    return contract.Token().dump(record)
 
 
 def revoke_token(uow, jti: str, township_id: str | None) -> dict:
@@ -243,7 +207,7 @@ def revoke_token(uow, jti: str, township_id: str | None) -> dict:
         record.revoked_at = uow.now()
         uow.emit("staff.token_revoked", township_id=record.township_id or NATIONAL,
                  jti=record.jti, expires_at=record.expires_at.isoformat())
-    return token_record(record)
+    return contract.Token().dump(record)
 
 
 def revoked_tokens(uow) -> list[str]:
@@ -289,7 +253,7 @@ def organisation_snapshot(uow) -> dict:
     """Everything other services keep a read copy of, for one township (uow bound to it)."""
     township = get_township(uow, uow.township_id)
     return {
-        "township": township_record(township),
+        "township": contract.Township().dump(township),
         "departments": list_departments(uow),
         "windows": list_windows(uow),
         "people": list_people(uow, full=False),

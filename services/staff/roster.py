@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from services.contracts.staff import RosterEntry
+
 from .models import Department, Person, Window
-from .organisation import mask_phone
 
 
 def roster(uow, full: bool = False) -> list[dict]:
@@ -27,6 +28,7 @@ def roster(uow, full: bool = False) -> list[dict]:
             "window_name": w.name if w else None,
             "department": departments.get(p.department_id or (w.department_id if w else None)),
             "post": post, "partner_person_id": partner,
-            "phone": p.phone if full else mask_phone(p.phone),
+            "phone": p.phone,
         })
-    return sorted(out, key=lambda r: (r["window"] or 999, r["post"] or "Z", r["name"]))
+    rows = sorted(out, key=lambda r: (r["window"] or 999, r["post"] or "Z", r["name"]))
+    return RosterEntry(many=True, full=full).dump(rows)  # phone masked unless full (P2)

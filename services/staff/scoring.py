@@ -21,6 +21,8 @@ from sqlalchemy import select
 
 from services.common.errors import field_error
 
+from services.contracts.staff import ScoreEntry as EntryOut, ScoreRule as RuleOut
+
 from . import periods
 from .models import ApplicantRating, Person, ScoreEntry, ScoreRule, VerifiedComplaint, Window
 from .rules import CREDIT_CATEGORY, RULES, SCORE_RULE_SEEDS
@@ -81,14 +83,9 @@ def ensure_rules(uow) -> dict[str, ScoreRule]:
     return rules
 
 
-def rule_record(r: ScoreRule) -> dict:
-    return {"code": r.code, "category": r.category, "points": r.points,
-            "description": r.description, "active": r.active}
-
-
 def list_rules(uow) -> list[dict]:
     rules = ensure_rules(uow)
-    return [rule_record(r) for r in sorted(rules.values(), key=lambda r: (r.category, r.code))]
+    return RuleOut(many=True).dump(sorted(rules.values(), key=lambda r: (r.category, r.code)))
 
 
 def update_rule(uow, code: str, points=None, category=None, description=None, active=None) -> dict:
@@ -119,7 +116,7 @@ def update_rule(uow, code: str, points=None, category=None, description=None, ac
     if active is not None:
         rule.active = bool(active)
     uow.session.flush()
-    return rule_record(rule)
+    return RuleOut().dump(rule)
 
 
 # -- entries --------------------------------------------------------------------------
@@ -150,12 +147,6 @@ def add_entry(uow, person_id: str, rule_code: str, day: date, source: str, sourc
     return entry
 
 
-def entry_record(e: ScoreEntry) -> dict:
-    return {"id": e.id, "person_id": e.person_id, "rule_code": e.rule_code, "category": e.category,
-            "points": e.points, "day": e.day.isoformat(), "quarter": e.quarter, "source": e.source,
-            "reason": e.reason, "recorded_by": e.recorded_by}
-
-
 def manual_entry(uow, by_person_id: str, person_id: str, rule_code: str, reason: str, day=None) -> dict:
     """An inspector deducts (or credits) by hand, always with a reason (S4)."""
     if not reason or not str(reason).strip():
@@ -170,7 +161,7 @@ def manual_entry(uow, by_person_id: str, person_id: str, rule_code: str, reason:
                       recorded_by=by_person_id, window_id=target.window_id)
     if entry is None:
         raise field_error("rule_code", "this rule is switched off")
-    return entry_record(entry)
+    return EntryOut().dump(entry)
 
 
 def person_entries(uow, person_id: str, quarter: str) -> list[dict]:
@@ -178,7 +169,7 @@ def person_entries(uow, person_id: str, quarter: str) -> list[dict]:
     periods.person(uow, person_id, active=False)
     rows = uow.scalars(select(ScoreEntry).where(ScoreEntry.person_id == person_id, ScoreEntry.quarter == quarter)
                        .order_by(ScoreEntry.day, ScoreEntry.created_at))
-    return [entry_record(e) for e in rows]
+    return EntryOut(many=True).dump(rows)
 
 
 # -- effects of other services' events ------------------------------------------------------

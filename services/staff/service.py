@@ -15,6 +15,7 @@ from services.common.errors import Conflict, Forbidden
 from services.common.handlers import handle_once, reliable_handler
 from services.common.idempotency import command
 from services.common.service import BaseService
+from services.contracts.staff import Township as TownshipOut
 
 from . import accountability, attendance, grades, honours, leave, patrols, periods, roster, scoring
 from . import organisation as org
@@ -59,7 +60,7 @@ class StaffService(BaseService):
     @rpc
     def get_township(self, township_id):
         with self.db() as uow:
-            return org.township_record(org.get_township(uow, township_id))
+            return TownshipOut().dump(org.get_township(uow, township_id))
 
     # -- organisation (director) ------------------------------------------
     @command

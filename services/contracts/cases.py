@@ -1,0 +1,125 @@
+"""What the cases service answers: the case (C1–C13), its audit trail, departments'
+opinions, pauses, fees (C8) and ratings (C9)."""
+from __future__ import annotations
+
+from marshmallow import fields
+
+from . import Bool, Computed, Day, Id, Int, Many, Moment, Obj, Out, Ref, Str, Strings
+
+
+class Case(Out):
+    id = Id()
+    application_id = Id()
+    receipt_no = Str()
+    item_code = Str()
+    item_version = Int()
+    item_name = Str()
+    kind = Str()
+    original_kind = Str()
+    state = Str()
+    outcome = Str(null=True)
+    window_id = Ref()
+    handler_person_id = Id()
+    holder_person_id = Id()
+    accepted_at = Moment()
+    accepted_on = Day()
+    deemed_accepted = Bool()
+    clock_started_on = Day(null=True)
+    promised_days = Int()
+    extension_days = Int()
+    paused_days = Int()
+    due_date = Day(null=True)
+    provisional = Bool(metadata={"description": "the due date rests on a calendar not yet published (C3)"})
+    target_at = Moment(null=True)
+    tacit_allowed = Bool()
+    departments = Strings()
+    major = Bool()
+    proxy = Bool()
+    mandate_no = Str(null=True)
+    reviewer_person_id = Ref()
+    review_opinion = Str(null=True)
+    approver_person_id = Ref()
+    decision_reason = Str(null=True)
+    decided_at = Moment(null=True)
+    delivered_at = Moment(null=True)
+    escalated_on = Day(null=True)
+    upper_answered_on = Day(null=True)
+    silence_flagged_at = Moment(null=True)
+    silence_explanation = Str(null=True)
+    overdue = Computed(lambda case: case.overdue_at is not None, {"type": "boolean"})
+    overdue_person_id = Ref()
+    fee_cents = Int()
+    fee_basis = Str(null=True)
+    fee_paid_cents = Int(null=True)
+    fee_receipt_no = Str(null=True)
+    rating = Int(null=True)
+    reconsideration_reason = Str(null=True)
+
+
+class CaseLogEntry(Out):
+    """One line of the audit trail: who, when, why."""
+
+    action = Str()
+    from_state = Str(null=True)
+    to_state = Str(null=True)
+    status_code = Str(null=True)
+    by_person_id = Ref()
+    holder_person_id = Ref()
+    reason = Str(null=True)
+    data = Obj(null=True)
+    at = Moment()
+
+
+class DepartmentOpinion(Out):
+    department = Str()
+    opinion = Str(metadata={"description": "approve or reject"})
+    note = Str(null=True)
+    by_person_id = Ref()
+    at = Moment()
+
+
+class Pause(Out):
+    procedure = Str()
+    reason = Str(null=True)
+    started_on = Day()
+    ended_on = Day(null=True)
+    days_added = Int(null=True)
+
+
+class CaseDetail(Case):
+    """A case with its audit trail, departments' opinions and pauses (C1)."""
+
+    trail = Many(CaseLogEntry)
+    opinions = Many(DepartmentOpinion)
+    pauses = Many(Pause)
+
+
+class CaseWithNotice(Case):
+    """A case after a special procedure starts or ends (C11), with the written notice to the applicant."""
+
+    notice = Str()
+    days_added = fields.Integer(metadata={"description": "when the procedure ends: working days added"})
+
+
+class OpinionRecorded(Out):
+    case_id = Id()
+    missing_departments = Strings()
+
+
+class Fee(Out):
+    """A fee collected at the catalogue's standard, with its receipt (C8)."""
+
+    case_id = Id()
+    amount_cents = Int()
+    fee_basis = Str(null=True)
+    fee_receipt_no = Str()
+    paid_at = Moment()
+
+
+class Rating(Out):
+    """A rating (好差评, C9); 1–2 opens a follow-up in complaints."""
+
+    case_id = Id()
+    rating = Int()
+    label = Str()
+    follow_up = Bool()

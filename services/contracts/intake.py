@@ -1,0 +1,258 @@
+"""What the intake service answers: catalogue (I1), inquiries (I2), applications, notices,
+returns and receipts (I3–I5, C12), the public status query (I4)."""
+from __future__ import annotations
+
+from marshmallow import fields
+
+from . import (Bool, Computed, Day, Flat, Id, Int, Many, MaskedId, MaskedPhone, Moment, Obj, One,
+               Out, Ref, Str, Strings)
+
+STRINGS = {"type": "array", "items": {"type": "string"}}
+
+
+def _outstanding(app) -> list:
+    return [m for m in app.missing or [] if m not in (app.materials_arrived or [])]
+
+
+# -- I1 catalogue ---------------------------------------------------------------------
+
+class Material(Out):
+    name = Str()
+    main = Bool(metadata={"description": "a main material (主件): without it the application is returned"})
+    note = fields.String(allow_none=True)
+
+
+class PublicCatalogueItem(Out):
+    """A catalogue item as the public sees it (I1, T1): no internal ids of its author."""
+
+    code = Str()
+    version = Int()
+    name = Str()
+    legal_basis = Str()
+    window_id = Ref()
+    department_id = Ref()
+    materials = Many(Material)
+    procedure = Str()
+    default_kind = Str()
+    promised_days = Int()
+    fee_cents = Int()
+    fee_basis = Str(null=True)
+    departments = Strings()
+    tacit_approval = Bool()
+    level = Str()
+    major = Bool()
+    created_at = Moment()
+
+
+class CatalogueItem(PublicCatalogueItem):
+    id = Id()
+    current = Bool()
+    published = Bool()
+    created_by = Ref()
+
+
+# -- I2 inquiries ---------------------------------------------------------------------
+
+class Inquiry(Out):
+    id = Id()
+    asked_at = Moment()
+    first_asked_person_id = Id()
+    topic = Str()
+    item_code = Str(null=True)
+    answer = Str(null=True)
+    referred_window_id = Ref()
+    status = Str()
+    outcome = Str(null=True)
+    done_at = Moment(null=True)
+    done_by = Ref()
+
+
+class TrackedApplication(Out):
+    application_id = Id()
+    item_code = Str()
+    status = Str()
+    handler_person_id = Id()
+    window_id = Ref()
+    receipt_no = Str(null=True)
+    due_date = Day(null=True)
+
+
+class Tracking(Out):
+    """督办 (I2): what the caller was first asked about and is not yet done."""
+
+    inquiries = Many(Inquiry)
+    applications = Many(TrackedApplication)
+
+
+# -- I3–I5 applications ---------------------------------------------------------------
+
+class Applicant(Out):
+    """The applicant; phone and ID number masked unless the caller's role needs them (P2)."""
+
+    name = Str(attribute="applicant_name")
+    phone = MaskedPhone(required=True, attribute="applicant_phone")
+    id_no = MaskedId(required=True, attribute="applicant_id_no")
+
+
+class ApplicationCase(Out):
+    """The case's status as cases last announced it (C13); nulls until it is accepted."""
+
+    state = Str(null=True, attribute="case_state")
+    status_code = Str(null=True, attribute="case_status_code")
+    status_label = Str(null=True, attribute="case_status_label")
+    due_date = Day(null=True, attribute="case_due_date")
+    provisional = Bool(attribute="case_due_provisional")
+
+
+class Application(Out):
+    id = Id()
+    item_code = Str()
+    item_version = Int()
+    applicant = Flat(Applicant, required=True)
+    materials_brought = Strings()
+    materials_present = Strings()
+    missing = Strings()
+    materials_arrived = Strings()
+    outstanding = Computed(_outstanding, STRINGS)
+    first_asked_person_id = Ref()
+    handler_person_id = Id()
+    window_id = Ref()
+    proxy = Bool()
+    agent_person_id = Ref()
+    agent_name = Str(null=True)
+    mandate_no = Str(null=True)
+    kind = Str()
+    target_kind = Str()
+    status = Str()
+    received_at = Moment()
+    received_on = Day()
+    notice_due_on = Day(null=True)
+    notice_issued_at = Moment(null=True)
+    accepted_at = Moment(null=True)
+    accepted_on = Day(null=True)
+    deemed_accepted = Bool()
+    completed_at = Moment(null=True)
+    promised_date = Day(null=True)
+    promised_provisional = Bool()
+    return_reason = Str(null=True)
+    return_requested_by = Ref()
+    signed_off_by = Ref()
+    returned_at = Moment(null=True)
+    receipt_no = Str(null=True)
+    case = Flat(ApplicationCase, required=True)
+
+
+class Notice(Out):
+    """A one-time supplement notice (I3) or a return notice (I5)."""
+
+    id = Id()
+    application_id = Id()
+    kind = Str(metadata={"description": "supplement or return"})
+    missing = Strings()
+    reason = Str(null=True)
+    issued_at = Moment()
+    issued_by = Id()
+    late = Bool(metadata={"description": "issued after notice_due_on: accepted from receipt (C12)"})
+
+
+class ApplicationDetail(Application):
+    notices = Many(Notice)
+
+
+class Named(Out):
+    id = Ref()
+    name = Str(null=True)
+
+
+class ReceiptItem(Out):
+    code = Str()
+    name = Str()
+    version = Int()
+
+
+class Receipt(Out):
+    """I4 受理通知单: what the applicant takes home. The query password appears here only."""
+
+    receipt_no = Str()
+    query_password = Str()
+    applicant_name = Str()
+    applicant_phone = Str(null=True, metadata={"description": "masked"})
+    item = One(ReceiptItem)
+    kind = Str()
+    window = One(Named)
+    handler = One(Named)
+    accepted_at = Moment()
+    accepted_on = Day()
+    deemed_accepted = Bool()
+    promised_date = Day(null=True)
+    promised_provisional = Bool()
+    promise = Str()
+    fee_cents = Int()
+    fee_basis = Str(null=True)
+    outstanding_materials = Strings()
+    channels = Obj(metadata={"description": "where to query the status (a setting)"})
+
+
+class ApplicationOutcome(Out):
+    """The application after a step, with the notice and the receipt that step produced."""
+
+    application = One(Application)
+    notice = One(Notice, null=True)
+    receipt = One(Receipt, null=True)
+
+
+class ReturnOutcome(Out):
+    application = One(Application)
+    notice = One(Notice, null=True)
+
+
+class MaterialRequest(Out):
+    """A later request for a material that is on the one-time notice (a reminder, I3)."""
+
+    refused = Bool()
+    material = Str()
+    on_notice = Bool()
+    outstanding = Strings()
+
+
+class Return(Out):
+    """否定报备: a return, for audit (I5)."""
+
+    application_id = Id()
+    item_code = Str()
+    item_version = Int()
+    status = Str()
+    reason = Str(null=True)
+    requested_by = Ref()
+    requested_at = Moment(null=True)
+    signed_off_by = Ref()
+    returned_at = Moment(null=True)
+
+
+class NoticeViolation(Out):
+    id = Id()
+    application_id = Id()
+    person_id = Id()
+    material = Str()
+    reason = Str()
+    at = Moment()
+
+
+class PublicStatus(Out):
+    """I4: what the applicant sees by receipt number and password; the name masked."""
+
+    receipt_no = Str()
+    applicant_name = Str(metadata={"description": "masked (王*燕)"})
+    item_code = Str()
+    item_version = Int()
+    kind = Str()
+    status = Str()
+    status_code = Str(null=True)
+    status_label = Str(null=True)
+    accepted_at = Moment(null=True)
+    accepted_on = Day(null=True)
+    deemed_accepted = Bool()
+    due_date = Day(null=True)
+    due_provisional = Bool(null=True)
+    outstanding_materials = Strings()
+    updated_at = Moment()

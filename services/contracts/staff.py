@@ -1,0 +1,319 @@
+"""What the staff service answers (DOMAIN S1–S8 and the organisation): one schema per
+resource. Used by services/staff to serialise and by gateway/routes (core, staff) to document."""
+from __future__ import annotations
+
+from marshmallow import fields
+
+from . import (Bool, Day, Id, Int, Many, MaskedPhone, Moment, Num, Obj, One, Out, Ref, Str, Strings)
+
+
+# -- organisation ---------------------------------------------------------------------
+
+class Township(Out):
+    id = Id()
+    code = Str()
+    name = Str()
+    timezone = Str(metadata={"example": "Asia/Shanghai"})
+    settings = Obj()
+
+
+class Department(Out):
+    id = Id()
+    name = Str()
+
+
+class Window(Out):
+    id = Id()
+    number = Int()
+    name = Str()
+    department_id = Ref()
+    a_person_id = Ref(metadata={"description": "the A clerk (C7)"})
+    b_person_id = Ref(metadata={"description": "the B clerk (C7)"})
+
+
+class Person(Out):
+    """A person of the township. ``phone`` is masked (138****5678) unless the caller is a
+    director, a deputy director or the person (P2)."""
+
+    id = Id()
+    name = Str()
+    badge_no = Str(null=True)
+    home_unit = Str(null=True)
+    window_id = Ref()
+    department_id = Ref()
+    roles = Strings()
+    active = Bool()
+    phone = MaskedPhone(required=True, allow_none=True)
+
+
+class TownshipCreated(Out):
+    township = One(Township)
+    director = One(Person)
+    director_token = fields.String(metadata={"description": "the director's first bearer token"})
+
+
+class OnDuty(Out):
+    """T1: what the public sees of the staff on duty."""
+
+    name = Str()
+    badge_no = Str(null=True)
+    window = Int()
+    window_name = Str()
+
+
+class Token(Out):
+    """A token as recorded by staff (the signed token itself is shown once, at issue)."""
+
+    jti = Id()
+    township_id = Ref()
+    person_id = Ref()
+    roles = Strings()
+    issued_at = Moment()
+    expires_at = Moment()
+    revoked_at = Moment(null=True)
+
+
+class IssuedToken(Out):
+    token = Str(metadata={"description": "the bearer token; shown only in this answer"})
+    jti = Id()
+    expires_at = Moment()
+    roles = Strings()
+
+
+# -- S1 roster ------------------------------------------------------------------------
+
+class RosterEntry(Out):
+    person_id = Id()
+    name = Str()
+    badge_no = Str(null=True)
+    roles = Strings()
+    home_unit = Str(null=True)
+    active = Bool()
+    window_id = Ref()
+    window = Int(null=True)
+    window_name = Str(null=True)
+    department = Str(null=True)
+    post = Str(null=True, metadata={"description": "A or B (C7), or null"})
+    partner_person_id = Ref()
+    phone = MaskedPhone(required=True, allow_none=True)
+
+
+# -- S2 attendance --------------------------------------------------------------------
+
+class AttendanceMark(Out):
+    id = Id()
+    person_id = Id()
+    kind = Str(metadata={"description": "in or out"})
+    at = Moment()
+    day = Day()
+    half = Str(metadata={"description": "am or pm"})
+
+
+class AttendanceIncident(Out):
+    id = Id()
+    kind = Str(metadata={"description": "away or proxy"})
+    person_id = Id()
+    other_person_id = Ref()
+    day = Day()
+    half = Str()
+    minutes = Int(null=True)
+
+
+class AttendanceDayClosed(Out):
+    day = Day()
+    working_day = Bool()
+    people = Int()
+    absent = Int()
+    late_or_early = Int()
+    accumulated = Int()
+
+
+class AttendanceSheetRow(Out):
+    person_id = Id()
+    name = Str()
+    badge_no = Str(null=True)
+    window = Int(null=True)
+    days = Obj(metadata={"description": "day → half (am/pm) → {status, id, excused}"})
+    late = Int()
+    early = Int()
+    absent_halves = Int()
+    accumulated = Int()
+    leave_halves = Int()
+
+
+class AttendanceSheet(Out):
+    week_start = Day()
+    working_days = fields.List(Day(), required=True)
+    closed_days = fields.List(Day(), required=True)
+    published_at = Moment(null=True)
+    objection_until = Day(null=True)
+    people = Many(AttendanceSheetRow)
+
+
+class AttendancePublication(Out):
+    week_start = Day()
+    published_at = Moment()
+    objection_until = Day()
+
+
+class AttendanceObjection(Out):
+    id = Id()
+    attendance_day_id = Id()
+    person_id = Id()
+    reason = Str()
+    state = Str(metadata={"description": "open, accepted or rejected"})
+    decided_by = Ref()
+
+
+# -- S3 leave -------------------------------------------------------------------------
+
+class Leave(Out):
+    id = Id()
+    person_id = Id()
+    starts_at = Moment()
+    ends_at = Moment()
+    reason = Str(null=True)
+    level = Str(metadata={"description": "who approves it, by its length (S3)"})
+    length_days = Num()
+    substitute_person_id = Ref()
+    home_unit_endorsed = Bool()
+    state = Str()
+    decided_by = Ref()
+    decided_at = Moment(null=True)
+    decision_note = Str(null=True)
+    returned_at = Moment(null=True)
+
+
+# -- S4 scoring, S5 grades, S7 honours ------------------------------------------------
+
+class ScoreRule(Out):
+    code = Id()
+    category = Str()
+    points = Int()
+    description = Str()
+    active = Bool()
+
+
+class ScoreEntry(Out):
+    id = Id()
+    person_id = Id()
+    rule_code = Str()
+    category = Str()
+    points = Int()
+    day = Day()
+    quarter = Str()
+    source = Str()
+    reason = Str(null=True)
+    recorded_by = Ref()
+
+
+class PeerReview(Out):
+    id = Id()
+    quarter = Str()
+    person_id = Id()
+    level = Str()
+
+
+class ScoreboardRow(Out):
+    person_id = Id()
+    name = Str()
+    badge_no = Str(null=True)
+    window_id = Ref()
+    window = Int(null=True)
+    home_unit = Str(null=True)
+    centre_score = Num()
+    categories = Obj(metadata={"description": "category → {cap, deducted, counted, score}"})
+    credits = Num()
+    deducted = Num()
+    ratings = Num(null=True)
+    ratings_count = Int()
+    peer = Num(null=True)
+    peer_count = Int()
+    composite = Num()
+    complaints = Int()
+    overdue = Int()
+    violations = Int()
+    year_deducted = Num()
+    rank = Int()
+    vetoed = Bool()
+    grade = Str()
+    award_eligible = Bool()
+    return_to_home_unit = Bool()
+
+
+class Scoreboard(Out):
+    quarter = Str()
+    rows = Many(ScoreboardRow)
+
+
+class HomeUnitNotice(Out):
+    id = Id()
+    person_id = Id()
+    kind = Str()
+    cause = Str()
+    home_unit = Str(null=True)
+    created_at = Moment()
+
+
+class QuarterClosed(Out):
+    quarter = Str()
+    returned = Strings(metadata={"description": "ids of the people flagged for return to their home unit (S5)"})
+
+
+class HonouredWindow(Out):
+    window_id = Id()
+    number = Int()
+    name = Str()
+    score = Num()
+
+
+class HonouredPerson(Out):
+    person_id = Id()
+    name = Str()
+    window = Int(null=True)
+    composite = Num()
+
+
+class Honours(Out):
+    quarter = Str()
+    red_flag_windows = Many(HonouredWindow)
+    service_models = Many(HonouredPerson)
+    advanced_individuals = Many(HonouredPerson)
+    tie_rule = Str()
+
+
+# -- S6 accountability ----------------------------------------------------------------
+
+class AccountabilityCase(Out):
+    id = Id()
+    person_id = Id()
+    kind = Str()
+    severity = Str()
+    self_reported = Bool()
+    prior_faults = Int()
+    measure = Str()
+    removed_from_window = Bool()
+    facts = Str()
+    day = Day()
+    appeal_until = Day()
+    appeal_state = Str(null=True)
+    appeal_reason = Str(null=True)
+    revised_measure = Str(null=True)
+
+
+# -- S8 patrols -----------------------------------------------------------------------
+
+class PatrolFinding(Out):
+    id = Id()
+    person_id = Id()
+    rule_code = Str()
+    note = Str(null=True)
+
+
+class Patrol(Out):
+    id = Id()
+    day = Day()
+    half = Str()
+    inspector_id = Id()
+    note = Str(null=True)
+    findings = Many(PatrolFinding)
