@@ -15,6 +15,7 @@ from marshmallow import Schema, fields, validate
 from werkzeug.wrappers import Response
 
 from services.common.errors import NotFound
+from services.contracts import transparency as out
 
 from .. import statistics as stats
 from ..api import api, client_address
@@ -64,7 +65,8 @@ class TransparencyRoutes:
         people = self.staff.list_people() if per_person else None
         return stats.combine(figures, complaints, people)
 
-    @api("GET", "/public/townships/<string:code>/statistics", public=True, query=StatisticsQuery,
+    @api("GET", "/public/townships/<string:code>/statistics", response=out.Statistics, public=True,
+         query=StatisticsQuery,
          tags=["public", "statistics"],
          summary="A month's published figures: township and windows, ranked (T1)",
          description="Received, completed, completed on time (on-time rate), average working days to "
@@ -74,7 +76,8 @@ class TransparencyRoutes:
         self.public_township(code)
         return self._month_statistics(query.get("month"), per_person=False)
 
-    @api("GET", "/public/townships/<string:code>/statistics/today", public=True, tags=["public", "statistics"],
+    @api("GET", "/public/townships/<string:code>/statistics/today", response=out.Statistics, public=True,
+         tags=["public", "statistics"],
          summary="Today's figures (received, completed, on time), township and windows (T1)")
     def public_statistics_today(self, request, code):
         self.public_township(code)
@@ -89,7 +92,8 @@ class TransparencyRoutes:
         return csv_response(stats.to_csv(result, township.get("name") or code),
                             f"statistics-{code}-{result['month']}.csv")
 
-    @api("GET", "/statistics", roles=DETAIL_ROLES, query=StatisticsQuery, tags=["statistics"],
+    @api("GET", "/statistics", response=out.Statistics, roles=DETAIL_ROLES, query=StatisticsQuery,
+         tags=["statistics"],
          summary="A month's figures with every person's (T2: for managers)")
     def statistics(self, request, query):
         return self._month_statistics(query.get("month"), per_person=True)
@@ -101,19 +105,20 @@ class TransparencyRoutes:
         return csv_response(stats.to_csv(result), f"statistics-{result['month']}.csv")
 
     # -- what the hall publishes (T1) ---------------------------------------------------------
-    @api("GET", "/public/townships/<string:code>/notices", public=True, tags=["public"],
+    @api("GET", "/public/townships/<string:code>/notices", response=out.Notices, public=True, tags=["public"],
          summary="The township's name, service promises (服务承诺) and complaint channels (T1)")
     def public_notices(self, request, code):
         township = self.public_township(code)
         return {"township": {"code": township["code"], "name": township["name"]}, **self.intake.public_notices()}
 
-    @api("GET", "/public/townships/<string:code>/red-flag", public=True, tags=["public"],
+    @api("GET", "/public/townships/<string:code>/red-flag", response=out.RedFlag, public=True, tags=["public"],
          summary="The red-flag window (红旗窗口) of the last finished quarter (S7, T1)")
     def public_red_flag(self, request, code):
         self.public_township(code)
         return self.staff.public_red_flag()
 
-    @api("POST", "/public/townships/<string:code>/receipts/<string:number>/timeline", public=True,
+    @api("POST", "/public/townships/<string:code>/receipts/<string:number>/timeline",
+         response=out.ReceiptTimeline, public=True,
          body=TimelineIn, errors=(429,), tags=["public", "intake"], example={"password": "K7M3Q9XA2B"},
          summary="Status and timeline of an application by receipt number and query password (I4, C13)",
          description="Checked and limited exactly as the status query: a wrong password and an unknown "
