@@ -37,13 +37,17 @@ def due(cal: WorkingCalendar, inputs: DeadlineInputs) -> Due:
     return Due(result.day, provisional)
 
 
-def clock_start(accepted_on: date, accepted_local_date: date) -> date:
-    """C12 deemed acceptance: the period counts from ``accepted_on`` (the day the materials
-    arrived when the supplement notice came late), which may be earlier than the day the
-    acceptance was recorded — never later."""
-    if accepted_on > accepted_local_date:
+def clock_start(cal: WorkingCalendar, accepted_on: date, accepted_local_date: date) -> date:
+    """The day the period counts from.
+
+    C12 deemed acceptance: ``accepted_on`` (the day the materials arrived when the supplement
+    notice came late) may be earlier than the day the acceptance was recorded. C2a: what is
+    received on a day the hall is closed is accepted on the next working day, so the clock
+    starts there — never later than the hall day of the day it was recorded."""
+    start = cal.hall_day(accepted_on)
+    if start > cal.hall_day(accepted_local_date):
         raise field_error("accepted_on", "after the day the acceptance was recorded")
-    return accepted_on
+    return start
 
 
 def check_extension(days: int, promised_days: int, already_extended: int, max_days: int | None) -> None:

@@ -206,7 +206,7 @@ def open_case(uow, ev: dict) -> Case | None:
         raise field_error("promised_days", "not negative")
     tz = timezone_of(uow)
     recorded_on = local_date(ev["accepted_at"], tz)
-    start_on = deadlines.clock_start(ev["accepted_on"], recorded_on)
+    start_on = deadlines.clock_start(calendar(uow), ev["accepted_on"], recorded_on)  # C12, C2a
     handler = ev["handler_person_id"]
     case = Case(
         township_id=uow.township_id, application_id=ev["application_id"], receipt_no=ev["receipt_no"],
@@ -247,7 +247,7 @@ def start_clock(uow, case: Case, start_on, kind: str, by: str | None, reason: st
     case.clock_started_on = start_on
     settings = RULES.load(uow, case.township_id)
     if kind == "immediate":
-        case.target_at = uow.now() + timedelta(minutes=settings["immediate_target_minutes"])
+        case.target_at = immediate_target(uow, start_on, settings)
     cal = calendar(uow, case.township_id)
     due = deadlines.due(cal, deadlines.DeadlineInputs(start_on, 0 if kind == "immediate" else case.promised_days))
     if kind == "immediate":
@@ -262,6 +262,19 @@ def start_clock(uow, case: Case, start_on, kind: str, by: str | None, reason: st
     transition(uow, case, new_state, "accepted", by, reason)
 
 
+def immediate_target(uow, start_on, settings: dict) -> datetime:
+    """I5: an immediate case is decided within the target (default 30 minutes) of its
+    acceptance; one received while the hall was closed (C2a) is accepted when it opens on
+    ``start_on``, and its target runs from the opening time."""
+    tz = timezone_of(uow)
+    now = uow.now()
+    if start_on > local_date(now, tz):
+        hh, mm = (int(x) for x in settings["hall_opens_at"].split(":"))
+        opens = datetime.combine(start_on, time(hh, mm), ZoneInfo(tz))
+        return opens + timedelta(minutes=settings["immediate_target_minutes"])
+    return now + timedelta(minutes=settings["immediate_target_minutes"])
+
+
 def materials_completed(uow, ev: dict) -> Case | None:
     """``intake.materials_completed``: the supplement case's clock starts (I5, C3)."""
     case = uow.session.scalar(select(Case).where(Case.application_id == ev["application_id"]))
@@ -271,7 +284,7 @@ def materials_completed(uow, ev: dict) -> Case | None:
         log.info("materials completed for a case not waiting for them; ignored", extra={"case_id": case.id})
         return case
     recorded_on = local_date(ev["completed_at"], timezone_of(uow))
-    start_on = deadlines.clock_start(ev["completed_on"], recorded_on)
+    start_on = deadlines.clock_start(calendar(uow), ev["completed_on"], recorded_on)
     if start_on < case.accepted_on:
         raise field_error("completed_on", "before the application was received")
     start_clock(uow, case, start_on, ev["kind"], case.handler_person_id, "materials complete")

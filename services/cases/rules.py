@@ -16,6 +16,12 @@ def optional_days(v) -> bool:
     return v is None or (isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 60)
 
 
+def hhmm(v) -> bool:
+    import re
+
+    return isinstance(v, str) and bool(re.match(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", v))
+
+
 def subset_of(*choices):
     return lambda v: isinstance(v, list) and all(x in choices for x in v)
 
@@ -44,6 +50,8 @@ RULES = RuleBook({
     "escalation_silence_days": Rule(15, integer(1, 90),
                                     "calendar days of silence from above before an explanation is due (I5, Art. 203)"),
     "immediate_target_minutes": Rule(30, integer(5, 480), "target for an immediate case (I5: 30 minutes)"),
+    "hall_opens_at": Rule("08:00", hhmm, "the hall's opening time: an immediate case received while it was closed "
+                                         "is targeted from it on the day it is accepted (C2a, I5)"),
     # C11
     "special_procedures": Rule(list(PROCEDURES), subset_of(*PROCEDURES),
                                "procedures that pause the clock (C11, 行政许可法 Art. 45)"),

@@ -86,6 +86,11 @@ class WorkingCalendar:
             day += timedelta(days=1)
         return day
 
+    def hall_day(self, day: date) -> date:
+        """C2a: the day the hall accepts what arrives on ``day`` — that day when it is a working
+        day, else the next working day (受理顺延)."""
+        return day if self.is_working_day(day) else self.next_working_day(day)
+
     def add_calendar_days(self, start: date, n: int) -> Due:
         """n calendar days after ``start``; a non-working last day rolls over (Art. 203)."""
         day = start + timedelta(days=n)

@@ -156,14 +156,16 @@ def _accept(ctx: Context, app: Application, item: CatalogueItem, kind: str, name
             accepted_on=None, deemed: bool = False) -> dict:
     """Acceptance (受理): receipt number and password (I4), the promised date for a case whose
     clock runs (Art. 201 counting from ``accepted_on``), and ``intake.application_accepted``."""
-    accepted_on = accepted_on or ctx.today
+    # C2a: what arrives on a day the hall is closed (online, kiosk, agent) is received that day
+    # and accepted on the next working day, from which its period counts (C2)
+    accepted_on = ctx.calendar.hall_day(accepted_on or ctx.today)
     app.kind = kind
     app.accepted_at = ctx.now
     app.accepted_on = accepted_on
     app.deemed_accepted = deemed
     app.status = "supplement" if kind == "supplement" else "accepted"
     if kind != "supplement":
-        due = ctx.calendar.add_working_days(accepted_on, item.promised_days)
+        due = ctx.calendar.add_working_days(accepted_on, promised_days(item, kind))
         app.promised_date, app.promised_provisional = due.day, due.provisional
     password = receipts.new_password()
     app.receipt_no = receipts.new_receipt_no(ctx.today)
@@ -175,11 +177,16 @@ def _accept(ctx: Context, app: Application, item: CatalogueItem, kind: str, name
         item_version=item.version, item_name=item.name, kind=kind, window_id=item.window_id,
         handler_person_id=app.handler_person_id, first_asked_person_id=app.first_asked_person_id,
         accepted_at=ctx.now.isoformat(), accepted_on=accepted_on.isoformat(), deemed_accepted=deemed,
-        promised_days=item.promised_days, tacit_approval=item.tacit_approval,
+        promised_days=promised_days(item, kind), tacit_approval=item.tacit_approval,
         departments=list(item.departments or []), fee_cents=item.fee_cents, fee_basis=item.fee_basis,
         proxy=app.proxy, mandate_no=app.mandate_no, major=item.major,
     )
     return receipt_document(ctx, app, item, password, names)
+
+
+def promised_days(item: CatalogueItem, kind: str) -> int:
+    """I5: an immediate case promises 0 days (decided the day it is accepted)."""
+    return 0 if kind == "immediate" else item.promised_days
 
 
 def receipt_document(ctx: Context, app: Application, item: CatalogueItem, password: str,
@@ -198,6 +205,7 @@ def receipt_document(ctx: Context, app: Application, item: CatalogueItem, passwo
         "handler": {"id": app.handler_person_id, "name": names.get(app.handler_person_id)},
         "accepted_at": app.accepted_at.isoformat(),
         "accepted_on": app.accepted_on.isoformat(),
+        "received_on": app.received_on.isoformat(),
         "deemed_accepted": app.deemed_accepted,
         "promised_date": app.promised_date.isoformat() if app.promised_date else None,
         "promised_provisional": app.promised_provisional,
@@ -209,12 +217,15 @@ def receipt_document(ctx: Context, app: Application, item: CatalogueItem, passwo
 
 
 def _promise_text(app, item, settings) -> str:
+    deferred = ""
+    if app.accepted_on and app.received_on and app.accepted_on > app.received_on and not app.deemed_accepted:
+        deferred = f"非工作日收件，顺延至 {app.accepted_on.isoformat()} 受理（C2a）；"
     if app.kind == "supplement":
-        return f"补齐材料之日起 {item.promised_days} 个工作日内办结"
+        return deferred + f"补齐材料之日起 {item.promised_days} 个工作日内办结"
     if app.kind == "immediate":
-        return f"即收即办，{settings['immediate_target_minutes']} 分钟内办结，最迟当日"
+        return deferred + f"即收即办，{settings['immediate_target_minutes']} 分钟内办结，最迟受理当日"
     label = {"promised": "承诺办结", "joint": "联办办结", "escalated": "上报承诺"}.get(app.kind, "办结")
-    return f"{label}：{app.promised_date.isoformat()} 前（{item.promised_days} 个工作日）"
+    return deferred + f"{label}：{app.promised_date.isoformat()} 前（{item.promised_days} 个工作日）"
 
 
 # -- I3 / C12: notice issued after receiving ------------------------------------------
@@ -297,7 +308,7 @@ def record_arrival(uow, application_id: str, person_id: str, materials, settings
     if app.status == "supplement":
         item = uow.get(CatalogueItem, app.item_id, "catalogue item")
         app.status, app.kind = "accepted", app.target_kind
-        due = ctx.calendar.add_working_days(ctx.today, item.promised_days)
+        due = ctx.calendar.add_working_days(ctx.calendar.hall_day(ctx.today), promised_days(item, app.kind))
         app.promised_date, app.promised_provisional = due.day, due.provisional
         uow.emit("intake.materials_completed", application_id=app.id, completed_at=ctx.now.isoformat(),
                  completed_on=ctx.today.isoformat(), kind=app.target_kind)

@@ -56,8 +56,9 @@ class ItemIn(Schema):
             raise ValidationError("departments must be unique", "departments")
         if data.get("default_kind") == "promised" and data.get("promised_days", 0) < 1:
             raise ValidationError("a promised item needs at least 1 working day", "promised_days")
-        if data.get("default_kind") == "immediate" and data.get("promised_days", 0) > 1:
-            raise ValidationError("an immediate item is done the same day (0 or 1)", "promised_days")
+        if data.get("default_kind") == "immediate" and data.get("promised_days", 0) != 0:
+            raise ValidationError("an immediate item (即办件) is decided the day it is accepted: "
+                                  "its promise is 0 days (I5)", "promised_days")
         if data.get("fee_cents", 0) > 0 and not data.get("fee_basis"):
             raise ValidationError("a fee needs its basis (收费依据)", "fee_basis")
 

@@ -40,7 +40,8 @@ from .rules import RULES
 
 HALVES = ("am", "pm")
 STATUS_ZH = {"on_time": "正常", "late": "迟到", "early": "早退", "late_early": "迟到早退", "absent": "旷工",
-             "leave": "请假", "rest": "休息", "accumulated": "累计旷工"}
+             "leave": "请假", "rest": "休息", "accumulated": "累计旷工",
+             "overtime": "加班"}
 
 
 # -- pure rules -----------------------------------------------------------------------
@@ -117,7 +118,16 @@ def accumulated_absences(before: int, after: int, per: int = 5) -> list[int]:
 # -- recording ------------------------------------------------------------------------
 
 def _closed(uow, day: date) -> bool:
-    return uow.session.scalar(select(AttendanceClosure.id).where(AttendanceClosure.day == day)) is not None
+    return uow.session.scalar(select(AttendanceClosure.id).where(
+        AttendanceClosure.day == day, AttendanceClosure.state == "closed")) is not None
+
+
+def refuse_closed_day(uow, day: date, field: str = "day") -> None:
+    """C2a: nothing counts against a person for a day the hall was closed (no late, absence or
+    patrol finding): such records are refused, naming the field."""
+    calendar = load_calendar(uow.session, uow.common, uow.township_id)
+    if not calendar.is_working_day(day):
+        raise field_error(field, f"{day} is not a working day: the hall was closed (C2a)")
 
 
 def _mark(uow, person: Person, kind: str, at: datetime, by: str | None) -> dict:
@@ -162,6 +172,7 @@ def record_incident(uow, by: str, kind: str, person_id: str, day, half: str, min
     day = periods.parse_day(day)
     if day > periods.local_today(uow):
         raise field_error("day", "not in the future")
+    refuse_closed_day(uow, day)
     target = periods.person(uow, person_id)
     other = None
     if kind == "away":
@@ -245,25 +256,97 @@ def expected_people(uow, settings) -> list[Person]:
 def close_day(uow, day) -> dict:
     """Classify every expected person's half-days of ``day`` once (S2), score them (S4),
     announce absences (staff.absence_recorded, for A/B handover) and apply the 5-lates rule.
-    Closing is claimed by a unique row: a second close (or a second instance) is a conflict."""
+    Closing is claimed by a unique row: a second close (or a second instance) is a conflict.
+
+    C2: a day of a year without calendar data is left open ("open" closure row): nothing is
+    classified, scored or announced until the year is loaded (``settle_open_days``).
+    C2a: a day the hall was closed classifies nobody; work done on it is overtime (S4 credit)."""
     day = periods.parse_day(day)
     if day >= periods.local_today(uow):
         raise field_error("day", "only a past day can be closed")
-    if _closed(uow, day):
+    existing = uow.session.scalar(select(AttendanceClosure).where(AttendanceClosure.day == day))
+    if existing is not None:
+        if existing.state == "open":
+            raise Conflict(f"attendance of {day} is left open until its year's calendar is loaded (C2)")
         raise Conflict(f"attendance of {day} is already closed")
-    uow.session.add(AttendanceClosure(day=day, closed_at=uow.now()))
-    uow.session.flush()
-    settings = RULES.load(uow)
     calendar = load_calendar(uow.session, uow.common, uow.township_id)
+    if calendar.is_provisional(day):
+        uow.session.add(AttendanceClosure(day=day, closed_at=uow.now(), state="open"))
+        uow.session.flush()
+        return {"day": day.isoformat(), "working_day": None, "provisional": True, "people": 0, "absent": 0,
+                "late_or_early": 0, "accumulated": 0, "overtime": 0}
+    uow.session.add(AttendanceClosure(day=day, closed_at=uow.now(), state="closed"))
+    uow.session.flush()
+    return _classify_day(uow, day, calendar)
+
+
+def open_days(uow) -> list[date]:
+    """C2: the days left open because their year had no calendar data."""
+    return list(uow.scalars(select(AttendanceClosure.day).where(AttendanceClosure.state == "open")
+                            .order_by(AttendanceClosure.day)))
+
+
+def settle_open_days(uow) -> dict:
+    """C2: once a year is loaded, every day of it left open is classified as the loaded
+    calendar says — in date order (the 5-lates rule counts earlier days first). Each day is
+    claimed with a conditional update (open → closed), so several instances or a redelivered
+    event settle it once. Announced by ``staff.attendance_settled``."""
+    from services.common.db import claim
+
+    calendar = load_calendar(uow.session, uow.common, uow.township_id)
+    rows = list(uow.scalars(select(AttendanceClosure).where(AttendanceClosure.state == "open")
+                            .order_by(AttendanceClosure.day)))
+    settled, working, absences = [], [], 0
+    for row in rows:
+        if calendar.is_provisional(row.day):
+            continue
+        if not claim(uow.session, AttendanceClosure, row.id, {"state": "open"},
+                     {"state": "closed", "closed_at": uow.now()}):
+            continue
+        summary = _classify_day(uow, row.day, calendar)
+        settled.append(row.day)
+        if summary["working_day"]:
+            working.append(row.day)
+        absences += summary["absent"]
+    if settled:
+        uow.emit("staff.attendance_settled", days=[d.isoformat() for d in settled],
+                 working_days=[d.isoformat() for d in working], absences=absences)
+    return {"settled": [d.isoformat() for d in settled], "working_days": [d.isoformat() for d in working],
+            "absences": absences}
+
+
+def _overtime(uow, day: date, marks: dict) -> int:
+    """C2a/S4: work on a day the hall was closed (opened by arrangement, so people signed in)
+    is recorded as overtime and credited once per person and day (``holiday_overtime``)."""
+    people = {pid for (pid, _half), ms in marks.items() if any(m.kind == "in" for m in ms)}
+    count = 0
+    for pid in sorted(people):
+        p = uow.session.get(Person, pid)
+        if p is None:
+            continue
+        for half in HALVES:
+            if marks.get((pid, half)):
+                uow.session.add(AttendanceDay(person_id=pid, day=day, half=half, status="overtime",
+                                              detail="worked on a closed day (C2a)", created_at=uow.now()))
+        if scoring.add_entry(uow, pid, "holiday_overtime", day, "attendance", f"{day}:overtime",
+                             "worked on a day the hall was closed (C2a)", window_id=p.window_id):
+            count += 1
+    uow.session.flush()
+    return count
+
+
+def _classify_day(uow, day: date, calendar) -> dict:
+    settings = RULES.load(uow)
     working = calendar.is_working_day(day)
-    summary = {"day": day.isoformat(), "working_day": working, "people": 0, "absent": 0, "late_or_early": 0,
-               "accumulated": 0}
-    if not working:
-        return summary  # no absence on a holiday or weekend
+    summary = {"day": day.isoformat(), "working_day": working, "provisional": False, "people": 0, "absent": 0,
+               "late_or_early": 0, "accumulated": 0, "overtime": 0}
     tz = periods.township_tz(uow)
     marks: dict[tuple[str, str], list[AttendanceMark]] = {}
     for m in uow.scalars(select(AttendanceMark).where(AttendanceMark.day == day).order_by(AttendanceMark.at)):
         marks.setdefault((m.person_id, m.half), []).append(m)
+    if not working:
+        summary["overtime"] = _overtime(uow, day, marks)
+        return summary  # no late, absence or finding on a day the hall was closed (C2a)
     away: dict[tuple[str, str], int] = {}
     proxy: set[tuple[str, str]] = set()
     for inc in uow.scalars(select(AttendanceIncident).where(AttendanceIncident.day == day)):

@@ -129,8 +129,10 @@ def seed_discipline(rpc, org) -> dict:
                 done["days"].append(day.isoformat())
             except Conflict:
                 continue  # already closed (the nightly sweep or an earlier seed)
+        # on a day the hall was open (C2a: no finding for a closed day, and today may be Sunday)
         done["patrol"] = staff.record_patrol("am", [{"person_id": people["clerk_land_a"]["id"],
-                                                     "rule_code": "phone", "note": "上班时间刷手机"}])
+                                                     "rule_code": "phone", "note": "上班时间刷手机"}],
+                                             day=week[-1].isoformat())
     leave_day = cal.next_working_day(today + timedelta(days=1))
     with rpc("staff", "clerk_civil_a") as staff:
         requested = staff.request_leave(moment(leave_day, "14:30"), moment(leave_day, "17:30"), "带孩子体检",

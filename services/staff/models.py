@@ -128,6 +128,9 @@ class AttendanceClosure(TenantScoped, Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     day: Mapped[_date] = mapped_column(Date)
     closed_at: Mapped[datetime]
+    # C2: "open" — a day of a year without calendar data, left open until the year is loaded
+    # (no absence, deduction or hand-over from it); "closed" — classified
+    state: Mapped[str] = mapped_column(String(10), default="closed", server_default="closed")
 
 
 class WeeklyPublication(TenantScoped, Base):

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from services.common.errors import field_error
 
 from . import periods
+from .attendance import refuse_closed_day
 from .models import Patrol, PatrolFindingRecord
 from .rules import PATROL_CODES
 from .scoring import ensure_rules
@@ -23,6 +24,8 @@ def record_patrol(uow, inspector_id: str, half: str, findings, day=None, note: s
     day = periods.parse_day(day) if day else today
     if day > today:
         raise field_error("day", "not in the future")
+    if findings:
+        refuse_closed_day(uow, day)  # C2a: no patrol finding for a day the hall was closed
     rules = ensure_rules(uow)
     checked = []
     for i, f in enumerate(findings or []):

@@ -14,6 +14,7 @@ from services.common.db import NATIONAL, Database
 from services.common.errors import Conflict, Forbidden
 from services.common.handlers import handle_once, reliable_handler
 from services.common.idempotency import command
+from services.common.metrics import Metrics
 from services.common.service import BaseService
 from services.contracts.staff import Township as TownshipOut
 
@@ -33,10 +34,24 @@ LEAVE_DECIDERS = ("section_head", "deputy_director", "director")
 ATTENDANCE_SWEEP_INTERVAL = 600
 
 
+def _open_attendance_days(uow):
+    """C2: days left open because their year had no calendar data, per township."""
+    from sqlalchemy import func
+
+    from .models import AttendanceClosure
+
+    return uow.session.execute(select(AttendanceClosure.township_id, func.count()).where(
+        AttendanceClosure.state == "open").group_by(AttendanceClosure.township_id)).all()
+
+
 class StaffService(BaseService):
     name = "staff"
     db = Database(Base)
     rules = RULES
+    metrics = Metrics(gauges={
+        "staff_attendance_days_open": ("Attendance days left open because their year has no calendar data (C2): "
+                                       "the operator must load it", _open_attendance_days),
+    })
 
     # -- townships (operator) ---------------------------------------------
     @command
@@ -261,6 +276,37 @@ class StaffService(BaseService):
         with self.db(caller.township) as uow:
             return attendance.decide_objection(uow, caller.person_id, objection_id, bool(accept))
 
+    @reliable_handler("staff", "calendar_changed")
+    def on_calendar_changed(self, body):
+        """C2: a year loaded (or a day changed) settles the attendance days left open — in each
+        township the change concerns (national: all of them), one transaction per township;
+        each day is claimed, so a redelivery settles nothing twice."""
+        from services.common import events
+
+        event = events.parse("staff.calendar_changed", body)
+        self._settle_open_days(None if event["scope"] == NATIONAL else event["scope"])
+
+    def _settle_open_days(self, township_id=None):
+        from .models import AttendanceClosure
+
+        with self.db() as uow:
+            stmt = select(AttendanceClosure.township_id).where(AttendanceClosure.state == "open").distinct()
+            if township_id:
+                stmt = stmt.where(AttendanceClosure.township_id == township_id)
+            townships = list(uow.session.scalars(stmt))
+        settled = {}
+        for tid in townships:
+            with self.db(tid) as uow:
+                settled[tid] = attendance.settle_open_days(uow)["settled"]
+        return settled
+
+    @rpc
+    def open_attendance_days(self):
+        """C2: the days of this township left open for want of calendar data."""
+        caller = self.caller.require(*INTERNAL)
+        with self.db(caller.township) as uow:
+            return [d.isoformat() for d in attendance.open_days(uow)]
+
     @timer(interval=ATTENDANCE_SWEEP_INTERVAL)
     def close_attendance_days(self):
         """Close yesterday (and up to a week of missed days) in every township. Each day is
@@ -278,6 +324,7 @@ class StaffService(BaseService):
                         attendance.close_day(uow, day)
                 except (Conflict, IntegrityError):
                     continue  # already closed (here or by another instance)
+        self._settle_open_days()  # C2: a backstop for a calendar event that never came
 
     # -- S3 leave --------------------------------------------------------------------
     @command

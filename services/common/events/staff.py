@@ -72,3 +72,15 @@ class PatrolFinding(Envelope):
     person_id = fields.String(required=True)
     rule_code = fields.String(required=True)
     note = fields.String(allow_none=True, load_default=None)
+
+
+@register("staff.attendance_settled")
+class AttendanceSettled(Envelope):
+    """C2: days of a year without calendar data were left open; the year is now loaded and
+    they are classified as the loaded calendar says (absences, deductions, hand-overs follow
+    only now). ``days`` are the settled days, ``working_days`` those of them that were
+    working days."""
+
+    days = fields.List(fields.Date(), required=True)
+    working_days = fields.List(fields.Date(), load_default=list)
+    absences = fields.Integer(load_default=0)

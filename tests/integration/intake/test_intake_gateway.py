@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 from kombu import Connection, Queue
 from nameko.standalone.events import event_dispatcher, get_event_exchange
 
+from services.common.calendar import WorkingCalendar
 from services.common.clock import FrozenClock
 from tests.support.runtime import wait_for
 from tests.support.system import Township, gateway_api, operator_token, running_services
@@ -221,7 +222,9 @@ def test_late_supplement_notice_is_deemed_accepted_from_arrival(system, events):
         ev = events("intake.application_accepted")
         while ev["application_id"] != app["id"]:
             ev = events("intake.application_accepted")
-        assert ev["deemed_accepted"] is True and ev["accepted_on"] == app["received_on"]
+        # C12 from the day the materials arrived — C2a: the next working day if the hall was closed
+        arrived = WorkingCalendar().hall_day(date.fromisoformat(app["received_on"]))
+        assert ev["deemed_accepted"] is True and ev["accepted_on"] == arrived.isoformat()
         assert ev["kind"] == "promised"
     finally:
         clock.set(START)

@@ -159,10 +159,11 @@ def test_attendance_marks_close_weekly_sheet_and_csv(system):
 
 def test_a_patrol_finding_is_scored_through_its_own_event_once(system):
     P, inspector, boss = system["people"], system["as"]["inspector"], system["boss"]
-    r = inspector.post("/patrols", {"half": "am", "findings": [{"person_id": P["head"], "rule_code": "badge",
-                                                                 "note": "未佩戴工作牌"}]})
+    day = past_working_day(1)  # C2a: no finding for a day the hall was closed (today may be Sunday)
+    r = inspector.post("/patrols", {"half": "am", "day": day.isoformat(),
+                                    "findings": [{"person_id": P["head"], "rule_code": "badge", "note": "未佩戴工作牌"}]})
     assert r.status_code == 201, r.text
-    quarter = quarter_of(datetime.now(SH).date())
+    quarter = quarter_of(day)
     def badge_scored():
         found = [e for e in boss.get(f"/scores/{P['head']}/{quarter}").json() if e["rule_code"] == "badge"]
         return found or None

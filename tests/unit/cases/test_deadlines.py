@@ -51,18 +51,38 @@ def test_extension_and_pauses_add_working_days(inputs, due):
     assert deadlines.due(CAL, inputs).day == D(due)
 
 
-@pytest.mark.parametrize("accepted_on, recorded_on, ok", [
-    ("2025-03-03", "2025-03-03", True),
-    ("2025-03-03", "2025-03-12", True),  # C12: notice late → counts from the day materials arrived
-    ("2025-03-04", "2025-03-03", False),  # a period never starts after it was recorded
+@pytest.mark.parametrize("accepted_on, recorded_on, start", [
+    ("2025-03-03", "2025-03-03", "2025-03-03"),
+    ("2025-03-03", "2025-03-12", "2025-03-03"),  # C12: notice late → counts from the day materials arrived
+    ("2025-03-04", "2025-03-03", None),  # a period never starts after it was recorded
+    # C2a: received on a closed day → accepted (and counted from) the next working day
+    ("2025-04-12", "2025-04-12", "2025-04-14"),  # Sat → Mon
+    ("2025-04-13", "2025-04-13", "2025-04-14"),  # Sun → Mon
+    ("2025-04-14", "2025-04-12", "2025-04-14"),  # intake already moved it to Monday
+    ("2025-04-15", "2025-04-12", None),  # but not past the next working day
+    ("2025-10-01", "2025-10-01", "2025-10-09"),  # National Day + Mid-Autumn: Thu 9 Oct (11 Oct is a make-up day)
+    ("2025-09-28", "2025-09-28", "2025-09-28"),  # a make-up working Sunday (调休上班日) is a hall day
+    ("2027-01-02", "2027-01-02", "2027-01-04"),  # a year without data: weekends only
 ])
-def test_clock_start_allows_deemed_acceptance_only_backwards(accepted_on, recorded_on, ok):
-    if ok:
-        assert deadlines.clock_start(D(accepted_on), D(recorded_on)) == D(accepted_on)
+def test_clock_start_c12_backwards_and_c2a_to_the_next_hall_day(accepted_on, recorded_on, start):
+    if start:
+        assert deadlines.clock_start(CAL, D(accepted_on), D(recorded_on)) == D(start)
     else:
         with pytest.raises(ValidationFailed) as err:
-            deadlines.clock_start(D(accepted_on), D(recorded_on))
+            deadlines.clock_start(CAL, D(accepted_on), D(recorded_on))
         assert "accepted_on" in err.value.details
+
+
+@pytest.mark.parametrize("received, kind, promised, due", [
+    ("2025-04-12", "promised", 3, "2025-04-17"),  # C2a: received Sat 12 Apr → accepted Mon 14 → Thu 17
+    ("2025-04-13", "promised", 3, "2025-04-17"),
+    ("2025-04-11", "promised", 3, "2025-04-16"),  # received on Friday: counts from Friday
+    ("2025-04-12", "immediate", 0, "2025-04-14"),  # an immediate case is due the day it is accepted
+    ("2025-01-25", "immediate", 0, "2025-01-26"),  # Sat 25 Jan 2025 → Sun 26 Jan is a make-up working day
+])
+def test_what_arrives_on_a_closed_day_counts_from_the_next_working_day(received, kind, promised, due):
+    start = deadlines.clock_start(CAL, D(received), D(received))
+    assert deadlines.due(CAL, DeadlineInputs(start, promised)).day == D(due)
 
 
 @pytest.mark.parametrize("days, promised, already, max_days, error", [

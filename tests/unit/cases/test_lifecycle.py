@@ -77,6 +77,26 @@ def test_immediate_case_is_due_the_same_day_with_a_30_minute_target(w):
     assert case["due_date"] == "2025-01-24" and case["target_at"].startswith("2025-01-24T02:30")
 
 
+@pytest.mark.parametrize("received, kind, days, clock_started, due, target", [
+    # C2a: what arrives on a closed day is accepted on the next working day
+    (at(2025, 4, 12, 10), "promised", 3, "2025-04-14", "2025-04-17", None),
+    (at(2025, 4, 12, 10), "immediate", 0, "2025-04-14", "2025-04-14", "2025-04-14T00:30"),  # 08:30 local
+    (at(2025, 4, 13, 23, 50), "immediate", 0, "2025-04-14", "2025-04-14", "2025-04-14T00:30"),
+    (at(2025, 4, 14, 10), "immediate", 0, "2025-04-14", "2025-04-14", "2025-04-14T02:30"),  # open: now + 30 min
+])
+def test_a_case_received_on_a_closed_day_counts_from_the_next_working_day_c2a(
+        w, received, kind, days, clock_started, due, target):
+    w.move_to(received)
+    case = w.case(w.accept(kind=kind, days=days))
+    assert (case["clock_started_on"], case["due_date"]) == (clock_started, due)
+    assert not case["deemed_accepted"]
+    if target:
+        assert case["target_at"].startswith(target)
+    # nothing is overdue on the closed days before it is due
+    w.move_to(at(2025, 4, 14, 23))
+    assert timers.sweep_overdue(w) == 0
+
+
 def test_deadline_running_into_2027_is_provisional_and_firms_up_when_the_year_is_loaded(w):
     w.move_to(at(2026, 12, 28, 9))
     case_id = w.accept(kind="promised", days=4, tacit_approval=True)

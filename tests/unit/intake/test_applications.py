@@ -347,3 +347,33 @@ def test_case_transitions_update_the_public_status_in_order(env):
     _, status = query(env, r["receipt_no"], r["query_password"])
     assert (status["status"], status["status_code"], status["status_label"], status["due_date"]) == \
         ("in_review", "ACCEPTED", "已受理", "2025-02-07")
+
+
+# -- C2a: the hall's days ----------------------------------------------------------------
+
+@pytest.mark.parametrize("now_utc, kind_over, accepted_on, promised", [
+    # Sat 12 Apr 2025 10:00 local: accepted Mon 14 Apr, 3 working days → Thu 17 Apr (DOMAIN C2a)
+    (datetime(2025, 4, 12, 2, 0, tzinfo=timezone.utc), {"promised_days": 3}, "2025-04-14", "2025-04-17"),
+    # Sun 13 Apr 23:30 local is still Sunday
+    (datetime(2025, 4, 13, 15, 30, tzinfo=timezone.utc), {"promised_days": 3}, "2025-04-14", "2025-04-17"),
+    # Mon 14 Apr 00:10 local is Monday: accepted that day
+    (datetime(2025, 4, 13, 16, 10, tzinfo=timezone.utc), {"promised_days": 3}, "2025-04-14", "2025-04-17"),
+    # an immediate item received on Saturday is due the Monday it is accepted, not that Saturday
+    (datetime(2025, 4, 12, 2, 0, tzinfo=timezone.utc), {"default_kind": "immediate", "promised_days": 0},
+     "2025-04-14", "2025-04-14"),
+    # Fri 11 Apr: an ordinary working day
+    (datetime(2025, 4, 11, 2, 0, tzinfo=timezone.utc), {"promised_days": 3}, "2025-04-11", "2025-04-16"),
+])
+def test_an_application_received_on_a_closed_day_is_accepted_on_the_next_working_day(
+        env, now_utc, kind_over, accepted_on, promised):
+    make_item(env, materials=[{"name": "申请书", "main": True}], **kind_over)
+    env.clock.set(now_utc)
+    out = submit(env, materials_brought=["申请书"])
+    receipt = out["receipt"]
+    assert receipt["accepted_on"] == accepted_on and receipt["promised_date"] == promised
+    if receipt["received_on"] != accepted_on:
+        assert f"顺延至 {accepted_on} 受理" in receipt["promise"]
+    [event] = env.outbox("intake.application_accepted")
+    assert event["accepted_on"] == accepted_on
+    if kind_over.get("default_kind") == "immediate":
+        assert event["promised_days"] == 0 and "最迟受理当日" in receipt["promise"]

@@ -39,6 +39,7 @@ def test_public_catalogue_shows_published_current_versions_of_this_township_only
 @pytest.mark.parametrize("over, field", [
     ({"promised_days": 0}, "promised_days"),                       # promised needs ≥ 1 day
     ({"default_kind": "immediate", "promised_days": 3}, "promised_days"),
+    ({"default_kind": "immediate", "promised_days": 1}, "promised_days"),  # I5: the promise is 0 days
     ({"fee_cents": 1000}, "fee_basis"),                             # a fee needs its basis
     ({"materials": [{"name": "a", "main": True}, {"name": "a", "main": False}]}, "materials"),
     ({"level": "province"}, "level"),
