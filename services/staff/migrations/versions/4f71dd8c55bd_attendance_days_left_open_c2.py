@@ -1,7 +1,7 @@
 """attendance days left open (C2)
 
 Revision ID: 4f71dd8c55bd
-Revises: 7537618743f5
+Revises: 161ca713f862
 Create Date: 2026-11-29 00:30:04.817454
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '4f71dd8c55bd'
-down_revision = '7537618743f5'
+down_revision = '161ca713f862'
 branch_labels = None
 depends_on = None
 
