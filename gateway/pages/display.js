@@ -7,6 +7,7 @@ const params = new URLSearchParams(location.search);
 const REFRESH_SECONDS = Math.max(5, Number(params.get("refresh")) || 60);
 const FLAG_EVERY = 10; // the red-flag window changes once a quarter: ask every 10th refresh
 let rounds = 0;
+let zone = "Asia/Shanghai"; // the township's, from the figures' answer
 
 function windowLabel(w) {
   return (w.number === null ? "" : w.number + " 号 ") + (w.name || "");
@@ -83,6 +84,7 @@ async function refresh() {
     flagRound ? Centre.call("GET", "/red-flag") : Promise.resolve(null),
   ]);
   if (today.status === 200) {
+    zone = today.body.timezone || zone;
     fillToday(today.body);
     fillWindows(today.body, duty.status === 200 ? duty.body : null);
   } else {
@@ -95,13 +97,13 @@ async function refresh() {
     if (flag.status === 200) fillFlag(flag.body);
     else failed("#flag-name");
   }
-  Centre.setText("#updated", "数据更新于 " + new Date().toLocaleTimeString("zh-CN", { hour12: false }));
+  Centre.setText("#updated", "数据更新于 " + new Date().toLocaleTimeString("zh-CN", { hour12: false, timeZone: zone }));
   document.body.dataset.refreshed = String(rounds);
 }
 
 function tick() {
   Centre.setText("#clock", new Date().toLocaleString("zh-CN", {
-    hour12: false, year: "numeric", month: "long", day: "numeric", weekday: "long",
+    hour12: false, timeZone: zone, year: "numeric", month: "long", day: "numeric", weekday: "long",
     hour: "2-digit", minute: "2-digit", second: "2-digit" }));
 }
 

@@ -13,7 +13,7 @@ function renderItem(item) {
     materials.append(el("li", {}, m.name,
       el("span", { class: "tag " + (m.main ? "main" : "attach") }, m.main ? "主件" : "附件")));
   }
-  const promise = item.default_kind === "immediate" ? "即办（当场办结）" : item.promised_days + " 个工作日";
+  const promise = item.default_kind === "immediate" ? "即办，当场办结" : item.promised_days + " 个工作日";
   const rows = [
     ["事项编码", item.code],
     ["办件类型", Centre.KIND_LABELS[item.default_kind] || item.default_kind],
@@ -29,7 +29,7 @@ function renderItem(item) {
   for (const [term, value] of rows) list.append(el("dt", {}, term), el("dd", {}, value));
   list.append(el("dt", {}, "所需材料"), el("dd", {}, materials));
   const details = el("details", { class: "item card", "data-code": item.code },
-    el("summary", {}, item.name + "（" + promise + "）"), list);
+    el("summary", {}, item.name + " · " + promise), list);
   details.dataset.search = [item.code, item.name, item.legal_basis, item.procedure,
     ...(item.materials || []).map((m) => m.name)].join(" ").toLowerCase();
   return details;
