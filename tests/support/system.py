@@ -68,7 +68,19 @@ def running_services(amqp_uri, database, names, clock=None, **extra):
             else:
                 conf = service_config(name, amqp_uri, migrated(database, name), **extra)
             containers[name] = stack.enter_context(running(service_class(name), conf, clock=clock))
+        if "gateway" in containers:
+            tokens_checkable(containers["gateway"])
         yield containers
+
+
+def tokens_checkable(gateway, timeout: float = 30) -> None:
+    """Wait until the gateway has loaded staff's revocation list (until then every token answers
+    503), which takes longer than starting the containers on a busy machine."""
+    from gateway.api import Revocations
+    from tests.support.runtime import wait_for
+
+    revocations = next(d for d in gateway.dependencies if isinstance(d, Revocations))
+    wait_for(lambda: revocations.loaded, timeout=timeout, message="the gateway to load the revocation list")
 
 
 def gateway_api(container) -> Api:
