@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from nameko.rpc import rpc
-from nameko.timer import Timer
 from sqlalchemy import func, select
 
 from services.common.db import NATIONAL, Database
@@ -15,6 +14,7 @@ from services.common.idempotency import command
 from services.common.metrics import Metrics
 from services.common.rpc import Rpc, call as rpc_call
 from services.common.service import BaseService
+from services.common.sweep import Sweeper, sweep_timer
 
 from . import fees, lifecycle, posts, public, ratings, statistics, timers
 from .models import Base, Case
@@ -23,17 +23,6 @@ log = logging.getLogger(__name__)
 
 CLERKS = ("clerk", "section_head", "deputy_director", "director")
 MANAGERS = ("director", "deputy_director")
-
-
-class SweepTimer(Timer):
-    """nameko's timer, its interval from the config (``SWEEP_INTERVAL``, seconds)."""
-
-    def setup(self):
-        self.interval = float(self.container.config.get("SWEEP_INTERVAL", self.interval))
-        super().setup()
-
-
-sweep_timer = SweepTimer.decorator
 
 
 def _open_cases(uow):
@@ -57,6 +46,7 @@ class CasesService(CalendarFollower, BaseService):
     db = Database(Base)
     rules = lifecycle.RULES
     staff = Rpc("staff")  # bounded by the caller's deadline (services/common/rpc.py)
+    sweeper = Sweeper()
     metrics = Metrics(gauges={
         "cases_open": ("Open (undecided) cases", _open_cases),
         "cases_overdue": ("Open cases past their promise date (C5)", _overdue_cases),
@@ -113,12 +103,9 @@ class CasesService(CalendarFollower, BaseService):
             posts.apply_snapshot(uow, snapshot)
 
     # -- timers ------------------------------------------------------------------
-    @sweep_timer(interval=30)
+    @sweep_timer
     def sweep(self):
-        return timers.sweep(self.db_provider(), self.clock)
-
-    def db_provider(self):
-        return self.metrics.database()
+        return self.sweeper(timers.sweep)
 
     # -- queries -------------------------------------------------------------------
     @rpc

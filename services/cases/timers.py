@@ -1,4 +1,5 @@
-"""Timer sweeps (DOMAIN C5, C6, C7, I5): plain functions the service's @timer calls.
+"""Timer sweeps (DOMAIN C5, C6, C7, I5): plain functions ``sweep(run)`` (services.common.sweep)
+the service's sweep timer calls.
 
 Each sweep finds candidates across townships, then, township by township, claims every row
 with ``services.common.db.claim`` (an atomic conditional UPDATE) before acting, so several
@@ -45,122 +46,125 @@ def mark_overdue(uow, case: Case) -> bool:
              handler_person_id=person, window_id=case.window_id, due_date=case.due_date.isoformat())
     return True
 
-def _candidates(db, stmt):
-    with db.unit_of_work() as uow:
-        return [(cid, tid) for cid, tid in uow.session.execute(stmt).all()]
+def _candidates(run, stmt) -> list[tuple[str, str]]:
+    """(township_id, case_id) of the rows a sweep looks at; each is re-read and claimed."""
+    with run.unit_of_work() as uow:
+        return [(tid, cid) for cid, tid in uow.session.execute(stmt).all()]
 
-def sweep_reminders(db, clock=None) -> int:
+def remind(uow, case_id) -> bool:
+    """C5 催办 for one case, once per deadline (claimed on ``reminded_for``)."""
+    case = uow.session.get(Case, case_id)
+    if case.state not in RUNNING or case.reminded_for == case.due_date:
+        return False
+    settings = RULES.load(uow)
+    if not deadlines.reminder_due(calendar(uow), today(uow), case.due_date, settings["reminder_working_days"]):
+        return False
+    if not claim(uow.session, Case, case.id, {"reminded_for": case.reminded_for},
+                 {"reminded_for": case.due_date, "reminded_at": uow.now()}):
+        return False
+    audit(uow, case, "reminded", None, f"due {case.due_date}")
+    uow.emit("cases.case_reminder", case_id=case.id, receipt_no=case.receipt_no,
+             holder_person_id=case.holder_person_id, window_id=case.window_id,
+             due_date=case.due_date.isoformat(), provisional=bool(case.provisional))
+    return True
+
+def sweep_reminders(run) -> int:
     """C5 催办: once the last N working days begin (default 1), remind the holder — once per
     deadline (a new deadline after an extension or a pause gets its own reminder)."""
     stmt = select(Case.id, Case.township_id).where(Case.state.in_(RUNNING), Case.due_date.is_not(None),
                                                    (Case.reminded_for.is_(None)) | (Case.reminded_for != Case.due_date))
-    done = 0
-    for case_id, township_id in _candidates(db, stmt):
-        with db.unit_of_work(township_id, clock=clock) as uow:
-            case = uow.session.get(Case, case_id)
-            if case.state not in RUNNING or case.reminded_for == case.due_date:
-                continue
-            settings = RULES.load(uow)
-            if not deadlines.reminder_due(calendar(uow), today(uow), case.due_date, settings["reminder_working_days"]):
-                continue
-            if not claim(uow.session, Case, case.id, {"reminded_for": case.reminded_for},
-                         {"reminded_for": case.due_date, "reminded_at": uow.now()}):
-                continue
-            audit(uow, case, "reminded", None, f"due {case.due_date}")
-            uow.emit("cases.case_reminder", case_id=case.id, receipt_no=case.receipt_no,
-                     holder_person_id=case.holder_person_id, window_id=case.window_id,
-                     due_date=case.due_date.isoformat(), provisional=bool(case.provisional))
-            done += 1
-    return done
+    return run.each("reminders", _candidates(run, stmt), remind)
 
-def sweep_overdue(db, clock=None) -> int:
+def overdue(uow, case_id) -> bool:
+    case = uow.session.get(Case, case_id)
+    if case.state in RUNNING and not case.provisional and deadlines.is_overdue(today(uow), case.due_date):
+        return mark_overdue(uow, case)
+    return False
+
+def sweep_overdue(run) -> int:
     """C5: every undecided case past its (non-provisional) due date, exactly once."""
     stmt = select(Case.id, Case.township_id).where(Case.state.in_(RUNNING), Case.overdue_at.is_(None),
                                                    Case.provisional.is_(False), Case.due_date.is_not(None))
-    done = 0
-    for case_id, township_id in _candidates(db, stmt):
-        with db.unit_of_work(township_id, clock=clock) as uow:
-            case = uow.session.get(Case, case_id)
-            if case.state in RUNNING and not case.provisional and deadlines.is_overdue(today(uow), case.due_date):
-                done += mark_overdue(uow, case)
-    return done
+    return run.each("overdue", _candidates(run, stmt), overdue)
 
-def sweep_tacit_approval(db, clock=None) -> int:
+def approve_tacitly(uow, case_id) -> bool:
+    """C6 for one case: claimed on its undecided outcome."""
+    settings = RULES.load(uow)
+    case = uow.session.get(Case, case_id)
+    if not settings["tacit_approval_enabled"] or case.kind not in settings["tacit_approval_kinds"]:
+        return False
+    if case.state not in RUNNING or case.provisional or not deadlines.is_overdue(today(uow), case.due_date):
+        return False
+    if not claim(uow.session, Case, case.id, {"state": case.state, "outcome": None},
+                 {"outcome": "tacitly_approved", "decided_at": uow.now()}):
+        return False
+    uow.session.refresh(case)
+    transition(uow, case, "decided", "decided", None, "tacit approval: no decision by the deadline (C6)",
+               action="tacitly_approved")
+    uow.emit("cases.case_tacitly_approved", case_id=case.id, receipt_no=case.receipt_no,
+             handler_person_id=case.overdue_person_id or case.handler_person_id,
+             due_date=case.due_date.isoformat())
+    return True
+
+def sweep_tacit_approval(run) -> int:
     """C6 超时默许: a case of an allowed kind past its deadline, undecided, is approved
     automatically when the township's switch is on and its item allows it; still overdue (C5)."""
     stmt = select(Case.id, Case.township_id).where(Case.state.in_(RUNNING), Case.overdue_at.is_not(None),
                                                    Case.tacit_allowed.is_(True), Case.provisional.is_(False))
-    done = 0
-    for case_id, township_id in _candidates(db, stmt):
-        with db.unit_of_work(township_id, clock=clock) as uow:
-            settings = RULES.load(uow)
-            case = uow.session.get(Case, case_id)
-            if not settings["tacit_approval_enabled"] or case.kind not in settings["tacit_approval_kinds"]:
-                continue
-            if case.state not in RUNNING or case.provisional or not deadlines.is_overdue(today(uow), case.due_date):
-                continue
-            if not claim(uow.session, Case, case.id, {"state": case.state, "outcome": None},
-                         {"outcome": "tacitly_approved", "decided_at": uow.now()}):
-                continue
-            uow.session.refresh(case)
-            transition(uow, case, "decided", "decided", None, "tacit approval: no decision by the deadline (C6)",
-                       action="tacitly_approved")
-            uow.emit("cases.case_tacitly_approved", case_id=case.id, receipt_no=case.receipt_no,
-                     handler_person_id=case.overdue_person_id or case.handler_person_id,
-                     due_date=case.due_date.isoformat())
-            done += 1
-    return done
+    return run.each("tacit", _candidates(run, stmt), approve_tacitly)
 
-def sweep_escalation_silence(db, clock=None) -> int:
+def flag_silence(uow, case_id) -> bool:
+    """I5 for one case: claimed on ``silence_flagged_at``."""
+    case = uow.session.get(Case, case_id)
+    limit = silence_due(calendar(uow), case.escalated_on, RULES.load(uow)["escalation_silence_days"])
+    if today(uow) <= limit.day:
+        return False
+    if not claim(uow.session, Case, case.id, {"silence_flagged_at": None}, {"silence_flagged_at": uow.now()}):
+        return False
+    audit(uow, case, "escalation_silent", None, f"no answer from above by {limit.day}: explanation due")
+    uow.emit("cases.escalation_silent", case_id=case.id, receipt_no=case.receipt_no,
+             holder_person_id=case.holder_person_id, escalated_on=case.escalated_on.isoformat(),
+             silent_since=limit.day.isoformat())
+    return True
+
+def sweep_escalation_silence(run) -> int:
     """I5: an escalated case whose upper level is silent for N calendar days (Art. 203 roll-over)
     is flagged once; an explanation must then be put on record."""
     stmt = select(Case.id, Case.township_id).where(Case.escalated_on.is_not(None), Case.upper_answered_on.is_(None),
                                                    Case.silence_flagged_at.is_(None), Case.state.in_(("escalated", "suspended")))
-    done = 0
-    for case_id, township_id in _candidates(db, stmt):
-        with db.unit_of_work(township_id, clock=clock) as uow:
-            case = uow.session.get(Case, case_id)
-            limit = silence_due(calendar(uow), case.escalated_on, RULES.load(uow)["escalation_silence_days"])
-            if today(uow) <= limit.day:
-                continue
-            if not claim(uow.session, Case, case.id, {"silence_flagged_at": None}, {"silence_flagged_at": uow.now()}):
-                continue
-            audit(uow, case, "escalation_silent", None, f"no answer from above by {limit.day}: explanation due")
-            uow.emit("cases.escalation_silent", case_id=case.id, receipt_no=case.receipt_no,
-                     holder_person_id=case.holder_person_id, escalated_on=case.escalated_on.isoformat(),
-                     silent_since=limit.day.isoformat())
-            done += 1
-    return done
+    return run.each("silence", _candidates(run, stmt), flag_silence)
 
-def sweep_absences(db, clock=None) -> int:
-    """C7: leave that has begun hands A's cases to B; an absence that has ended brings them back."""
-    done = 0
-    with db.unit_of_work(clock=clock) as uow:
+def hand_over(uow, absence_id) -> int:
+    """C7: A's cases to B (``posts.hand_over`` claims the absence)."""
+    return posts.hand_over(uow, uow.session.get(Absence, absence_id)).get("moved", 0)
+
+def bring_back(uow, absence_id) -> int:
+    """C7: an absence that has ended, claimed on ``returned_at``, brings A's cases back."""
+    absence = uow.session.get(Absence, absence_id)
+    if not claim(uow.session, Absence, absence.id, {"returned_at": None}, {"returned_at": absence.ends_at}):
+        return 0
+    return posts.bring_back(uow, absence.person_id, "absence ended (C7)").get("returned", 0)
+
+def sweep_absences(run) -> int:
+    """C7: leave that has begun hands A's cases to B; an absence that has ended brings them back.
+    Counts the cases moved."""
+    with run.unit_of_work() as uow:
         now = uow.now()
-        starting = [(a.id, a.township_id) for a in uow.scalars(select(Absence).where(
+        starting = [(a.township_id, a.id) for a in uow.scalars(select(Absence).where(
             Absence.handed_over_at.is_(None), Absence.returned_at.is_(None), Absence.starts_at <= now))]
-        ending = [(a.id, a.township_id) for a in uow.scalars(select(Absence).where(
+        ending = [(a.township_id, a.id) for a in uow.scalars(select(Absence).where(
             Absence.source == "absence", Absence.returned_at.is_(None), Absence.ends_at <= now))]
-    for absence_id, township_id in starting:
-        with db.unit_of_work(township_id, clock=clock) as uow:
-            absence = uow.session.get(Absence, absence_id)
-            done += posts.hand_over(uow, absence).get("moved", 0)
-    for absence_id, township_id in ending:
-        with db.unit_of_work(township_id, clock=clock) as uow:
-            absence = uow.session.get(Absence, absence_id)
-            if claim(uow.session, Absence, absence.id, {"returned_at": None}, {"returned_at": absence.ends_at}):
-                done += posts.bring_back(uow, absence.person_id, "absence ended (C7)").get("returned", 0)
-    return done
+    return run.each("hand_over", starting, hand_over) + run.each("bring_back", ending, bring_back)
 
-def sweep(db, clock=None) -> dict:
+def sweep(run) -> dict:
     """Everything, in order: hand-overs first (so the right person is reminded), overdue before
     tacit approval (a tacitly approved case is still overdue)."""
     return {
-        "absences": sweep_absences(db, clock),
-        "reminders": sweep_reminders(db, clock),
-        "overdue": sweep_overdue(db, clock),
-        "tacit": sweep_tacit_approval(db, clock),
-        "silence": sweep_escalation_silence(db, clock),
+        "absences": sweep_absences(run),
+        "reminders": sweep_reminders(run),
+        "overdue": sweep_overdue(run),
+        "tacit": sweep_tacit_approval(run),
+        "silence": sweep_escalation_silence(run),
     }
 
 def recompute_open_deadlines(uow, scope: str | None) -> int:

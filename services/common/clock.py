@@ -68,6 +68,16 @@ def local_date(moment: datetime, tz: str = DEFAULT_TZ) -> date:
     return moment.astimezone(ZoneInfo(tz)).date()
 
 
+#: the zone furthest ahead (UTC+14): no township's local date is later than its date
+EARLIEST_ZONE = "Etc/GMT-14"
+
+
+def latest_local_date(moment: datetime) -> date:
+    """The latest local date any township can have at ``moment``: a bound for a sweep's query
+    across townships; each row is then judged by its own township's local date."""
+    return local_date(moment, EARLIEST_ZONE)
+
+
 def as_utc(moment: datetime) -> datetime:
     """Stored timestamps are UTC; SQLite returns them naive, so put the zone back."""
     if moment.tzinfo is None:

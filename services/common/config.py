@@ -7,6 +7,8 @@ Every service is configured the same way:
   ``var/<service>.db``);
 * ``<SERVICE>_HTTP_ADDRESS`` — where the service serves ``/metrics`` and ``/health``
   (default ``127.0.0.1:<port>``, ports 9101..9105; ``0`` picks a free port);
+* ``<SERVICE>_SWEEP_INTERVAL``, else ``SWEEP_INTERVAL`` — seconds between two runs of the
+  service's sweeps (``services.common.sweep``; default ``DEFAULT_SWEEP_INTERVALS``);
 * ``EVENT_MAX_ATTEMPTS`` — deliveries before a message goes to the dead-letter queue (5);
 * ``TEST_CLOCK_FILE`` — test-only clock offset, honoured only when
   ``ALLOW_TEST_CLOCK=1`` (production never sets it).
@@ -29,6 +31,10 @@ DEFAULT_HTTP_PORTS = {
     "lending": 9105,
     "gateway": 8000,
 }
+
+#: seconds between two sweeps; staff closes attendance days, which need no haste
+DEFAULT_SWEEP_INTERVAL = 30.0
+DEFAULT_SWEEP_INTERVALS = {"staff": 600.0}
 
 
 def var_dir() -> Path:
@@ -58,6 +64,12 @@ def http_address(service: str) -> str:
     return f"127.0.0.1:{DEFAULT_HTTP_PORTS.get(service, 0)}"
 
 
+def sweep_interval(service: str) -> float:
+    """``<SERVICE>_SWEEP_INTERVAL``, else ``SWEEP_INTERVAL``, else the service's default."""
+    value = os.environ.get(f"{service.upper()}_SWEEP_INTERVAL") or os.environ.get("SWEEP_INTERVAL")
+    return float(value) if value else DEFAULT_SWEEP_INTERVALS.get(service, DEFAULT_SWEEP_INTERVAL)
+
+
 def max_attempts() -> int:
     return int(os.environ.get("EVENT_MAX_ATTEMPTS", "5"))
 
@@ -70,7 +82,7 @@ def service_config(service: str, **overrides) -> dict:
         "DATABASE_URL": database_url(service) if service != "gateway" else None,
         "EVENT_MAX_ATTEMPTS": max_attempts(),
         "OUTBOX_POLL_INTERVAL": float(os.environ.get("OUTBOX_POLL_INTERVAL", "0.5")),
-        "SWEEP_INTERVAL": float(os.environ.get("SWEEP_INTERVAL", "30")),
+        "SWEEP_INTERVAL": sweep_interval(service),
         "serializer": "json",
         "max_workers": int(os.environ.get("MAX_WORKERS", "10")),
     }

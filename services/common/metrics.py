@@ -100,6 +100,10 @@ class Metrics(DependencyProvider):
             "commands_replayed_total", "Commands answered from their idempotency record (a retry or a "
             "redelivered request) instead of running again", ["service", "entrypoint"], registry=self.registry,
         )
+        self.sweep_errors = Counter(
+            "sweep_errors_total", "Sweep items (or whole sweeps) that failed, per sweep and error type",
+            ["service", "sweep", "error"], registry=self.registry,
+        )
         self.registry.register(_ScrapeCollector(self))
         self._started: dict = {}
 
@@ -143,6 +147,9 @@ class Metrics(DependencyProvider):
 
     def replayed(self, entrypoint: str):
         self.commands_replayed.labels(self.container.service_name, entrypoint).inc()
+
+    def sweep_failed(self, sweep: str, error: str):
+        self.sweep_errors.labels(self.container.service_name, sweep, error).inc()
 
     def expose(self) -> bytes:
         return generate_latest(self.registry)

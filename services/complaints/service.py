@@ -2,10 +2,7 @@
 followups.py, sweep.py, public.py and rules.py."""
 from __future__ import annotations
 
-import os
-
 from nameko.rpc import rpc
-from nameko.timer import timer
 
 from services.common.db import Database
 from services.common.errors import NotFound
@@ -19,12 +16,12 @@ from services.common.idempotency import command
 from services.common.metrics import Metrics
 from services.common.rpc import Rpc
 from services.common.service import BaseService
+from services.common.sweep import Sweeper, sweep_timer
 
 from . import followups, handling, orgcopy, public, statistics, sweep
 from .models import Base
 from .rules import INVESTIGATOR_ROLES, READ_ALL_ROLES, RULES
 
-SWEEP_INTERVAL = float(os.environ.get("SWEEP_INTERVAL", "30"))
 RECORDERS = ("complaint_officer", "director", "deputy_director")
 FOLLOW_UP_ROLES = ("complaint_officer", "director", "deputy_director")
 LEADERS = ("director", "deputy_director")
@@ -33,6 +30,7 @@ LEADERS = ("director", "deputy_director")
 class ComplaintsService(CalendarFollower, TownshipTimezoneFollower, BaseService):
     name = "complaints"
     db = Database(Base)
+    sweeper = Sweeper()
     rules = RULES
     staff = Rpc("staff")  # bounded by the caller's deadline (services/common/rpc.py)
     metrics = Metrics(gauges={
@@ -185,9 +183,9 @@ class ComplaintsService(CalendarFollower, TownshipTimezoneFollower, BaseService)
         handle_once(self, "staff.organisation_changed", body, orgcopy.apply_organisation_change)
 
     # -- timers -----------------------------------------------------------------------------
-    @timer(interval=SWEEP_INTERVAL)
+    @sweep_timer
     def sweep_overdue(self):
-        return sweep.sweep(self.db)
+        return self.sweeper(sweep.sweep)
 
 
 SERVICE = ComplaintsService

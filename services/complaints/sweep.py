@@ -20,34 +20,36 @@ def _today(uow, township_id: str, cache: dict):
     return cache[township_id]
 
 
-def find_due(open_unit) -> list[tuple]:
-    """(model, id, deadline column) of every item whose deadline has ended, not yet marked."""
+def find_due(run) -> list[tuple]:
+    """(township_id, (model, id, deadline column)) of every item whose deadline has ended, not
+    yet marked (the oldest ``BATCH`` of each kind; the next sweep takes the rest)."""
     found, days = [], {}
-    with open_unit() as uow:
+    with run.unit_of_work() as uow:
         rows = uow.session.execute(
             select(Complaint.id, Complaint.township_id, Complaint.due_on)
             .where(Complaint.overdue_at.is_(None), Complaint.state.in_(("open", "concluded")))
             .order_by(Complaint.due_on).limit(BATCH)
         ).all()
-        found += [(Complaint, i, "overdue_at") for i, t, d in rows if is_overdue(d, _today(uow, t, days))]
+        found += [(t, (Complaint, i, "overdue_at")) for i, t, d in rows if is_overdue(d, _today(uow, t, days))]
         rows = uow.session.execute(
             select(Complaint.id, Complaint.township_id, Complaint.reception_due_on)
             .where(Complaint.reception_overdue_at.is_(None), Complaint.reception_at.is_(None),
                    Complaint.reception_due_on.is_not(None), Complaint.state != "closed")
             .order_by(Complaint.reception_due_on).limit(BATCH)
         ).all()
-        found += [(Complaint, i, "reception_overdue_at") for i, t, d in rows if is_overdue(d, _today(uow, t, days))]
+        found += [(t, (Complaint, i, "reception_overdue_at")) for i, t, d in rows if is_overdue(d, _today(uow, t, days))]
         rows = uow.session.execute(
             select(FollowUp.id, FollowUp.township_id, FollowUp.due_on)
             .where(FollowUp.overdue_at.is_(None), FollowUp.state == "open")
             .order_by(FollowUp.due_on).limit(BATCH)
         ).all()
-        found += [(FollowUp, i, "overdue_at") for i, t, d in rows if is_overdue(d, _today(uow, t, days))]
+        found += [(t, (FollowUp, i, "overdue_at")) for i, t, d in rows if is_overdue(d, _today(uow, t, days))]
     return found
 
 
-def mark(uow, model, ident: str, column: str) -> bool:
+def mark(uow, item: tuple) -> bool:
     """Claim one item (atomic conditional update); only the winner announces it."""
+    model, ident, column = item
     if not claim(uow.session, model, ident, expected={column: None}, updates={column: uow.now()}):
         return False
     row = uow.session.get(model, ident)
@@ -63,13 +65,9 @@ def mark(uow, model, ident: str, column: str) -> bool:
     return True
 
 
-def sweep(open_unit) -> int:
-    """One pass; returns how many items this instance marked."""
-    marked = 0
-    for model, ident, column in find_due(open_unit):
-        with open_unit() as uow:
-            marked += mark(uow, model, ident, column)
-    return marked
+def sweep(run) -> dict:
+    """One pass (``services.common.sweep``); how many items this instance marked overdue."""
+    return {"overdue": run.each("overdue", find_due(run), mark)}
 
 
 def open_counts(uow):

@@ -5,9 +5,7 @@ from __future__ import annotations
 import logging
 
 from nameko.rpc import rpc
-from nameko.timer import timer
 
-from services.common.clock import local_date
 from services.common.db import Database
 from services.common.errors import NotFound, TooManyAttempts
 from services.common.handlers import (
@@ -19,9 +17,10 @@ from services.common.handlers import (
 from services.common.idempotency import command
 from services.common.metrics import Metrics
 from services.common.service import BaseService
+from services.common.sweep import Sweeper, sweep_timer
 
 from . import applications as apps
-from . import catalogue, inquiries, organisation, receipts
+from . import catalogue, inquiries, organisation, receipts, sweep
 from .models import Application, Base
 from .rules import RULES
 
@@ -30,7 +29,6 @@ log = logging.getLogger(__name__)
 MANAGERS = ("director", "deputy_director")
 DESK = ("clerk", "section_head", "deputy_director", "director")
 STAFF = DESK + ("inspector", "complaint_officer", "security_manager", "guard", "village_agent")
-SWEEP_INTERVAL = 30
 
 
 def _pending_gauge(status):
@@ -46,6 +44,7 @@ def _pending_gauge(status):
 class IntakeService(CalendarFollower, TownshipTimezoneFollower, BaseService):
     name = "intake"
     db = Database(Base)
+    sweeper = Sweeper()
     rules = RULES
     metrics = Metrics(gauges={
         "intake_supplements_open": ("Supplement applications awaiting materials (I5)", _pending_gauge("supplement")),
@@ -208,18 +207,11 @@ class IntakeService(CalendarFollower, TownshipTimezoneFollower, BaseService):
         return status
 
     # -- C12 sweep ------------------------------------------------------------------
-    @timer(interval=SWEEP_INTERVAL)
+    @sweep_timer
     def sweep_deemed_acceptance(self):
         """C12: a received application whose supplement notice is overdue is accepted from
         the day its materials arrived. Each row is claimed, so instances never do it twice."""
-        with self.db() as uow:
-            due = apps.overdue_received(uow, local_date(uow.now()))
-        for township_id, application_id in due:
-            try:
-                with self.db(township_id) as uow:
-                    apps.deem_overdue(uow, application_id, RULES.load(uow))
-            except Exception:
-                log.exception("deemed acceptance failed", extra={"township_id": township_id})
+        return self.sweeper(sweep.sweep)
 
     # -- events -------------------------------------------------------------------------
     @reliable_handler("cases", "case_transitioned")

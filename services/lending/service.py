@@ -3,11 +3,9 @@ handover.py, register.py and sweep.py."""
 from __future__ import annotations
 
 import logging
-import os
 from datetime import date
 
 from nameko.rpc import rpc
-from nameko.timer import timer
 
 from services.common.db import Database
 from services.common.errors import field_error
@@ -16,12 +14,12 @@ from services.common.idempotency import command
 from services.common.metrics import Metrics
 from services.common.rpc import Rpc, call as rpc_call
 from services.common.service import BaseService
+from services.common.sweep import Sweeper, sweep_timer
 
 from . import handover, ledger, register, sweep
 from .models import Base
 from .rules import KINDS, LENDERS, MANAGERS, RULES
 
-SWEEP_INTERVAL = float(os.environ.get("SWEEP_INTERVAL", "30"))
 VIEWERS = LENDERS + MANAGERS
 
 
@@ -32,6 +30,7 @@ class LendingService(CalendarFollower, TownshipTimezoneFollower, BaseService):
     name = "lending"
     db = Database(Base)
     staff = Rpc("staff")  # bounded by the caller's deadline (services/common/rpc.py)
+    sweeper = Sweeper()
     rules = RULES
     metrics = Metrics(gauges={
         "lending_items_lent": ("Items lent out now", sweep.lent_counts),
@@ -140,9 +139,9 @@ class LendingService(CalendarFollower, TownshipTimezoneFollower, BaseService):
         return {p["id"]: p["name"] for p in snapshot["people"]}
 
     # -- timers (L4) -------------------------------------------------------------------------------
-    @timer(interval=SWEEP_INTERVAL)
+    @sweep_timer
     def sweep_overdue(self):
-        return sweep.sweep(self.db)
+        return self.sweeper(sweep.sweep)
 
 
 SERVICE = LendingService

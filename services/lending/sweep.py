@@ -17,9 +17,10 @@ from .rules import RULES, is_overdue
 BATCH = 200
 
 
-def find_due(open_unit) -> tuple[list[str], list[str]]:
-    """(loan ids past their due day, reminder task ids due for escalation)."""
-    with open_unit() as uow:
+def find_due(run) -> tuple[list[tuple], list[tuple]]:
+    """(township_id, id) of loans past their due day and of reminder tasks due for escalation
+    (the oldest ``BATCH`` of each; the next sweep takes the rest)."""
+    with run.unit_of_work() as uow:
         now = uow.now()
         rules_of: dict = {}
         loans = []
@@ -32,12 +33,13 @@ def find_due(open_unit) -> tuple[list[str], list[str]]:
             if township_id not in rules_of:
                 rules_of[township_id] = RULES.load(uow, township_id)
             if is_overdue(due, now, rules_of[township_id]):
-                loans.append(loan_id)
+                loans.append((township_id, loan_id))
         tasks = uow.session.execute(
-            select(ReminderTask.id).where(ReminderTask.state == "open", ReminderTask.escalate_at <= now)
+            select(ReminderTask.township_id, ReminderTask.id)
+            .where(ReminderTask.state == "open", ReminderTask.escalate_at <= now)
             .order_by(ReminderTask.escalate_at).limit(BATCH)
-        ).scalars().all()
-    return loans, list(tasks)
+        ).all()
+    return loans, [(t, i) for t, i in tasks]
 
 
 def mark_overdue(uow, loan_id: str) -> bool:
@@ -47,8 +49,6 @@ def mark_overdue(uow, loan_id: str) -> bool:
         return False
     loan = uow.session.get(Loan, loan_id)
     uow.session.refresh(loan)
-    uow.township_id = loan.township_id
-    uow.session.info["township_id"] = loan.township_id
     rules = RULES.load(uow, loan.township_id)
     uow.session.add(ReminderTask(
         township_id=loan.township_id, loan_id=loan.id, assigned_person_id=guard_on_duty(uow) or loan.lent_by,
@@ -71,16 +71,11 @@ def escalate(uow, task_id: str) -> bool:
     return True
 
 
-def sweep(open_unit) -> dict:
-    loans, tasks = find_due(open_unit)
-    done = {"overdue": 0, "escalated": 0}
-    for loan_id in loans:
-        with open_unit() as uow:
-            done["overdue"] += mark_overdue(uow, loan_id)
-    for task_id in tasks:
-        with open_unit() as uow:
-            done["escalated"] += escalate(uow, task_id)
-    return done
+def sweep(run) -> dict:
+    """One pass (``services.common.sweep``): loans marked overdue, reminder tasks escalated."""
+    loans, tasks = find_due(run)
+    return {"overdue": run.each("overdue", loans, mark_overdue),
+            "escalated": run.each("escalated", tasks, escalate)}
 
 
 def lent_counts(uow):

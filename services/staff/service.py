@@ -3,24 +3,23 @@ modules."""
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import date
 
 from nameko.rpc import rpc
-from nameko.timer import timer
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from services.common.db import NATIONAL, Database
-from services.common.errors import Conflict, Forbidden
+from services.common.errors import Forbidden
 from services.common.handlers import handle_once, reliable_handler
 from services.common.idempotency import command
 from services.common.metrics import Metrics
 from services.common.service import BaseService
+from services.common.sweep import Sweeper, sweep_timer
 from services.contracts.staff import Township as TownshipOut
 
-from . import accountability, attendance, grades, honours, leave, patrols, periods, roster, scoring
+from . import accountability, attendance, grades, honours, leave, patrols, roster, scoring, sweep
 from . import organisation as org
-from .models import Base, Township
+from .models import Base
 from .rules import RULES
 
 log = logging.getLogger(__name__)
@@ -31,7 +30,6 @@ INSPECTORS = ("inspector", "director", "deputy_director")
 INTERNAL = ("director", "deputy_director", "section_head", "clerk", "inspector", "complaint_officer",
             "security_manager", "guard", "village_agent")
 LEAVE_DECIDERS = ("section_head", "deputy_director", "director")
-ATTENDANCE_SWEEP_INTERVAL = 600
 
 
 def _open_attendance_days(uow):
@@ -47,6 +45,7 @@ def _open_attendance_days(uow):
 class StaffService(BaseService):
     name = "staff"
     db = Database(Base)
+    sweeper = Sweeper()
     rules = RULES
     metrics = Metrics(gauges={
         "staff_attendance_days_open": ("Attendance days left open because their year has no calendar data (C2): "
@@ -307,24 +306,10 @@ class StaffService(BaseService):
         with self.db(caller.township) as uow:
             return [d.isoformat() for d in attendance.open_days(uow)]
 
-    @timer(interval=ATTENDANCE_SWEEP_INTERVAL)
+    @sweep_timer
     def close_attendance_days(self):
-        """Close yesterday (and up to a week of missed days) in every township. Each day is
-        claimed by its unique closure row, so several instances close it once."""
-        with self.db() as uow:
-            townships = [(t.id, t.created_at) for t in uow.scalars(select(Township))]
-        for township_id, created_at in townships:
-            for back in range(7, 0, -1):
-                try:
-                    with self.db(township_id) as uow:
-                        today = periods.local_today(uow)
-                        day = today - timedelta(days=back)
-                        if day < periods.local(created_at, periods.township_tz(uow)).date():
-                            continue
-                        attendance.close_day(uow, day)
-                except (Conflict, IntegrityError):
-                    continue  # already closed (here or by another instance)
-        self._settle_open_days()  # C2: a backstop for a calendar event that never came
+        """Close yesterday (and up to a week of missed days) in every township, once (S2)."""
+        return self.sweeper(sweep.sweep)
 
     # -- S3 leave --------------------------------------------------------------------
     @command

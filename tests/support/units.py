@@ -46,6 +46,12 @@ class UnitsOfWork:
         """A unit of work bound to ``township_id``: commits on success, rolls back on error."""
         return self.unit_of_work(township_id or self.township_id)
 
+    def sweep_run(self, chunk: int = 50):
+        """A ``services.common.sweep.SweepRun`` on these units (sweeps take one)."""
+        from services.common.sweep import SweepRun
+
+        return SweepRun(self, chunk=chunk)
+
     def outbox(self, event_type=None) -> list[dict]:
         """The events written so far (optionally of one type), oldest first."""
         outbox = self.base.common.outbox

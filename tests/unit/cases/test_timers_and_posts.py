@@ -28,26 +28,26 @@ def staff_event(event_type, **fields):
 def test_reminder_goes_out_once_on_the_last_working_day_before(w):
     case_id = w.accept(days=3)
     w.move_to(at(2025, 1, 26, 9))  # Sun (make-up day): 27 Jan and 5 Feb left → not yet
-    assert timers.sweep_reminders(w) == 0
+    assert timers.sweep_reminders(w.sweep_run()) == 0
     w.move_to(at(2025, 1, 27, 9))  # Mon: Spring Festival follows, only 5 Feb is left
-    assert timers.sweep_reminders(w) == 1
-    assert timers.sweep_reminders(w) == 0  # once per deadline
+    assert timers.sweep_reminders(w.sweep_run()) == 1
+    assert timers.sweep_reminders(w.sweep_run()) == 0  # once per deadline
     reminder = w.events("cases.case_reminder", case_id=case_id)
     assert len(reminder) == 1 and reminder[0]["holder_person_id"] == "clerk-a"
     # an extension gives the new deadline its own reminder
     w.do(lifecycle.extend, case_id, "boss", ["director"], 1, "现场核查")
     w.move_to(at(2025, 2, 5, 9))
-    assert timers.sweep_reminders(w) == 1
+    assert timers.sweep_reminders(w.sweep_run()) == 1
 
 
 def test_overdue_exactly_once_even_when_swept_twice(w):
     case_id = w.accept(days=3)
     w.move_to(at(2025, 2, 5, 23, 59))  # the whole due day is in time
-    assert timers.sweep_overdue(w) == 0
+    assert timers.sweep_overdue(w.sweep_run()) == 0
     w.move_to(at(2025, 2, 6, 0, 1))
-    assert timers.sweep_overdue(w) == 1
-    assert timers.sweep_overdue(w) == 0
-    assert timers.sweep(w)["overdue"] == 0
+    assert timers.sweep_overdue(w.sweep_run()) == 1
+    assert timers.sweep_overdue(w.sweep_run()) == 0
+    assert timers.sweep(w.sweep_run())["overdue"] == 0
     overdue = w.events("cases.case_overdue")
     assert len(overdue) == 1 and overdue[0]["handler_person_id"] == "clerk-a"
     assert overdue[0]["due_date"] == "2025-02-05"
@@ -63,7 +63,7 @@ def test_a_decision_after_the_due_date_counts_overdue_even_before_a_sweep(w):
     w.do(lifecycle.review, case_id, "clerk-a", ["clerk"], "approve")
     w.do(lifecycle.decide, case_id, "head", ["section_head"], "approved")
     assert [e["case_id"] for e in w.events("cases.case_overdue")] == [case_id]
-    assert timers.sweep_overdue(w) == 0
+    assert timers.sweep_overdue(w.sweep_run()) == 0
 
 
 def test_overdue_counts_against_whoever_held_the_case_on_the_due_date(w):
@@ -76,7 +76,7 @@ def test_overdue_counts_against_whoever_held_the_case_on_the_due_date(w):
     w.do(posts.record_return, staff_event("staff.returned", person_id="clerk-a", leave_id="L1",
                                           returned_at=at(2025, 2, 7, 8).isoformat()))
     assert w.case(case_id)["holder_person_id"] == "clerk-a"
-    timers.sweep_overdue(w)
+    timers.sweep_overdue(w.sweep_run())
     assert w.events("cases.case_overdue")[0]["handler_person_id"] == "clerk-b"
 
 
@@ -91,13 +91,13 @@ def test_tacit_approval_only_where_switch_and_item_allow(w, switch, item, kind, 
         w.do(RULES.update, {"tacit_approval_enabled": True})
     case_id = w.accept(kind=kind, days=3, tacit_approval=item, departments=["a", "b"])
     w.move_to(at(2025, 2, 6, 9))
-    result = timers.sweep(w)
+    result = timers.sweep(w.sweep_run())
     assert result["overdue"] == 1  # tacitly approved or not, it is overdue for its handler (C5)
     case = w.case(case_id)
     assert (case["outcome"] == "tacitly_approved") is approved
     assert len(w.events("cases.case_tacitly_approved")) == int(approved)
     if approved:
-        assert case["state"] == "decided" and timers.sweep(w)["tacit"] == 0
+        assert case["state"] == "decided" and timers.sweep(w.sweep_run())["tacit"] == 0
         assert w.events("cases.case_transitioned", case_id=case_id)[-1]["outcome"] == "tacitly_approved"
 
 
@@ -106,9 +106,9 @@ def test_nothing_irreversible_on_a_provisional_deadline(w):
     w.move_to(at(2026, 12, 28, 9))
     case_id = w.accept(days=4, tacit_approval=True)  # due 2027-01-01, provisional
     w.move_to(at(2026, 12, 31, 9))
-    assert timers.sweep_reminders(w) == 1  # reminders may go out (C2)
+    assert timers.sweep_reminders(w.sweep_run()) == 1  # reminders may go out (C2)
     w.move_to(at(2027, 1, 8, 9))
-    result = timers.sweep(w)
+    result = timers.sweep(w.sweep_run())
     assert result["overdue"] == 0 and result["tacit"] == 0
     assert w.case(case_id)["state"] == "in_review"
 
@@ -117,10 +117,10 @@ def test_escalation_silence_is_flagged_once_after_15_calendar_days_with_roll_ove
     w.move_to(at(2025, 9, 20, 10))  # escalated Sat 20 Sep 2025; +15 calendar days = 5 Oct (holiday)
     case_id = w.accept(kind="escalated", days=10)
     w.move_to(at(2025, 10, 8, 10))  # 5 Oct rolls over to Thu 9 Oct (Art. 203): not yet
-    assert timers.sweep_escalation_silence(w) == 0
+    assert timers.sweep_escalation_silence(w.sweep_run()) == 0
     w.move_to(at(2025, 10, 10, 10))
-    assert timers.sweep_escalation_silence(w) == 1
-    assert timers.sweep_escalation_silence(w) == 0
+    assert timers.sweep_escalation_silence(w.sweep_run()) == 1
+    assert timers.sweep_escalation_silence(w.sweep_run()) == 0
     assert w.events("cases.escalation_silent")[0]["silent_since"] == "2025-10-09"
     out = w.do(lifecycle.explain_silence, case_id, "clerk-a", "县局正在会商")
     assert out["silence_explanation"] == "县局正在会商"
@@ -138,7 +138,7 @@ def test_leave_moves_open_cases_to_b_and_back_on_return(w):
                                          starts_at=at(2025, 1, 27, 8).isoformat(), ends_at=at(2025, 1, 27, 18).isoformat()))
     assert w.case(first)["holder_person_id"] == "clerk-a"
     w.move_to(at(2025, 1, 27, 8, 30))
-    assert timers.sweep_absences(w) == 2 and timers.sweep_absences(w) == 0
+    assert timers.sweep_absences(w.sweep_run()) == 2 and timers.sweep_absences(w.sweep_run()) == 0
     assert {w.case(c)["holder_person_id"] for c in (first, second)} == {"clerk-b"}
     assert w.case(done)["holder_person_id"] == "clerk-a"  # decided cases stay
     moved = w.events("cases.case_reassigned")
@@ -163,6 +163,6 @@ def test_both_posts_away_alerts_the_director(w):
     assert w.case(case_id)["holder_person_id"] == "clerk-a"
     # B's absence ends with the day: the sweep brings B back (nothing of B's to return)
     w.move_to(at(2025, 1, 25, 9))
-    timers.sweep_absences(w)
+    timers.sweep_absences(w.sweep_run())
     with w() as uow:
         assert not posts.is_away(uow, "clerk-b") and posts.is_away(uow, "clerk-a")

@@ -229,6 +229,26 @@ def test_notice_days_are_a_setting_and_the_sweep_deems_acceptance(env):
     assert ev["deemed_accepted"] and ev["accepted_on"] == "2025-01-24"
 
 
+def test_the_sweep_deems_acceptance_by_each_townships_own_local_date(env):
+    """C12 in the township's zone (DOMAIN "Time"): at 15:30 UTC on Sun 26 Jan it is already the
+    27th in Tokyo but still the 26th in Shanghai: only the Tokyo township's notice is overdue."""
+    from services.intake import sweep
+
+    ids = {}
+    for township, zone in ((T1, "Asia/Shanghai"), (T2, "Asia/Tokyo")):
+        make_item(env, township)
+        env.settings(township, supplement_notice_days=1, timezone=zone)
+        out = submit(env, township, materials_brought=["申请书", "居民身份证"], issue_notice=False)
+        assert out["application"]["notice_due_on"] == "2025-01-26"
+        ids[township] = out["application"]["id"]
+    env.clock.set(datetime(2025, 1, 26, 15, 30, tzinfo=timezone.utc))
+    assert sweep.sweep(env.units.sweep_run()) == {"deemed_accepted": 1}
+    assert [e["application_id"] for e in env.outbox("intake.application_accepted")] == [ids[T2]]
+    env.clock.set(datetime(2025, 1, 26, 16, 30, tzinfo=timezone.utc))  # the 27th in Shanghai too
+    assert sweep.sweep(env.units.sweep_run()) == {"deemed_accepted": 1}
+    assert sweep.sweep(env.units.sweep_run()) == {"deemed_accepted": 0}  # once
+
+
 # -- I5 returns -------------------------------------------------------------------
 
 def test_missing_main_material_is_returned_in_writing_and_recorded(env):

@@ -116,18 +116,18 @@ def test_overdue_once_then_reminder_escalated_once(units, clock):
     with units() as uow:
         handover.record_handover(uow, "p-guard1", "p-guard2", [], [{"item_id": cart["id"], "borrower_name": "张三"}])
     clock.set(datetime(2025, 3, 3, 15, 59, tzinfo=timezone.utc))  # 23:59 local
-    assert sweep.sweep(units) == {"overdue": 0, "escalated": 0}
+    assert sweep.sweep(units.sweep_run()) == {"overdue": 0, "escalated": 0}
     clock.set(datetime(2025, 3, 3, 16, 0, tzinfo=timezone.utc))   # midnight local, same UTC day
-    assert sweep.sweep(units) == {"overdue": 1, "escalated": 0}
-    assert sweep.sweep(units) == {"overdue": 0, "escalated": 0}
+    assert sweep.sweep(units.sweep_run()) == {"overdue": 1, "escalated": 0}
+    assert sweep.sweep(units.sweep_run()) == {"overdue": 0, "escalated": 0}
     [event] = units.outbox("lending.loan_overdue")
     assert event["loan_id"] == loan["id"]
     with units() as uow:
         [task] = uow.session.query(ReminderTask).all()
         assert task.assigned_person_id == "p-guard2"  # the guard on duty after the handover
     clock.move(minutes=61)
-    assert sweep.sweep(units) == {"overdue": 0, "escalated": 1}
-    assert sweep.sweep(units) == {"overdue": 0, "escalated": 0}
+    assert sweep.sweep(units.sweep_run()) == {"overdue": 0, "escalated": 1}
+    assert sweep.sweep(units.sweep_run()) == {"overdue": 0, "escalated": 0}
     assert len(units.outbox("lending.reminder_escalated")) == 1
     with units() as uow:
         done = ledger.complete_task(uow, task.id, "已电话联系，明早归还", "p-security")

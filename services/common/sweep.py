@@ -1,0 +1,159 @@
+"""One sweep timer for every service (ARCHITECTURE "Timers are safe to scale").
+
+A service runs its sweeps like this::
+
+    class CasesService(BaseService):
+        sweeper = Sweeper()
+
+        @sweep_timer
+        def sweep(self):
+            return self.sweeper(timers.sweep)
+
+* **interval** — the container config's ``SWEEP_INTERVAL`` (seconds), which
+  ``config.service_config`` fills from ``<SERVICE>_SWEEP_INTERVAL``, else ``SWEEP_INTERVAL``, else
+  the service's default (``config.DEFAULT_SWEEP_INTERVALS``: 30 s, staff 600 s);
+* **one signature** — a sweep is a plain function ``sweep(run: SweepRun) -> dict[str, int]``
+  (what this instance did, by kind). Tests call it with ``SweepRun(units)``;
+* **bounded chunks** — ``run.each(kind, items, act)`` runs ``act(uow, item)`` for every
+  ``(township_id, item)``, each in its own unit of work bound to that township; after every
+  ``chunk`` items it yields to the other green threads, and it stops between chunks when the
+  service is stopping (the rest is picked up by the next sweep, here or in another instance);
+* **claimed** — ``act`` claims its row with ``services.common.db.claim`` (an atomic conditional
+  UPDATE, True for the one winner) before acting, so two instances never do it twice; it
+  returns whether it did the work (or how many things it did);
+* **errors** — an item that fails is rolled back, logged (one line) and counted in
+  ``sweep_errors_total{service,sweep,error}``; the other items and the timer go on. A whole
+  sweep that fails is logged and counted the same way, never kills the timer, and a failure
+  while the service stops is one line, not a traceback.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Callable, Iterable
+
+from nameko.extensions import DependencyProvider
+from nameko.timer import Timer
+
+from . import config as cfg
+from . import green
+
+log = logging.getLogger(__name__)
+
+CHUNK = 50  # items between two yields
+
+
+def interval_of(config: dict, service: str) -> float:
+    """The sweep interval of a service container: its config, else the environment's default."""
+    value = config.get("SWEEP_INTERVAL")
+    interval = float(value) if value not in (None, "") else cfg.sweep_interval(service)
+    if interval <= 0:
+        raise ValueError(f"SWEEP_INTERVAL of {service} must be a positive number of seconds, not {value!r}")
+    return interval
+
+
+class SweepTimer(Timer):
+    """nameko's timer with its interval from the service's config (see :func:`interval_of`)."""
+
+    def __init__(self, eager: bool = False, **kwargs):
+        super().__init__(None, eager=eager, **kwargs)
+
+    def setup(self):
+        self.interval = interval_of(self.container.config, self.container.service_name)
+        super().setup()
+
+
+sweep_timer = SweepTimer.decorator
+
+
+class SweepRun:
+    """One pass of a sweep: units of work with the service's clock, chunking and error counting.
+
+    ``db`` is anything with ``unit_of_work(township_id=None, clock=None)`` (the service's
+    ``Database`` provider, or ``tests.support.units.UnitsOfWork``)."""
+
+    def __init__(self, db, clock=None, chunk: int = CHUNK, on_error: Callable | None = None,
+                 stopping: Callable[[], bool] | None = None):
+        if chunk < 1:
+            raise ValueError("chunk must be at least 1")
+        self.db = db
+        self.clock = clock
+        self.chunk = chunk
+        self.on_error = on_error
+        self.stopping = stopping or (lambda: False)
+        self.errors: dict[str, int] = {}
+
+    def unit_of_work(self, township_id=None):
+        """A unit of work (commits on success, rolls back on error), on the sweep's clock."""
+        return self.db.unit_of_work(township_id, clock=self.clock)
+
+    def each(self, kind: str, items: Iterable, act: Callable, lost: tuple = ()) -> int:
+        """``act(uow, item)`` for every ``(township_id, item)`` in ``items``; returns the sum of
+        what the acts returned (True counts 1: the item was done here). ``lost``: exception types meaning another instance took the item
+        first (skipped, not counted as errors)."""
+        done = 0
+        for n, (township_id, item) in enumerate(items):
+            if n and n % self.chunk == 0:
+                green.sleep(0)  # a bounded chunk is done: let the service's other workers run
+                if self.stopping():
+                    log.info("sweep %s: stopping after %s items; the rest waits for the next sweep", kind, n)
+                    break
+            try:
+                with self.unit_of_work(township_id) as uow:
+                    done += int(act(uow, item) or 0)
+            except lost:
+                continue
+            except Exception as exc:
+                self.failed(kind, exc, first=not self.errors.get(kind))
+        return done
+
+    def failed(self, kind: str, exc: BaseException, first: bool = True) -> None:
+        """Log (a traceback for the first failure of a kind in this pass) and count."""
+        self.errors[kind] = self.errors.get(kind, 0) + 1
+        if self.stopping():
+            log.info("sweep %s interrupted by the service stopping: %s", kind, type(exc).__name__)
+        else:
+            log.error("sweep %s: an item failed: %s", kind, type(exc).__name__, exc_info=first)
+        if self.on_error is not None:
+            self.on_error(kind, type(exc).__name__)
+
+
+class Sweeper(DependencyProvider):
+    """``self.sweeper(fn)`` runs the sweep ``fn(run)`` on the service's database and clock,
+    counts its errors in the service's metrics and stops it between chunks when the container
+    stops. Returns ``fn``'s counts, or ``{}`` when the sweep as a whole failed (logged)."""
+
+    def __init__(self, chunk: int = CHUNK):
+        self.chunk = chunk
+
+    def setup(self):
+        from .db import Database
+
+        found = [d for d in self.container.dependencies if isinstance(d, Database)]
+        if len(found) != 1:
+            raise RuntimeError(f"{self.container.service_name}: a Sweeper needs exactly one Database")
+        self.database = found[0]
+
+    def get_dependency(self, worker_ctx):
+        from .clock import container_clock
+        from .metrics import find_metrics
+
+        entrypoint = worker_ctx.entrypoint
+        should_stop = getattr(entrypoint, "should_stop", None)
+        metrics = find_metrics(self.container)
+
+        def stopping() -> bool:
+            return bool(should_stop is not None and should_stop.ready())
+
+        def on_error(kind, error):
+            if metrics is not None:
+                metrics.sweep_failed(kind, error)
+
+        def run(fn: Callable[[SweepRun], dict]) -> dict:
+            sweep = SweepRun(self.database, container_clock(self.container), self.chunk, on_error, stopping)
+            try:
+                return fn(sweep)
+            except Exception as exc:
+                sweep.failed(getattr(fn, "__name__", "sweep"), exc)
+                return {}
+
+        return run

@@ -1,0 +1,122 @@
+"""The one sweep timer of every service (services/common/sweep.py; issue 10): its interval from
+the configuration, bounded chunks that yield and stop when the service stops, each item in its
+own unit of work of its township, errors counted without ending the pass."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+
+from services.common import config as cfg
+from services.common import sweep as sweeps
+from services.common.sweep import SweepRun, interval_of
+
+
+@pytest.mark.parametrize("service, config, env, expected", [
+    ("cases", {"SWEEP_INTERVAL": 0.05}, {"SWEEP_INTERVAL": "9"}, 0.05),   # the container's config wins
+    ("cases", {}, {"CASES_SWEEP_INTERVAL": "5", "SWEEP_INTERVAL": "9"}, 5.0),  # then the service's own
+    ("cases", {}, {"SWEEP_INTERVAL": "9"}, 9.0),                           # then everybody's
+    ("cases", {}, {}, 30.0),                                               # then the default
+    ("staff", {}, {}, 600.0),                                              # staff's default
+    ("staff", {}, {"STAFF_SWEEP_INTERVAL": "60"}, 60.0),
+])
+def test_the_interval_comes_from_the_configuration(monkeypatch, service, config, env, expected):
+    for name in ("SWEEP_INTERVAL", "CASES_SWEEP_INTERVAL", "STAFF_SWEEP_INTERVAL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert interval_of(config, service) == expected
+    assert interval_of(cfg.service_config(service, **config), service) == expected
+
+
+@pytest.mark.parametrize("value", [0, -1, "0"])
+def test_a_sweep_interval_that_is_not_positive_is_refused_at_start(value):
+    with pytest.raises(ValueError, match="SWEEP_INTERVAL"):
+        interval_of({"SWEEP_INTERVAL": value}, "cases")
+
+
+class FakeDb:
+    """``unit_of_work`` like the service's Database: records each unit's township and outcome."""
+
+    def __init__(self):
+        self.units: list[tuple[str | None, str]] = []
+
+    @contextmanager
+    def unit_of_work(self, township_id=None, clock=None):
+        unit = type("Unit", (), {"township_id": township_id})()
+        try:
+            yield unit
+        except BaseException:
+            self.units.append((township_id, "rolled back"))
+            raise
+        self.units.append((township_id, "committed"))
+
+
+@pytest.fixture
+def yields(monkeypatch):
+    seen = []
+    monkeypatch.setattr(sweeps.green, "sleep", lambda s: seen.append(s))
+    return seen
+
+
+@pytest.mark.parametrize("items, chunk, expected_yields", [
+    (0, 50, 0), (50, 50, 0), (51, 50, 1), (120, 50, 2), (7, 1, 6),
+])
+def test_work_is_done_in_bounded_chunks_that_yield(yields, items, chunk, expected_yields):
+    db = FakeDb()
+    run = SweepRun(db, chunk=chunk)
+    done = run.each("kind", [("t1", i) for i in range(items)], lambda uow, i: True)
+    assert done == items and len(yields) == expected_yields
+    assert db.units == [("t1", "committed")] * items
+
+
+def test_each_item_runs_in_a_unit_of_its_own_township_and_acts_are_summed(yields):
+    db = FakeDb()
+    seen = []
+
+    def act(uow, item):
+        seen.append((uow.township_id, item))
+        return {"a": True, "b": False, "c": 3}[item]  # done, not done (lost the claim), 3 moved
+    assert SweepRun(db).each("kind", [("t1", "a"), ("t2", "b"), ("t1", "c")], act) == 4
+    assert seen == [("t1", "a"), ("t2", "b"), ("t1", "c")]
+
+
+def test_a_failing_item_is_rolled_back_counted_and_the_rest_goes_on(yields, caplog):
+    db = FakeDb()
+    counted = []
+
+    def act(uow, item):
+        if item % 3 == 0:
+            raise RuntimeError("boom")
+        return True
+    run = SweepRun(db, on_error=lambda kind, error: counted.append((kind, error)))
+    assert run.each("overdue", [("t1", i) for i in range(7)], act) == 4
+    assert counted == [("overdue", "RuntimeError")] * 3 and run.errors == {"overdue": 3}
+    assert [outcome for _, outcome in db.units].count("rolled back") == 3
+    tracebacks = [r for r in caplog.records if r.exc_info]
+    assert len(tracebacks) == 1  # a traceback for the first failure only, one line for the others
+
+
+def test_an_item_another_instance_took_first_is_skipped_not_counted(yields):
+    class Taken(Exception):
+        pass
+
+    def act(uow, item):
+        if item == 1:
+            raise Taken()
+        return True
+    run = SweepRun(FakeDb(), on_error=lambda *a: pytest.fail("counted as an error"))
+    assert run.each("close", [("t1", i) for i in range(3)], act, lost=(Taken,)) == 2
+    assert run.errors == {}
+
+
+def test_a_stopping_service_ends_the_pass_between_chunks(yields, caplog):
+    stop = []
+    run = SweepRun(FakeDb(), chunk=10, stopping=lambda: bool(stop))
+
+    def act(uow, item):
+        if item == 14:
+            stop.append(True)  # the container is asked to stop in the middle of the 2nd chunk
+        return True
+    assert run.each("kind", [("t1", i) for i in range(100)], act) == 20  # 2nd chunk finished
+    assert not [r for r in caplog.records if r.exc_info]
