@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from marshmallow import fields
 from nameko.rpc import rpc
-from nameko.timer import timer
 from sqlalchemy import String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -12,6 +11,7 @@ from services.common import events
 from services.common.db import Database, TenantScoped, claim, make_base, new_id
 from services.common.handlers import reliable_handler
 from services.common.service import BaseService
+from services.common.sweep import Sweeper, sweep_timer
 
 
 @events.register("fsource.note_written")
@@ -94,13 +94,23 @@ class SinkService(BaseService):
         with self.db(township_id) as uow:
             uow.session.add_all([Task() for _ in range(n)])
 
-    @timer(interval=0.05)
+    sweeper = Sweeper(chunk=10)
+
+    @sweep_timer
     def sweep(self):
+        """The services' one sweep timer (config ``SWEEP_INTERVAL``), each task claimed."""
         instance = self.metrics.container.config.get("INSTANCE", "?")
-        with self.db() as uow:
-            pending = uow.scalars(select(Task.id).where(Task.state == "pending").limit(50)).all()
-        for task_id in pending:
-            with self.db() as uow:
-                if claim(uow.session, Task, task_id, {"state": "pending"}, {"state": "done"}):
-                    task = uow.session.get(Task, task_id)
-                    uow.session.add(Effect(task_id=task_id, instance=instance, township_id=task.township_id))
+
+        def do(uow, task_id):
+            if not claim(uow.session, Task, task_id, {"state": "pending"}, {"state": "done"}):
+                return False
+            task = uow.session.get(Task, task_id)
+            uow.session.add(Effect(task_id=task_id, instance=instance, township_id=task.township_id))
+            return True
+
+        def sweep_tasks(run):
+            with run.unit_of_work() as uow:
+                pending = uow.session.execute(
+                    select(Task.township_id, Task.id).where(Task.state == "pending").limit(50)).all()
+            return {"done": run.each("tasks", [(t, i) for t, i in pending], do)}
+        return self.sweeper(sweep_tasks)

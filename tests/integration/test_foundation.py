@@ -122,8 +122,8 @@ def test_poison_message_goes_to_dead_letter_queue_and_metrics(amqp_uri, sink_db)
 
 
 def test_two_instances_of_a_timer_sweep_do_each_task_exactly_once(amqp_uri, sink_db):
-    conf1 = service_config("fsink", amqp_uri, sink_db, INSTANCE="one")
-    conf2 = service_config("fsink", amqp_uri, sink_db, INSTANCE="two")
+    conf1 = service_config("fsink", amqp_uri, sink_db, INSTANCE="one", SWEEP_INTERVAL=0.05)
+    conf2 = service_config("fsink", amqp_uri, sink_db, INSTANCE="two", SWEEP_INTERVAL=0.05)
     with running(SinkService, conf1) as one:
         with entrypoint_hook(one, "add_tasks") as add:
             add("township-a", 300)

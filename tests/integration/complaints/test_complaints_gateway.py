@@ -105,10 +105,12 @@ def test_verified_complaint_is_published_through_the_outbox_without_identity(sys
     events.parse("complaints.complaint_verified", body)
     assert not any(p in repr(body) for p in PERSONAL)
     db = database_of(system["containers"]["complaints"])
-    with db.engine.connect() as conn:
-        row = conn.execute(select(Base.common.outbox).where(
-            Base.common.outbox.c.event_id == body["event_id"])).one()
-    assert row.sent_at is not None
+
+    def sent_at():  # the relay marks the row sent in its own commit, after the broker's confirm
+        with db.engine.connect() as conn:
+            return conn.execute(select(Base.common.outbox.c.sent_at).where(
+                Base.common.outbox.c.event_id == body["event_id"])).scalar_one()
+    assert wait_for(sent_at, timeout=10, message="the relay's commit of sent_at") is not None
     # the complainant is told; only a closing role may close
     r = system["officer"].post(f"/complaints/{c['id']}/reply", {"form": "phone", "summary": "已电话告知"})
     assert r.status_code == 200
