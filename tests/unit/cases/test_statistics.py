@@ -57,7 +57,7 @@ class Month:
         self.w.do(ratings.rate, stars, case_id=self.ids[name], township_id=township)
 
     def sweep(self):
-        return timers.sweep(self.w)
+        return timers.sweep(self.w.sweep_run())
 
 
 @pytest.fixture(scope="module")
