@@ -42,7 +42,7 @@ from kombu.utils.json import dumps as wire_dumps
 from kombu.utils.json import loads as wire_loads
 from nameko.exceptions import IncorrectSignature, MalformedRequest, deserialize, serialize
 from nameko.rpc import Rpc
-from sqlalchemy import and_, delete, select
+from sqlalchemy import delete, select
 
 from .errors import Conflict, ValidationFailed
 
@@ -249,23 +249,22 @@ class Command:
                 _IN_FLIGHT.add(self.scope)
                 self._registered = True
         table = uow.common.idempotency
-        row = session.execute(select(table.c.fingerprint, table.c.outcome, table.c.response)
-                              .where(self._where(table))).first()
-        if row is not None:
-            if row.fingerprint != self.fingerprint:
-                problem = "already used for a different request"
-                raise ValidationFailed(f"{HEADER}: {problem}", {HEADER: [problem]})
-            raise Replayed(row.outcome, row.response)
+        township_id, caller, method, key = self.scope
+        # every command this key was used for here (one request may call several: POST /townships)
+        rows = session.execute(select(table.c.method, table.c.fingerprint, table.c.outcome, table.c.response)
+                               .where(table.c.township_id == township_id, table.c.caller == caller,
+                                      table.c.key == key)).all()
+        if any(row.fingerprint != self.fingerprint for row in rows):
+            problem = "already used for a different request"
+            raise ValidationFailed(f"{HEADER}: {problem}", {HEADER: [problem]})
+        for row in rows:
+            if row.method == method:
+                raise Replayed(row.outcome, row.response)
         self.uow = uow
 
     def in_progress(self) -> Conflict:
         problem = "a request with this key is still being processed; retry later"
         return Conflict(f"{HEADER}: {problem}", {HEADER: [problem]})
-
-    def _where(self, table):
-        township_id, caller, method, key = self.scope
-        return and_(table.c.township_id == township_id, table.c.caller == caller,
-                    table.c.method == method, table.c.key == key)
 
     def finish(self, outcome: str, value) -> None:
         """Record the result with the effect and commit both (only if the unit of work that

@@ -219,3 +219,25 @@ def test_a_request_without_the_header_carries_nothing():
     assert idempotency.request_context("POST", {}, "/a", b"", b"{}") == {}
     ctx = idempotency.request_context("POST", {HEADER: "k"}, "/a", b"", b"{}")
     assert ctx[idempotency.CONTEXT_KEY] == "k" and len(ctx[idempotency.CONTEXT_FINGERPRINT]) == 64
+
+
+def test_a_key_reused_for_another_command_with_another_request_is_422(harness):
+    """The fingerprint names the HTTP request, so a key reused on another route is caught even
+    when that route calls another command of the same service."""
+    harness.service("k-1", '{"name": "a"}').create("a")
+    with pytest.raises(ValidationFailed) as err:
+        harness.service("k-1", '{"other": "route"}').create_refused("a")
+    assert HEADER in err.value.details
+    assert harness.count() == 1
+
+
+def test_one_request_may_call_two_commands_with_its_key(harness):
+    """POST /townships calls staff's create_township and then bootstrap_token with one key: each
+    command has its own record, and a retry answers both."""
+    first = harness.service("k-1", '{"name": "a"}').create("a")
+    with pytest.raises(Conflict):
+        harness.service("k-1", '{"name": "a"}').create_refused("b")
+    assert harness.service("k-1", '{"name": "a"}').create("a") == first
+    with pytest.raises(Conflict):
+        harness.service("k-1", '{"name": "a"}').create_refused("b")
+    assert harness.count() == 2 and harness.records() == 2
