@@ -27,7 +27,8 @@ first failed inside its unit of work       nothing was recorded: a retry runs af
 =========================================  =================================================
 
 Records older than ``IDEMPOTENCY_RETENTION_HOURS`` (default 24) are deleted by a bounded sweep
-(``purge``, ``IDEMPOTENCY_PURGE_BATCH`` rows a run).
+(``purge_expired`` every ``IDEMPOTENCY_PURGE_INTERVAL`` seconds, default 60: at most 10
+transactions of 1,000 rows a run).
 """
 from __future__ import annotations
 
@@ -315,7 +316,23 @@ def retention_hours() -> float:
 def purge_interval() -> float:
     import os
 
-    return float(os.environ.get("IDEMPOTENCY_PURGE_INTERVAL", "600"))
+    return float(os.environ.get("IDEMPOTENCY_PURGE_INTERVAL", "60"))
+
+
+def purge_expired(open_unit, batches: int = 10, batch: int = DEFAULT_PURGE_BATCH) -> int:
+    """One sweep run: at most ``batches`` transactions of at most ``batch`` rows each, yielding
+    between them (a backlog is worked off over several runs, never in one long transaction)."""
+    from . import green
+
+    total = 0
+    for _ in range(batches):
+        with open_unit() as uow:
+            n = purge(uow.session, uow.common.idempotency, uow.now(), retention_hours(), batch)
+        total += n
+        if n < batch:
+            break
+        green.sleep(0)
+    return total
 
 
 def purge(session, table, now, retention_hours: float = DEFAULT_RETENTION_HOURS,

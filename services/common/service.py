@@ -80,10 +80,8 @@ class BaseService:
 
     @timer(interval=idempotency.purge_interval())
     def purge_idempotency_keys(self):
-        """Idempotency records past their retention period go, a bounded batch a run."""
-        with self.db() as uow:
-            return idempotency.purge(uow.session, uow.common.idempotency, uow.now(),
-                                     idempotency.retention_hours())
+        """Idempotency records past their retention period go, in bounded batches."""
+        return idempotency.purge_expired(self.db)
 
     @idempotency.command
     def update_settings(self, changes):

@@ -241,3 +241,12 @@ def test_one_request_may_call_two_commands_with_its_key(harness):
     with pytest.raises(Conflict):
         harness.service("k-1", '{"name": "a"}').create_refused("b")
     assert harness.count() == 2 and harness.records() == 2
+
+
+def test_a_purge_run_is_bounded_and_a_backlog_goes_over_several_runs(harness):
+    for n in range(5):
+        harness.service(f"k-{n}").create("a")
+    harness.clock.move(hours=25)
+    run = lambda: idempotency.purge_expired(harness.provider.unit_of_work, batches=2, batch=2)  # noqa: E731
+    assert [run(), run(), run()] == [4, 1, 0]
+    assert harness.records() == 0
