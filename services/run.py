@@ -6,6 +6,10 @@
 Configuration comes from the environment (``services.common.config``). Equivalent to
 ``nameko run services.cases.service`` with that config; scale a service by starting more
 processes (give each its own ``<SERVICE>_HTTP_ADDRESS``, or ``0`` for any free port).
+
+SIGTERM or Ctrl-C stops it once and gracefully: workers in flight finish within ``STOP_GRACE``
+seconds (default 10), else they are killed and their unacked messages return to the queue
+(``services.common.stopping``). The process then exits 0, without a traceback.
 """
 from services.common.green import patch
 
@@ -33,9 +37,9 @@ def main(argv=None):
         from services.common.migrate import upgrade
 
         upgrade(args.service)
-    from nameko.cli.run import run
+    from services.common.stopping import exit_now, serve
 
-    run([service_class(args.service)], cfg.service_config(args.service))
+    exit_now(serve(service_class(args.service), cfg.service_config(args.service)))
 
 
 if __name__ == "__main__":

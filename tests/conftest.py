@@ -26,20 +26,11 @@ from tests.support import infra  # noqa: E402
 
 def pytest_configure(config):
     os.environ.setdefault("EVENT_MAX_ATTEMPTS", "3")
-    _quick_consumer_stop()
+    # the same nameko fixes the services run with: timers that may be stopped twice, consumers
+    # that notice a stop within 0.1 s (tests stop dozens of containers)
+    from services.common.stopping import harden_nameko
 
-
-def _quick_consumer_stop():
-    """nameko's queue consumers notice a stop only between 1-second socket reads, so every
-    container took 1–2 s to stop; in tests they look every 0.1 s instead (tests stop dozens)."""
-    from kombu.mixins import ConsumerMixin
-
-    consume = ConsumerMixin.consume
-
-    def quick(self, limit=None, timeout=None, safety_interval=0.1, **kwargs):
-        return consume(self, limit=limit, timeout=timeout, safety_interval=safety_interval, **kwargs)
-
-    ConsumerMixin.consume = quick
+    harden_nameko()
 
 
 @pytest.fixture(scope="module")

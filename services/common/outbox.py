@@ -48,10 +48,15 @@ class OutboxRelay:
         self._running = True
         self._gt = eventlet.spawn(self._loop)
 
-    def stop(self):
+    def stop(self, grace: float = 3.0):
+        """Finish the batch in hand and publish what the last workers committed (the
+        container stops this after its workers are done), then stop; killed after ``grace``
+        seconds (an unreachable broker): unsent rows wait in the outbox for the next start."""
         self._running = False
         self.wake()
         if self._gt is not None:
+            with eventlet.Timeout(grace, False):
+                self._gt.wait()
             self._gt.kill()
             self._gt = None
         self._close()
@@ -63,15 +68,21 @@ class OutboxRelay:
     # -- work ------------------------------------------------------------
     def _loop(self):
         backoff = self.interval
-        while self._running:
+        while True:
+            stopping = not self._running  # one last pass after stop(): what was just committed
             try:
                 sent = self.publish_pending()
                 backoff = self.interval
                 if sent:
                     continue  # there may be more
+                if stopping:
+                    return
             except Exception as exc:  # broker or database unreachable: keep the rows, retry
                 self.failures += 1
                 self._close()
+                if stopping:  # the rows wait for the next start
+                    log.warning("outbox relay: %s while stopping: unsent rows wait for the next start", type(exc).__name__)
+                    return
                 log.warning("outbox relay: %s: %s (retrying in %.1fs)", type(exc).__name__, exc, backoff)
                 eventlet.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
