@@ -21,6 +21,7 @@ class CaseQuery(Schema):
     state = fields.String(validate=validate.OneOf(CASE_STATES), metadata={"example": "in_review"})
     overdue = fields.Boolean(metadata={"example": False})
     holder = fields.String(metadata={"description": "person id holding the case (A, or B for A)"})
+    past_target = fields.Boolean(metadata={"description": "immediate cases still open past their target (I5)"})
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 500))
 
 
@@ -98,9 +99,11 @@ EX_CASE = {"id": "3f2a…", "receipt_no": "QS20250124-0001", "state": "in_review
 
 class CasesRoutes:
     @api("GET", "/cases", response=out.Case(many=True), roles=READERS, query=CaseQuery, tags=["cases"],
-         summary="Cases of the township, newest first (filter by state, overdue, holder)", example=[EX_CASE])
+         summary="Cases of the township, newest first (filter by state, overdue, holder; past_target: "
+                 "immediate cases open past their target, I5)", example=[EX_CASE])
     def list_cases(self, request, query):
-        return self.cases.list_cases(query.get("state"), query.get("overdue"), query.get("holder"), query["limit"])
+        return self.cases.list_cases(query.get("state"), query.get("overdue"), query.get("holder"), query["limit"],
+                                     query.get("past_target"))
 
     @api("GET", CASE, response=out.CaseDetail, roles=READERS, tags=["cases"], example=EX_CASE,
          summary="A case with its audit trail (who, when, why), departments' opinions and pauses (C1)")
@@ -162,6 +165,12 @@ class CasesRoutes:
          summary="End the special procedure: its working days are added to the deadline (C11)")
     def end_pause(self, request, case_id, body):
         return self.cases.end_pause(case_id, body.get("reason"))
+
+    @api("POST", CASE + "/forward", response=out.Case, roles=CLERKS, body=CaseNoteIn, tags=["cases"], example=EX_CASE,
+         summary="Record that an escalated case (上报件) was forwarded to the upper level (I5): only late "
+                 "forwarding is overdue; once forwarded its delay counts against nobody here")
+    def forward_case(self, request, case_id, body):
+        return self.cases.forward(case_id, body.get("note"))
 
     @api("POST", CASE + "/upper-answer", response=out.Case, roles=CLERKS, body=CaseUpperAnswerIn,
          tags=["cases"], example=EX_CASE,

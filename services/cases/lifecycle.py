@@ -66,6 +66,7 @@ ALLOWED = {
     "pause": RUNNING,
     "resume": ("suspended",),
     "extend": (*RUNNING, "suspended"),
+    "forward": ("escalated",),
     "record_upper_answer": ("escalated",),
     "explain_silence": ("escalated", "suspended", "decided", "delivered"),
     "collect_fee": (*RUNNING, "suspended", "decided"),
@@ -257,8 +258,6 @@ def start_clock(uow, case: Case, start_on, kind: str, by: str | None, reason: st
         log.warning("provisional deadline: a year without calendar data (C2); the operator must load it",
                     extra={"case_id": case.id})
     new_state = {"joint": "awaiting_departments", "escalated": "escalated"}.get(kind, "in_review")
-    if kind == "escalated":
-        case.escalated_on = today(uow, case.township_id)
     transition(uow, case, new_state, "accepted", by, reason)
 
 
@@ -376,11 +375,17 @@ def decide(uow, case_id: str, person_id: str, roles, outcome: str, reason: str |
     return case_record(case)
 
 
+def awaits_upper(case: Case) -> bool:
+    """I5: an escalated case already forwarded waits for the upper level; its delay never counts
+    against anyone here (its only promise, the forwarding date, was kept or already counted)."""
+    return case.kind == "escalated" and case.escalated_on is not None
+
+
 def _settle_overdue_if_late(uow, case: Case) -> None:
     """A decision after the due date still counts once as overdue (C5), even if no sweep saw it."""
     from . import timers
 
-    if case.due_date and not case.provisional and case.overdue_at is None \
+    if not awaits_upper(case) and case.due_date and not case.provisional and case.overdue_at is None \
             and deadlines.is_overdue(today(uow, case.township_id), case.due_date):
         timers.mark_overdue(uow, case)
 
@@ -405,9 +410,29 @@ def withdraw(uow, case_id: str, person_id: str, reason: str) -> dict:
 
 # -- escalated cases (I5) ---------------------------------------------------------------
 
+def forward(uow, case_id: str, person_id: str, note: str | None = None) -> dict:
+    """I5 上报: the escalated case is forwarded to the upper level; the day is recorded. Its
+    due date is the forwarding promise (上报时限, default 3 working days after acceptance):
+    forwarding after it counts once as overdue (C5); once forwarded, the case waits for the
+    upper level and its delay never counts against anyone here (the silence rule still runs)."""
+    case = get_case(uow, case_id)
+    require(case, "forward")
+    if case.escalated_on is not None:
+        raise Conflict(f"the case was already forwarded on {case.escalated_on}",
+                       {"state": case.state, "action": "forward"})
+    _settle_overdue_if_late(uow, case)
+    case.escalated_on = today(uow)
+    audit(uow, case, "forwarded", person_id, _text(note, "note", required=False) or "forwarded to the upper level",
+          forwarded_on=case.escalated_on, forward_due=case.due_date)
+    return case_record(case)
+
+
 def record_upper_answer(uow, case_id: str, person_id: str, answer: str) -> dict:
     case = get_case(uow, case_id)
     require(case, "record_upper_answer")
+    if case.escalated_on is None:
+        raise Conflict("the case has not been forwarded to the upper level yet (I5)",
+                       {"state": case.state, "action": "record_upper_answer"})
     case.upper_answer = _text(answer, "answer")
     case.upper_answered_on = today(uow)
     audit(uow, case, "upper_answered", person_id, case.upper_answer)
@@ -532,7 +557,7 @@ def decide_reconsideration(uow, case_id: str, person_id: str, roles, outcome: st
 # -- queries --------------------------------------------------------------------------------
 
 def list_cases(uow, state: str | None = None, overdue: bool | None = None, holder: str | None = None,
-               limit: int = 100) -> list[dict]:
+               limit: int = 100, past_target: bool | None = None) -> list[dict]:
     stmt = select(Case).order_by(Case.created_at.desc()).limit(max(1, min(int(limit), 500)))
     if state:
         if state not in STATES:
@@ -542,6 +567,9 @@ def list_cases(uow, state: str | None = None, overdue: bool | None = None, holde
         stmt = stmt.where(Case.overdue_at.is_not(None) if overdue else Case.overdue_at.is_(None))
     if holder:
         stmt = stmt.where(Case.holder_person_id == holder)
+    if past_target is not None:  # I5: immediate cases open past their target (for the director)
+        flagged = Case.target_flagged_at.is_not(None)
+        stmt = stmt.where(flagged & Case.state.in_(OPEN) if past_target else ~flagged)
     return [case_record(c) for c in uow.scalars(stmt)]
 
 

@@ -45,6 +45,7 @@ class Case(TenantScoped, Base):
     due_date: Mapped[date | None]
     provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     target_at: Mapped[datetime | None]  # immediate cases: on-the-spot target (I5)
+    target_flagged_at: Mapped[datetime | None]  # I5: still open past the target, the director told (once)
     tacit_allowed: Mapped[bool] = mapped_column(Boolean, default=False)  # C6 item override
     departments: Mapped[list] = mapped_column(JSON, default=list)  # joint cases
     major: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -59,7 +60,7 @@ class Case(TenantScoped, Base):
     decision_reason: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
-    # escalated cases (I5)
+    # escalated cases (I5): due_date is the forwarding promise; escalated_on the day forwarded
     escalated_on: Mapped[date | None]
     upper_answered_on: Mapped[date | None]
     upper_answer: Mapped[str | None] = mapped_column(Text)

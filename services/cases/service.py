@@ -120,9 +120,9 @@ class CasesService(CalendarFollower, BaseService):
             return lifecycle.case_record(lifecycle.find_by_receipt(uow, receipt_no), full=True, uow=uow)
 
     @rpc
-    def list_cases(self, state=None, overdue=None, holder=None, limit=100):
+    def list_cases(self, state=None, overdue=None, holder=None, limit=100, past_target=None):
         with self.db(self.caller.township) as uow:
-            return lifecycle.list_cases(uow, state, overdue, holder, limit)
+            return lifecycle.list_cases(uow, state, overdue, holder, limit, past_target)
 
     # -- commands ------------------------------------------------------------------
     @command
@@ -172,6 +172,12 @@ class CasesService(CalendarFollower, BaseService):
         caller = self.caller.require(*CLERKS)
         with self.db(caller.township) as uow:
             return lifecycle.end_pause(uow, case_id, caller.person_id, reason)
+
+    @command
+    def forward(self, case_id, note=None):
+        caller = self.caller.require(*CLERKS)
+        with self.db(caller.township) as uow:
+            return lifecycle.forward(uow, case_id, caller.person_id, note)
 
     @command
     def record_upper_answer(self, case_id, answer):

@@ -18,7 +18,7 @@ from services.common.db import claim
 
 from . import deadlines, posts
 from .lifecycle import (
-    RUNNING, audit, calendar, end_of_local_day, silence_due, timezone_of, today, transition,
+    RUNNING, audit, awaits_upper, calendar, end_of_local_day, silence_due, timezone_of, today, transition,
 )
 from .models import Absence, Case, CaseLog
 from .rules import RULES
@@ -46,6 +46,10 @@ def mark_overdue(uow, case: Case) -> bool:
              handler_person_id=person, window_id=case.window_id, due_date=case.due_date.isoformat())
     return True
 
+#: I5: an escalated case once forwarded waits for the upper level (never reminded or overdue here)
+FORWARDED = (Case.kind == "escalated") & Case.escalated_on.is_not(None)
+
+
 def _candidates(run, stmt) -> list[tuple[str, str]]:
     """(township_id, case_id) of the rows a sweep looks at; each is re-read and claimed."""
     with run.unit_of_work() as uow:
@@ -54,7 +58,7 @@ def _candidates(run, stmt) -> list[tuple[str, str]]:
 def remind(uow, case_id) -> bool:
     """C5 催办 for one case, once per deadline (claimed on ``reminded_for``)."""
     case = uow.session.get(Case, case_id)
-    if case.state not in RUNNING or case.reminded_for == case.due_date:
+    if case.state not in RUNNING or case.reminded_for == case.due_date or awaits_upper(case):
         return False
     settings = RULES.load(uow)
     if not deadlines.reminder_due(calendar(uow), today(uow), case.due_date, settings["reminder_working_days"]):
@@ -72,19 +76,22 @@ def sweep_reminders(run) -> int:
     """C5 催办: once the last N working days begin (default 1), remind the holder — once per
     deadline (a new deadline after an extension or a pause gets its own reminder)."""
     stmt = select(Case.id, Case.township_id).where(Case.state.in_(RUNNING), Case.due_date.is_not(None),
-                                                   (Case.reminded_for.is_(None)) | (Case.reminded_for != Case.due_date))
+                                                   (Case.reminded_for.is_(None)) | (Case.reminded_for != Case.due_date),
+                                                   ~FORWARDED)
     return run.each("reminders", _candidates(run, stmt), remind)
 
 def overdue(uow, case_id) -> bool:
     case = uow.session.get(Case, case_id)
-    if case.state in RUNNING and not case.provisional and deadlines.is_overdue(today(uow), case.due_date):
+    if case.state in RUNNING and not case.provisional and not awaits_upper(case) \
+            and deadlines.is_overdue(today(uow), case.due_date):
         return mark_overdue(uow, case)
     return False
 
 def sweep_overdue(run) -> int:
     """C5: every undecided case past its (non-provisional) due date, exactly once."""
     stmt = select(Case.id, Case.township_id).where(Case.state.in_(RUNNING), Case.overdue_at.is_(None),
-                                                   Case.provisional.is_(False), Case.due_date.is_not(None))
+                                                   Case.provisional.is_(False), Case.due_date.is_not(None),
+                                                   ~FORWARDED)
     return run.each("overdue", _candidates(run, stmt), overdue)
 
 def approve_tacitly(uow, case_id) -> bool:
@@ -93,7 +100,8 @@ def approve_tacitly(uow, case_id) -> bool:
     case = uow.session.get(Case, case_id)
     if not settings["tacit_approval_enabled"] or case.kind not in settings["tacit_approval_kinds"]:
         return False
-    if case.state not in RUNNING or case.provisional or not deadlines.is_overdue(today(uow), case.due_date):
+    if case.state not in RUNNING or case.provisional or awaits_upper(case) \
+            or not deadlines.is_overdue(today(uow), case.due_date):
         return False
     if not claim(uow.session, Case, case.id, {"state": case.state, "outcome": None},
                  {"outcome": "tacitly_approved", "decided_at": uow.now()}):
@@ -134,6 +142,31 @@ def sweep_escalation_silence(run) -> int:
                                                    Case.silence_flagged_at.is_(None), Case.state.in_(("escalated", "suspended")))
     return run.each("silence", _candidates(run, stmt), flag_silence)
 
+def flag_target(uow, case_id) -> bool:
+    """I5 for one immediate case past its target: claimed on ``target_flagged_at``."""
+    case = uow.session.get(Case, case_id)
+    if case.state not in RUNNING or case.target_at is None or case.target_at >= uow.now():
+        return False
+    if not claim(uow.session, Case, case.id, {"target_flagged_at": None}, {"target_flagged_at": uow.now()}):
+        return False
+    uow.session.refresh(case)
+    audit(uow, case, "target_missed", None, f"immediate case still open past its target {case.target_at} (I5)")
+    uow.emit("cases.immediate_target_missed", case_id=case.id, receipt_no=case.receipt_no,
+             holder_person_id=case.holder_person_id, window_id=case.window_id,
+             target_at=case.target_at.isoformat(), director_person_ids=posts.directors(uow))
+    return True
+
+def sweep_immediate_targets(run) -> int:
+    """I5: an immediate case (即办件) still open past its target (default 30 minutes) is flagged
+    once and the director told (``cases.immediate_target_missed``); the director lists them with
+    ``GET /cases?past_target=true``. Not a deduction: overdue is still the due day (C5)."""
+    with run.unit_of_work() as uow:
+        now = uow.now()
+    stmt = select(Case.id, Case.township_id).where(
+        Case.kind == "immediate", Case.state.in_(RUNNING), Case.target_at.is_not(None), Case.target_at < now,
+        Case.target_flagged_at.is_(None))
+    return run.each("immediate_targets", _candidates(run, stmt), flag_target)
+
 def hand_over(uow, absence_id) -> int:
     """C7: A's cases to B (``posts.hand_over`` claims the absence)."""
     return posts.hand_over(uow, uow.session.get(Absence, absence_id)).get("moved", 0)
@@ -165,6 +198,7 @@ def sweep(run) -> dict:
         "overdue": sweep_overdue(run),
         "tacit": sweep_tacit_approval(run),
         "silence": sweep_escalation_silence(run),
+        "immediate_targets": sweep_immediate_targets(run),
     }
 
 def recompute_open_deadlines(uow, scope: str | None) -> int:

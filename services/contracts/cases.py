@@ -42,7 +42,13 @@ class Case(Out):
     decision_reason = Str(null=True)
     decided_at = Moment(null=True)
     delivered_at = Moment(null=True)
-    escalated_on = Day(null=True)
+    escalated_on = Day(null=True, metadata={"description": "escalated case: the day it was forwarded (I5)"})
+    forwarded = Computed(lambda case: case.escalated_on is not None if case.kind == "escalated" else None,
+                         {"type": "boolean", "nullable": True,
+                          "description": "escalated case forwarded: it waits for the upper level and its delay "
+                                         "counts against nobody here; its due_date is the forwarding promise (I5)"})
+    target_missed = Computed(lambda case: case.target_flagged_at is not None,
+                             {"type": "boolean", "description": "immediate case still open past its target (I5)"})
     upper_answered_on = Day(null=True)
     silence_flagged_at = Moment(null=True)
     silence_explanation = Str(null=True)

@@ -165,7 +165,7 @@ def _accept(ctx: Context, app: Application, item: CatalogueItem, kind: str, name
     app.deemed_accepted = deemed
     app.status = "supplement" if kind == "supplement" else "accepted"
     if kind != "supplement":
-        due = ctx.calendar.add_working_days(accepted_on, promised_days(item, kind))
+        due = ctx.calendar.add_working_days(accepted_on, promised_days(item, kind, ctx.settings))
         app.promised_date, app.promised_provisional = due.day, due.provisional
     password = receipts.new_password()
     app.receipt_no = receipts.new_receipt_no(ctx.today)
@@ -177,16 +177,22 @@ def _accept(ctx: Context, app: Application, item: CatalogueItem, kind: str, name
         item_version=item.version, item_name=item.name, kind=kind, window_id=item.window_id,
         handler_person_id=app.handler_person_id, first_asked_person_id=app.first_asked_person_id,
         accepted_at=ctx.now.isoformat(), accepted_on=accepted_on.isoformat(), deemed_accepted=deemed,
-        promised_days=promised_days(item, kind), tacit_approval=item.tacit_approval,
+        promised_days=promised_days(item, kind, ctx.settings), tacit_approval=item.tacit_approval,
         departments=list(item.departments or []), fee_cents=item.fee_cents, fee_basis=item.fee_basis,
         proxy=app.proxy, mandate_no=app.mandate_no, major=item.major,
     )
     return receipt_document(ctx, app, item, password, names)
 
 
-def promised_days(item: CatalogueItem, kind: str) -> int:
-    """I5: an immediate case promises 0 days (decided the day it is accepted)."""
-    return 0 if kind == "immediate" else item.promised_days
+def promised_days(item: CatalogueItem, kind: str, settings: dict) -> int:
+    """I5: an immediate case promises 0 days (decided the day it is accepted); an escalated case
+    (上报件) promises its forwarding date (上报时限, default 3 working days) — what the county
+    decides afterwards is not the centre's promise."""
+    if kind == "immediate":
+        return 0
+    if kind == "escalated":
+        return settings["escalation_forward_days"]
+    return item.promised_days
 
 
 def receipt_document(ctx: Context, app: Application, item: CatalogueItem, password: str,
@@ -224,7 +230,10 @@ def _promise_text(app, item, settings) -> str:
         return deferred + f"补齐材料之日起 {item.promised_days} 个工作日内办结"
     if app.kind == "immediate":
         return deferred + f"即收即办，{settings['immediate_target_minutes']} 分钟内办结，最迟受理当日"
-    label = {"promised": "承诺办结", "joint": "联办办结", "escalated": "上报承诺"}.get(app.kind, "办结")
+    if app.kind == "escalated":
+        return deferred + (f"上报件：{app.promised_date.isoformat()} 前报送上级（{settings['escalation_forward_days']} "
+                           "个工作日），上级答复后办结并告知")
+    label = {"promised": "承诺办结", "joint": "联办办结"}.get(app.kind, "办结")
     return deferred + f"{label}：{app.promised_date.isoformat()} 前（{item.promised_days} 个工作日）"
 
 
@@ -308,7 +317,7 @@ def record_arrival(uow, application_id: str, person_id: str, materials, settings
     if app.status == "supplement":
         item = uow.get(CatalogueItem, app.item_id, "catalogue item")
         app.status, app.kind = "accepted", app.target_kind
-        due = ctx.calendar.add_working_days(ctx.calendar.hall_day(ctx.today), promised_days(item, app.kind))
+        due = ctx.calendar.add_working_days(ctx.calendar.hall_day(ctx.today), promised_days(item, app.kind, ctx.settings))
         app.promised_date, app.promised_provisional = due.day, due.provisional
         uow.emit("intake.materials_completed", application_id=app.id, completed_at=ctx.now.isoformat(),
                  completed_on=ctx.today.isoformat(), kind=app.target_kind)

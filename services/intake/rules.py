@@ -48,6 +48,9 @@ RULES = RuleBook({
                                        "I4: wrong receipt queries per number and per client address in the window"),
     "receipt_query_window_minutes": Rule(15, integer(1, 1440),
                                          "I4: the window of the receipt-query guessing limit, in minutes"),
+    "escalation_forward_days": Rule(3, integer(1, 30),
+                                    "I5: working days after acceptance by which an escalated case (上报件) is "
+                                    "forwarded to the upper level — its promise"),
     "immediate_target_minutes": Rule(30, integer(1, 480),
                                      "I5: target for an immediate case (即办件), printed on the receipt"),
     "personal_data_roles": Rule(["clerk", "section_head", "deputy_director", "director"],

@@ -104,7 +104,10 @@ def test_joint_case_needs_every_department_then_is_delivered(system):
 def test_escalated_case_waits_for_the_upper_level_then_is_delivered(system):
     app = apply(system, "ES-1")
     case = case_of(system, app["id"])
-    assert case["kind"] == "escalated" and case["escalated_on"]
+    assert case["kind"] == "escalated" and case["forwarded"] is False
+    assert system["clerk"].post(f"/cases/{case['id']}/upper-answer", {"answer": "县局同意"}).status_code == 409
+    r = system["clerk"].post(f"/cases/{case['id']}/forward", {"note": "已报县局"})  # I5: recorded when forwarded
+    assert r.status_code == 200 and r.json()["forwarded"] is True and r.json()["escalated_on"]
     assert system["clerk"].post(f"/cases/{case['id']}/upper-answer", {"answer": "县局同意"}).status_code == 200
     decide_and_deliver(system, case)
 

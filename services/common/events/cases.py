@@ -124,3 +124,16 @@ class EscalationSilent(Envelope):
     holder_person_id = fields.String(required=True)
     escalated_on = fields.Date(required=True)
     silent_since = fields.Date(required=True)
+
+
+@register("cases.immediate_target_missed")
+class ImmediateTargetMissed(Envelope):
+    """I5: an immediate case (即办件) is still open past its target (default 30 minutes);
+    flagged once, for the director(s)."""
+
+    case_id = fields.String(required=True)
+    receipt_no = fields.String(required=True)
+    holder_person_id = fields.String(required=True)
+    window_id = fields.String(allow_none=True, load_default=None)
+    target_at = fields.DateTime(required=True)
+    director_person_ids = fields.List(fields.String(), load_default=list)

@@ -99,7 +99,8 @@ def test_an_application_received_on_a_sunday_is_accepted_and_counted_from_monday
     assert swept.status_code == 200 and swept.json() == []
     # Tuesday: the immediate case is overdue, counted for Monday (its due day), not the Sunday
     system["work_clock"].set(datetime(2025, 4, 15, 9, 0, tzinfo=SH))
-    case_of(system, immediate["receipt_no"], overdue=True)
+    case_of(system, immediate["receipt_no"], overdue=True, target_missed=True)
+    assert [c["id"] for c in system["town"].boss.get("/cases?past_target=true").json()] == [quick["id"]]
     assert system["town"].boss.get(f"/cases/{case['id']}").json()["overdue"] is False
     scores = wait_for(lambda: system["town"].boss.get(f"/scores/{system['a']['id']}/2025Q2").json() or None,
                       timeout=15, message="the overdue deduction")
@@ -141,3 +142,44 @@ def test_days_of_an_unloaded_year_stay_open_until_the_year_is_loaded(system):
     assert firm["due_date"] == "2027-01-05"  # 29, 30, 31 Dec, (元旦 off), 4, 5 Jan
     assert any(t["action"] == "deadline_changed" for t in firm["trail"])
     wait_for(lambda: gauge(s["cases"], "cases_provisional_deadlines", tid) == 0, timeout=10)
+
+
+def test_an_escalated_case_waiting_on_the_county_past_its_promise_deducts_nothing(system):
+    """I5: the escalated case promises its forwarding date (3 working days); forwarded in time,
+    it waits on the county for weeks without being overdue or deducting from anyone; one not
+    forwarded by its promise is overdue for the clerk (C5)."""
+    s, boss = system, system["town"].boss
+    s["work_clock"].set(datetime(2025, 5, 6, 10, 0, tzinfo=SH))  # Tue 6 May 2025
+    r = boss.post("/intake/items", {
+        "code": "ES-020", "name": "林木采伐许可", "legal_basis": "《森林法》", "level": "county",
+        "materials": [{"name": "申请书", "main": True}], "default_kind": "promised", "promised_days": 20})
+    assert r.status_code == 201, r.text
+    waiting, late = apply(s, "ES-020"), apply(s, "ES-020")
+    assert waiting["kind"] == "escalated" and waiting["promised_date"] == "2025-05-09"  # forward by Fri 9 May
+    assert "前报送上级" in waiting["promise"]
+    case = case_of(s, waiting["receipt_no"], state="escalated")
+    other = case_of(s, late["receipt_no"], state="escalated")
+    assert case["due_date"] == "2025-05-09" and case["forwarded"] is False
+    s["work_clock"].set(datetime(2025, 5, 8, 15, 0, tzinfo=SH))
+    r = s["a_api"].post(f"/cases/{case['id']}/forward", {"note": "已报县林业局"})
+    assert r.status_code == 200 and r.json()["escalated_on"] == "2025-05-08", r.text
+    assert s["a_api"].post(f"/cases/{case['id']}/forward", {}).status_code == 409
+    # six weeks later the county is still silent
+    s["work_clock"].set(datetime(2025, 6, 20, 10, 0, tzinfo=SH))
+    case_of(s, late["receipt_no"], overdue=True)               # never forwarded: overdue (C5)
+
+    def flagged():  # I5: the silence rule still runs (15 calendar days from forwarding)
+        got = boss.get(f"/cases/{case['id']}").json()
+        return got if got["silence_flagged_at"] else None
+    silent = wait_for(flagged, timeout=15, message="the county's silence flagged")
+    assert silent["overdue"] is False and silent["overdue_person_id"] is None and silent["state"] == "escalated"
+
+    def deductions():
+        found = [e for e in boss.get(f"/scores/{s['a']['id']}/2025Q2").json()
+                 if e["rule_code"] == "overdue_case" and e["day"] == "2025-05-09"]
+        return found or None
+    assert len(wait_for(deductions, timeout=15, message="the late forwarding's deduction")) == 1
+    time.sleep(1.0)  # more sweeps: still one (the forwarded case never deducts)
+    assert len(deductions()) == 1
+    assert boss.get("/cases?overdue=true").json() and all(
+        c["id"] != case["id"] for c in boss.get("/cases?overdue=true").json())

@@ -9,6 +9,7 @@ import pytest
 from services.cases import lifecycle, posts, timers
 from services.cases.rules import RULES
 from services.common import events
+from services.common.errors import Conflict
 
 from .helpers import T1, World, at
 
@@ -114,8 +115,10 @@ def test_nothing_irreversible_on_a_provisional_deadline(w):
 
 
 def test_escalation_silence_is_flagged_once_after_15_calendar_days_with_roll_over(w):
-    w.move_to(at(2025, 9, 20, 10))  # escalated Sat 20 Sep 2025; +15 calendar days = 5 Oct (holiday)
-    case_id = w.accept(kind="escalated", days=10)
+    w.move_to(at(2025, 9, 19, 10))  # forwarded Fri 19 Sep 2025; +15 calendar days = 4 Oct (holiday)
+    case_id = w.accept(kind="escalated", days=3)
+    assert timers.sweep_escalation_silence(w.sweep_run()) == 0  # not forwarded: no silence from above yet
+    w.do(lifecycle.forward, case_id, "clerk-a")
     w.move_to(at(2025, 10, 8, 10))  # 5 Oct rolls over to Thu 9 Oct (Art. 203): not yet
     assert timers.sweep_escalation_silence(w.sweep_run()) == 0
     w.move_to(at(2025, 10, 10, 10))
@@ -166,3 +169,66 @@ def test_both_posts_away_alerts_the_director(w):
     timers.sweep_absences(w.sweep_run())
     with w() as uow:
         assert not posts.is_away(uow, "clerk-b") and posts.is_away(uow, "clerk-a")
+
+
+# -- I5 escalated: only late forwarding is overdue --------------------------------------------
+
+@pytest.mark.parametrize("forward_at, sweep_at, overdue", [
+    (None, at(2025, 1, 27, 23), False),              # accepted Fri 24 Jan; promise: forward by Wed 5 Feb
+    (None, at(2025, 2, 5, 23), False),               # the whole promise day is in time
+    (None, at(2025, 2, 6, 9), True),                 # not forwarded by its promise: overdue (C5)
+    (at(2025, 2, 5, 16), at(2025, 3, 31, 9), False),  # forwarded on time, the county silent for weeks
+    (at(2025, 1, 24, 11), at(2025, 6, 30, 9), False),
+    (at(2025, 2, 7, 9), at(2025, 2, 7, 9), True),    # forwarded late: counted once, at forwarding
+])
+def test_an_escalated_case_is_overdue_only_for_late_forwarding(w, forward_at, sweep_at, overdue):
+    case_id = w.accept(kind="escalated", days=3)
+    assert w.case(case_id)["due_date"] == "2025-02-05" and w.case(case_id)["forwarded"] is False
+    if forward_at:
+        w.move_to(forward_at)
+        rec = w.do(lifecycle.forward, case_id, "clerk-a", "已报县民政局")
+        assert rec["forwarded"] is True and rec["escalated_on"] == forward_at.date().isoformat()
+        with pytest.raises(Conflict, match="already forwarded"):
+            w.do(lifecycle.forward, case_id, "clerk-a")
+    w.move_to(sweep_at)
+    timers.sweep(w.sweep_run())
+    timers.sweep(w.sweep_run())
+    assert w.case(case_id)["overdue"] is overdue
+    assert len(w.events("cases.case_overdue", case_id=case_id)) == (1 if overdue else 0)
+    if forward_at:  # the county answers at last; the decision after months counts nothing more
+        w.do(lifecycle.record_upper_answer, case_id, "clerk-a", "县局同意")
+        w.do(lifecycle.review, case_id, "clerk-a", ["clerk"], "approve")
+        w.do(lifecycle.decide, case_id, "head", ["section_head"], "approved")
+        assert len(w.events("cases.case_overdue", case_id=case_id)) == (1 if overdue else 0)
+
+
+def test_the_upper_answer_needs_the_case_forwarded_first(w):
+    case_id = w.accept(kind="escalated", days=3)
+    with pytest.raises(Conflict, match="not been forwarded"):
+        w.do(lifecycle.record_upper_answer, case_id, "clerk-a", "县局同意")
+
+
+# -- I5 immediate: flagged past its target ------------------------------------------------------
+
+@pytest.mark.parametrize("minutes_later, flagged", [(29, False), (30, False), (31, True), (240, True)])
+def test_an_immediate_case_open_past_its_target_is_flagged_once_for_the_director(w, minutes_later, flagged):
+    case_id = w.accept(kind="immediate", days=0)   # Fri 24 Jan 2025 10:00, target 10:30
+    w.clock.move(minutes=minutes_later)
+    assert timers.sweep_immediate_targets(w.sweep_run()) == (1 if flagged else 0)
+    assert timers.sweep_immediate_targets(w.sweep_run()) == 0
+    missed = w.events("cases.immediate_target_missed", case_id=case_id)
+    assert len(missed) == (1 if flagged else 0)
+    if flagged:
+        assert missed[0]["director_person_ids"] == ["boss"]
+    with w() as uow:
+        listed = [c["id"] for c in lifecycle.list_cases(uow, past_target=True)]
+    assert (case_id in listed) is flagged and w.case(case_id)["target_missed"] is flagged
+    assert w.case(case_id)["overdue"] is False  # not overdue: the due day is today (C5)
+
+
+def test_a_decided_immediate_case_is_not_flagged(w):
+    case_id = w.accept(kind="immediate", days=0)
+    w.do(lifecycle.review, case_id, "clerk-a", ["clerk"], "approve")
+    w.do(lifecycle.decide, case_id, "head", ["section_head"], "approved")
+    w.clock.move(hours=2)
+    assert timers.sweep_immediate_targets(w.sweep_run()) == 0
