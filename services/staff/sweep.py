@@ -29,7 +29,7 @@ def close(uow, back: int) -> bool:
 
 def settle(uow, _township_id) -> int:
     """C2: the township's days left open for want of calendar data (each day claimed)."""
-    return attendance.settle_open_days(uow)["settled"]
+    return len(attendance.settle_open_days(uow)["settled"])
 
 
 def sweep(run) -> dict:

@@ -115,3 +115,25 @@ def test_a_year_loaded_as_all_holiday_settles_without_absences(world):
                                                      "absences": 0}
         assert list(uow.scalars(select(ScoreEntry))) == []
         assert list(uow.scalars(select(AttendanceDay))) == []
+
+
+def test_the_nightly_sweep_leaves_unknown_days_open_and_settles_them_as_a_backstop(world):
+    """C2: the attendance sweep closes the past week; days of 2027 stay open; once the year is
+    loaded (its event lost, say), the next sweep settles them."""
+    from services.staff import sweep
+
+    world.at(2027, 1, 6, 9)  # Wednesday: the sweep looks at 30 Dec 2026 … 5 Jan 2027
+    result = sweep.sweep(world.units.sweep_run())
+    assert result["days_closed"] == 7 and result["days_settled"] == 0
+    with world.uow() as uow:
+        assert [d.isoformat() for d in attendance.open_days(uow)] == [
+            "2027-01-01", "2027-01-02", "2027-01-03", "2027-01-04", "2027-01-05"]
+    assert world.events("staff.absence_recorded") and all(
+        e["day"] < "2027-01-01" for e in world.events("staff.absence_recorded"))  # 2026 closed normally
+    with world.uow(None) as uow:
+        org.change_calendar(uow, "*", [{"day": "2027-01-01", "working": False, "note": "元旦"}], (), 2027)
+    assert sweep.sweep(world.units.sweep_run())["days_settled"] == 5
+    with world.uow() as uow:
+        assert attendance.open_days(uow) == []
+    assert {e["day"] for e in world.events("staff.absence_recorded") if e["day"] >= "2027"} == {
+        "2027-01-04", "2027-01-05"}
