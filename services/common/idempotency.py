@@ -44,6 +44,7 @@ from kombu.utils.json import loads as wire_loads
 from nameko.exceptions import IncorrectSignature, MalformedRequest, deserialize, serialize
 from nameko.rpc import Rpc
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from .errors import Conflict, ValidationFailed
 
@@ -162,18 +163,19 @@ def command(fn):
         db.command = state
         try:
             try:
-                result = fn(self, *args, **kwargs)
-            except Replayed as replay:
+                try:
+                    result = fn(self, *args, **kwargs)
+                except Exception as exc:
+                    state.finish("error", serialize(exc))
+                    raise
+                state.finish("ok", result)
+                return result
+            except Replayed as replay:  # recorded before, or by a concurrent run that won
                 state.replayed = True
                 metrics = getattr(self, "metrics", None)
                 if hasattr(metrics, "replayed"):
                     metrics.replayed(fn.__name__)
                 return replay.answer()
-            except Exception as exc:
-                state.finish("error", serialize(exc))
-                raise
-            state.finish("ok", result)
-            return result
         finally:
             state.close()
             db.command = None
@@ -237,19 +239,24 @@ class Command:
         if dialect == "postgresql":
             from sqlalchemy import func
 
-            lock = _lock_id(self.scope)
-            if self.client_key:
-                if not session.execute(select(func.pg_try_advisory_xact_lock(lock))).scalar():
-                    raise self.in_progress()
-            else:
-                session.execute(select(func.pg_advisory_xact_lock(lock)))
+            # a client's key: a concurrent request with it answers 409 at once. A redelivered RPC
+            # request takes no lock: should it ever run beside the first, the unique record
+            # decides in finish() and the loser answers the winner's result
+            if self.client_key and not session.execute(
+                    select(func.pg_try_advisory_xact_lock(_lock_id(self.scope)))).scalar():
+                raise self.in_progress()
         else:
             with _IN_FLIGHT_LOCK:
                 if self.scope in _IN_FLIGHT:
                     raise self.in_progress()
                 _IN_FLIGHT.add(self.scope)
                 self._registered = True
-        table = uow.common.idempotency
+        self.check_recorded(session, uow.common.idempotency)
+        self.uow = uow
+
+    def check_recorded(self, session, table) -> None:
+        """422 if the key was used here for another request; ``Replayed`` if this command's
+        result is recorded; nothing if it is new."""
         township_id, caller, method, key = self.scope
         # every command this key was used for here (one request may call several: POST /townships)
         rows = session.execute(select(table.c.method, table.c.fingerprint, table.c.outcome, table.c.response)
@@ -261,7 +268,6 @@ class Command:
         for row in rows:
             if row.method == method:
                 raise Replayed(row.outcome, row.response)
-        self.uow = uow
 
     def in_progress(self) -> Conflict:
         problem = "a request with this key is still being processed; retry later"
@@ -274,13 +280,20 @@ class Command:
         if uow is None or uow.session is None:
             return
         township_id, caller, method, key = self.scope
+        table = uow.common.idempotency
         try:
-            uow.session.execute(uow.common.idempotency.insert().values(
+            uow.session.execute(table.insert().values(
                 township_id=township_id, caller=caller, method=method, key=key,
                 fingerprint=self.fingerprint, outcome=outcome, response=wire_dumps(value),
                 created_at=uow.now(),
             ))
             uow.session.commit()
+        except IntegrityError:
+            # a concurrent run of the same request committed first: this one's effect is rolled
+            # back and it answers what the winner recorded
+            uow.session.rollback()
+            self.check_recorded(uow.session, table)
+            raise
         except BaseException:
             uow.session.rollback()
             raise

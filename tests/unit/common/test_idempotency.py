@@ -250,3 +250,19 @@ def test_a_purge_run_is_bounded_and_a_backlog_goes_over_several_runs(harness):
     run = lambda: idempotency.purge_expired(harness.provider.unit_of_work, batches=2, batch=2)  # noqa: E731
     assert [run(), run(), run()] == [4, 1, 0]
     assert harness.records() == 0
+
+
+def test_a_redelivered_request_running_beside_the_first_has_no_second_effect(harness):
+    """Without a client key there is no 409: should the broker hand the request to a second
+    worker while the first still runs (a lost connection), the record is unique and the run
+    that commits second is rolled back and answers the first one's result."""
+    if harness.provider.engine.dialect.name != "postgresql":
+        pytest.skip("one process per SQLite database: a redelivery cannot run beside the first")
+    slow = harness.service(request_id="rpc-1")
+    slow.gate = eventlet.event.Event()
+    first = eventlet.spawn(slow.create, "a")
+    eventlet.sleep(0.05)
+    second = harness.service(request_id="rpc-1").create("a")  # commits while the first waits
+    slow.gate.send(True)
+    assert first.wait() == second
+    assert harness.count() == 1 and harness.records() == 1
