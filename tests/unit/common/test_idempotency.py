@@ -266,3 +266,32 @@ def test_a_redelivered_request_running_beside_the_first_has_no_second_effect(har
     slow.gate.send(True)
     assert first.wait() == second
     assert harness.count() == 1 and harness.records() == 1
+
+
+#: RPCs that POST routes call to read (a receipt number and password travel in the body)
+READS_BEHIND_POST = {("intake", "query_receipt"), ("cases", "public_timeline")}
+
+
+def test_every_rpc_a_changing_route_calls_is_an_idempotent_command():
+    """A route that creates or changes something must reach only ``@command`` RPCs, or its
+    Idempotency-Key (and a redelivered request) would run the change again."""
+    import inspect
+    import re
+
+    from gateway.openapi import routes
+    from gateway.service import GatewayService
+    from services.run import service_class
+
+    services = {name: service_class(name) for name in ("staff", "intake", "cases", "complaints", "lending")}
+    called, plain = 0, []
+    for name, fn, ep in routes(GatewayService):
+        if ep.method not in ("POST", "PUT", "PATCH", "DELETE"):
+            continue
+        for service, method in re.findall(r"self\.(staff|intake|cases|complaints|lending)\.([a-z_]+)\(",
+                                          inspect.getsource(fn)):
+            called += 1
+            if (service, method) not in READS_BEHIND_POST and \
+                    not getattr(getattr(services[service], method, None), "is_command", False):
+                plain.append(f"{ep.method} {ep.url} → {service}.{method}")
+    assert called > 50
+    assert not plain, "not @command: " + "; ".join(plain)
