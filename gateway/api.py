@@ -267,7 +267,8 @@ class ApiEntrypoint(HttpRequestHandler):
         super().__init__(method, url, **kwargs)
         self.platform = platform  # /health, /metrics, /openapi.json: a worker pool of their own
         self.errors = tuple(errors)  # further error statuses to document (e.g. 429)
-        # statuses answered with a body other than the Error one ({503: Health}), for OpenAPI
+        # statuses answered with a body other than the Error one, for OpenAPI: {503: Health}, or
+        # {404: ("text/html", {"type": "string"})} for another content type
         self.responses = dict(responses or {})
         self.roles = tuple(roles or ())
         self.public = public

@@ -122,9 +122,11 @@ def build_spec(service_cls) -> dict:
                 "description": ERRORS[code],
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
             }
-        for code, schema in ep.responses.items():
+        for code, body in ep.responses.items():
+            # a schema (JSON), or (content type, schema) for a status answered otherwise
+            content_type, schema = body if isinstance(body, tuple) else ("application/json", body)
             op["responses"][str(code)] = {"description": ERRORS.get(str(code), "see the schema"),
-                                          "content": {"application/json": {"schema": schema}}}
+                                          "content": {content_type: {"schema": schema}}}
         if ep.roles:
             op["x-roles"] = list(ep.roles)
         paths.setdefault(ep.openapi_path, {})[ep.method.lower()] = op

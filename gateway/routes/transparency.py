@@ -130,7 +130,7 @@ class TransparencyRoutes:
 
     # -- pages ------------------------------------------------------------------------------------
     @api("GET", "/public/townships/<string:code>/pages/<string:page>", public=True, tags=["pages"],
-         content_type="text/html",
+         content_type="text/html", responses={404: ("text/html", {"type": "string"})},
          summary="Public web pages: index, guide (办事指南), receipt, complaint, display (大厅显示屏)")
     def public_page(self, request, code, page):
         if page not in PAGES:

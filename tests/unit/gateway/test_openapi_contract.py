@@ -176,8 +176,16 @@ def test_an_undeclared_key_never_goes_out():
 
 
 def test_a_case_s_overdue_flag_is_derived_and_dates_are_iso():
-    case = SimpleNamespace(**{f: None for f in cases.Case._declared_fields}, overdue_at=NOW)
-    case.accepted_at, case.accepted_on = NOW, NOW.date()
+    class Row(SimpleNamespace):
+        def __getattr__(self, name):  # a column left null
+            return None
+
+    case = Row(overdue_at=NOW, accepted_at=NOW, accepted_on=NOW.date())
     body = cases.Case().dump(case)
     assert body["overdue"] is True
     assert body["accepted_at"] == "2025-03-03T08:00:00+00:00" and body["accepted_on"] == "2025-03-03"
+
+
+def test_a_page_s_404_is_documented_as_the_html_page_it_is():
+    op = DOC["paths"]["/public/townships/{code}/pages/{page}"]["get"]
+    assert op["responses"]["404"]["content"] == {"text/html": {"schema": {"type": "string"}}}
