@@ -6,6 +6,7 @@ import time
 from marshmallow import fields, validate
 from werkzeug.wrappers import Response
 
+from services.common.clock import DEFAULT_TZ
 from services.common.tenancy import ROLES
 from services.common.validate import Schema
 from services.contracts import staff as staff_out
@@ -31,7 +32,7 @@ class TownshipIn(Schema):
     code = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{1,39}$"),
                          metadata={"example": "qingshan"})
     name = fields.String(required=True, validate=validate.Length(1, 100), metadata={"example": "青山镇"})
-    timezone = fields.String(load_default="Asia/Shanghai")
+    timezone = fields.String(load_default=DEFAULT_TZ)
     director = fields.Nested(DirectorIn, required=True)
 
 

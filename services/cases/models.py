@@ -6,6 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from services.common.clock import DEFAULT_TZ
 from services.common.db import TenantScoped, make_base, new_id
 
 Base = make_base()
@@ -148,7 +149,7 @@ class FeeViolationRecord(TenantScoped, Base):
 class TownshipCopy(TenantScoped, Base):
     __tablename__ = "org_townships"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    timezone: Mapped[str] = mapped_column(String(40), default="Asia/Shanghai")
+    timezone: Mapped[str] = mapped_column(String(40), default=DEFAULT_TZ)
 
 
 class WindowCopy(TenantScoped, Base):

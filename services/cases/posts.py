@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 
+from services.common.clock import DEFAULT_TZ
+
 from .models import Absence, Case, PersonCopy, TownshipCopy, WindowCopy
 
 log = logging.getLogger(__name__)
@@ -29,7 +31,7 @@ def apply_org_change(uow, ev: dict) -> None:
     data, entity = ev["data"] or {}, ev["entity"]
     township_id = ev["township_id"]
     if entity == "township":
-        _upsert(uow, TownshipCopy, ev["entity_id"], township_id, timezone=data.get("timezone") or "Asia/Shanghai")
+        _upsert(uow, TownshipCopy, ev["entity_id"], township_id, timezone=data.get("timezone") or DEFAULT_TZ)
     elif entity == "window":
         _upsert(uow, WindowCopy, ev["entity_id"], township_id, number=data.get("number"), name=data.get("name"),
                 department_id=data.get("department_id"), a_person_id=data.get("a_person_id"),
@@ -45,7 +47,7 @@ def apply_snapshot(uow, snapshot: dict) -> None:
     township = snapshot.get("township") or {}
     tid = uow.township_id
     if township.get("id"):
-        _upsert(uow, TownshipCopy, township["id"], tid, timezone=township.get("timezone") or "Asia/Shanghai")
+        _upsert(uow, TownshipCopy, township["id"], tid, timezone=township.get("timezone") or DEFAULT_TZ)
     for w in snapshot.get("windows") or []:
         _upsert(uow, WindowCopy, w["id"], tid, number=w.get("number"), name=w.get("name"),
                 department_id=w.get("department_id"), a_person_id=w.get("a_person_id"),

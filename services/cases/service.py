@@ -7,12 +7,13 @@ import logging
 from nameko.rpc import rpc
 from sqlalchemy import func, select
 
+from services.common import staffdir
 from services.common.db import NATIONAL, Database
 from services.common.errors import field_error
 from services.common.handlers import CalendarFollower, handle_once, reliable_handler
 from services.common.idempotency import command
 from services.common.metrics import Metrics
-from services.common.rpc import Rpc, call as rpc_call
+from services.common.rpc import Rpc
 from services.common.service import BaseService
 from services.common.sweep import Sweeper, sweep_timer
 
@@ -86,21 +87,14 @@ class CasesService(CalendarFollower, BaseService):
         timers.recompute_open_deadlines(uow, scope)
 
     def _fill_organisation(self, body):
-        """The copy lacks the case's window or township: ask staff (best effort, C7)."""
+        """The copy lacks the case's window or township: ask staff before the handler's unit of
+        work opens (services/common/staffdir; best effort, C7)."""
         if not isinstance(body, dict) or not body.get("township_id"):
             return
-        township_id = body["township_id"]
-        with self.db(township_id) as uow:
-            if posts.knows(uow, body.get("window_id"), body.get("handler_person_id")):
-                return
-        timeout = float(self.metrics.container.config.get("STAFF_RPC_TIMEOUT", 5))
-        try:  # a bounded wait: staff down must not hold the handler forever
-            snapshot = rpc_call(self.staff.organisation_snapshot, township_id, timeout=timeout)
-        except Exception as exc:  # staff away: the case still opens, with the accepting clerk
-            log.warning("organisation snapshot unavailable: %s", type(exc).__name__)
-            return
-        with self.db(township_id) as uow:
-            posts.apply_snapshot(uow, snapshot)
+        # staff away: the case still opens, with the accepting clerk
+        staffdir.ensure(self.db, self.staff, body["township_id"],
+                        knows=lambda uow: posts.knows(uow, body.get("window_id"), body.get("handler_person_id")),
+                        store=posts.apply_snapshot)
 
     # -- timers ------------------------------------------------------------------
     @sweep_timer

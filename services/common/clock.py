@@ -64,7 +64,9 @@ class FrozenClock:
         self.at = at.astimezone(timezone.utc)
 
 
-def local_date(moment: datetime, tz: str = DEFAULT_TZ) -> date:
+def local_date(moment: datetime, tz: str) -> date:
+    """The one local-date helper (DOMAIN "Time"): ``moment``'s date in the township's zone
+    ``tz`` — always named by the caller (its township's setting or copy, else ``DEFAULT_TZ``)."""
     return moment.astimezone(ZoneInfo(tz)).date()
 
 

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
@@ -220,6 +221,15 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
+_open_units = threading.local()  # green-thread local once eventlet has patched threading
+
+
+def in_unit_of_work() -> bool:
+    """Whether this (green) thread has a ``Database`` unit of work open: a remote call made now
+    would hold its transaction, locks and connection while it waits (services/common/staffdir)."""
+    return getattr(_open_units, "depth", 0) > 0
+
+
 class UnitOfWork:
     """One transaction: the session, the events it will publish, idempotency records."""
 
@@ -351,7 +361,11 @@ class Database(DependencyProvider):
             if held:
                 command.opened = True
                 command.claim(uow)  # may answer a recorded result instead (Replayed)
-            yield uow
+            _open_units.depth = getattr(_open_units, "depth", 0) + 1
+            try:
+                yield uow
+            finally:
+                _open_units.depth -= 1
             if held:
                 session.flush()
                 command.on_commit = self._committed
@@ -378,6 +392,11 @@ class Database(DependencyProvider):
             return provider.unit_of_work(township_id, call_id=worker_ctx.call_id,
                                          command=open_unit.command)
 
+        def aside(township_id=None):
+            """A unit of work that is not the command's (reads and copy refreshes before it)."""
+            return provider.unit_of_work(township_id, call_id=worker_ctx.call_id)
+
+        open_unit.aside = aside
         open_unit.engine = self.engine
         open_unit.worker_ctx = worker_ctx
         open_unit.command = None  # set by @command for the worker's command call

@@ -19,6 +19,20 @@ def apply_organisation_change(uow, event: dict) -> None:
         row.name = data.get("name") or ""
 
 
+def apply_snapshot(uow, snapshot: dict) -> None:
+    """Fill the copy from ``staff.organisation_snapshot`` (services/common/staffdir)."""
+    for w in snapshot.get("windows") or []:
+        apply_organisation_change(uow, {"entity": "window", "entity_id": w["id"], "data": w})
+    for p in snapshot.get("people") or []:
+        upsert_person(uow, p["id"], p)
+
+
+def knows(uow, people=(), windows=()) -> bool:
+    """Whether the copy has every named person and window (else the service asks staff)."""
+    return (all(person(uow, p) is not None for p in people if p)
+            and all(window(uow, w) is not None for w in windows if w))
+
+
 def upsert_person(uow, person_id: str, data: dict) -> PersonCopy:
     row = uow.session.get(PersonCopy, person_id)
     if row is None:

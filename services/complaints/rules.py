@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from services.common.clock import DEFAULT_TZ
 from services.common.calendar import Due, WorkingCalendar
 from services.common.settings import Rule, RuleBook, integer, timezone_name
 from services.common.tenancy import ROLES
@@ -42,7 +43,7 @@ RULES = RuleBook({
     "follow_up_working_days": Rule(15, integer(1, 60), "P6 / C9: a low rating is called back and rectified within N working days"),
     "low_rating_max": Rule(2, integer(1, 4), "P6 / C9: ratings up to this value open a follow-up"),
     "close_roles": Rule(list(IDENTITY_ROLES), _roles, "P4: roles that may close a complaint"),
-    "timezone": Rule("Asia/Shanghai", timezone_name, "the township's time zone (local dates, 'next day')"),
+    "timezone": Rule(DEFAULT_TZ, timezone_name, "the township's time zone (local dates, 'next day')"),
 })
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from nameko.rpc import rpc
 
+from services.common import staffdir
 from services.common.db import Database
-from services.common.errors import NotFound
 from services.common.handlers import (
     CalendarFollower,
     TownshipTimezoneFollower,
@@ -40,38 +40,32 @@ class ComplaintsService(CalendarFollower, TownshipTimezoneFollower, BaseService)
     })
 
     # -- helpers (not entrypoints) ------------------------------------------------
-    def _known(self, uow):
-        """Targets are checked against the copy of the organisation, then against staff
-        itself (the copy may lag behind its events); another township's answers unknown."""
-        copy = handling.copy_knows(uow)
-
-        def known(entity, ident):
-            if copy(entity, ident):
-                return True
-            try:
-                if entity == "person":
-                    orgcopy.upsert_person(uow, ident, self.staff.get_person(ident))
-                    return True
-                return any(w["id"] == ident for w in self.staff.list_windows())
-            except NotFound:
-                return False
-        return known
+    def _unit(self, data=None):
+        """The caller's unit of work, opened once the copy of staff's organisation has what the
+        call needs — the target a complaint names, the caller (P2: whose complaints they may
+        see) — asked of staff before the transaction opens (services/common/staffdir)."""
+        caller = self.caller
+        people, windows = [], []
+        if isinstance(data, dict):
+            people.append(data.get("target_person_id"))
+            windows.append(data.get("target_window_id"))
+        if caller.person_id and not caller.has(*READ_ALL_ROLES):
+            people.append(caller.person_id)
+        if any(people) or any(windows):
+            staffdir.ensure(self.db, self.staff, caller.township, required=True,
+                            knows=lambda uow: orgcopy.knows(uow, people, windows), store=orgcopy.apply_snapshot)
+        return self.db(caller.township)
 
     def _viewer(self, uow):
         caller = self.caller
-        if caller.person_id and orgcopy.person(uow, caller.person_id) is None and not caller.has(*READ_ALL_ROLES):
-            try:
-                orgcopy.upsert_person(uow, caller.person_id, self.staff.get_person(caller.person_id))
-            except NotFound:
-                pass
         return handling.viewer_for(uow, caller.person_id, caller.roles)
 
     # -- complaints (P1–P4) ----------------------------------------------------------
     @command
     def record_complaint(self, **data):
         caller = self.caller.require(*RECORDERS)
-        with self.db(caller.township) as uow:
-            c = handling.record_complaint(uow, data, caller.person_id, self._known(uow))
+        with self._unit(data) as uow:
+            c = handling.record_complaint(uow, data, caller.person_id)
             return handling.complaint_record(c, self._viewer(uow))
 
     @command
@@ -80,57 +74,57 @@ class ComplaintsService(CalendarFollower, TownshipTimezoneFollower, BaseService)
         ``client``: the caller's address as the gateway saw it, for the throttle."""
         township = self.caller.township
         data = dict(data, channel="online")
-        with self.db(township) as uow:
+        with self._unit(data) as uow:
             handling.throttle_public(uow, client, RULES.load(uow))
-            c = handling.record_complaint(uow, data, None, self._known(uow))
+            c = handling.record_complaint(uow, data, None)
             return {"number": c.number, "due_on": c.due_on.isoformat(), "received_at": c.received_at.isoformat()}
 
     @command
     def record_petition(self, **data):
         caller = self.caller.require(*RECORDERS)
-        with self.db(caller.township) as uow:
-            c = handling.record_petition(uow, data, caller.person_id, self._known(uow))
+        with self._unit(data) as uow:
+            c = handling.record_petition(uow, data, caller.person_id)
             return handling.complaint_record(c, self._viewer(uow))
 
     @rpc
     def get_complaint(self, complaint_id):
-        with self.db(self.caller.township) as uow:
+        with self._unit() as uow:
             return handling.view(uow, complaint_id, self._viewer(uow))
 
     @rpc
     def list_complaints(self, state=None, kind=None, overdue=None):
-        with self.db(self.caller.township) as uow:
+        with self._unit() as uow:
             return handling.list_for(uow, self._viewer(uow), state, kind, overdue)
 
     @command
     def explain_delay(self, complaint_id, reason, told_via):
         caller = self.caller.require(*INVESTIGATOR_ROLES)
-        with self.db(caller.township) as uow:
+        with self._unit() as uow:
             return handling.explain_delay(uow, complaint_id, reason, told_via, caller.person_id, self._viewer(uow))
 
     @command
     def conclude(self, complaint_id, outcome, finding, category=None):
         caller = self.caller.require(*INVESTIGATOR_ROLES)
-        with self.db(caller.township) as uow:
+        with self._unit() as uow:
             return handling.conclude(uow, complaint_id, outcome, finding, caller.person_id,
                                      self._viewer(uow), category)
 
     @command
     def reply(self, complaint_id, form, summary):
         caller = self.caller.require(*INVESTIGATOR_ROLES)
-        with self.db(caller.township) as uow:
+        with self._unit() as uow:
             return handling.reply(uow, complaint_id, form, summary, caller.person_id, self._viewer(uow))
 
     @command
     def close(self, complaint_id):
         caller = self.caller
-        with self.db(caller.township) as uow:
+        with self._unit() as uow:
             return handling.close(uow, complaint_id, caller.person_id, caller.roles, self._viewer(uow))
 
     @command
     def record_reception(self, complaint_id, note=None):
         caller = self.caller.require(*LEADERS)
-        with self.db(caller.township) as uow:
+        with self._unit() as uow:
             return handling.record_reception(uow, complaint_id, caller.person_id, note, self._viewer(uow))
 
     # -- follow-ups (P6) ---------------------------------------------------------------

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import fields
 
+from services.common.clock import DEFAULT_TZ
+
 from . import (Bool, Day, Id, Int, Many, MaskedPhone, Moment, Num, Obj, One, Out, Ref, Str, Strings)
 
 
@@ -13,7 +15,7 @@ class Township(Out):
     id = Id()
     code = Str()
     name = Str()
-    timezone = Str(metadata={"example": "Asia/Shanghai"})
+    timezone = Str(metadata={"example": DEFAULT_TZ})
     settings = Obj()
 
 

@@ -1,6 +1,7 @@
 """Intake's rules as data (DOMAIN intro): per-township settings with the defaults DOMAIN gives."""
 from __future__ import annotations
 
+from services.common.clock import DEFAULT_TZ
 from services.common.settings import Rule, RuleBook, integer, timezone_name
 
 SIGNOFF_ROLES = ("section_head", "deputy_director", "director")
@@ -60,5 +61,5 @@ RULES = RuleBook({
                              "I4: query / rating / complaint channels printed on the receipt"),
     "service_promises": Rule(list(DEFAULT_PROMISES), _promises,
                              "T1: service promises (服务承诺) on the public pages and the hall's display"),
-    "timezone": Rule("Asia/Shanghai", timezone_name, "The township's time zone for local dates"),
+    "timezone": Rule(DEFAULT_TZ, timezone_name, "The township's time zone for local dates"),
 })

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from services.common.clock import DEFAULT_TZ
 from services.common.errors import ValidationFailed, field_error
 from services.common.settings import Rule, RuleBook, integer, timezone_name
 
@@ -35,7 +36,7 @@ RESIDENT_ID = re.compile(r"^[0-9]{17}[0-9Xx]$")
 
 
 RULES = RuleBook({
-    "timezone": Rule("Asia/Shanghai", timezone_name, "the township's time zone: 'end of day' is local (L4)"),
+    "timezone": Rule(DEFAULT_TZ, timezone_name, "the township's time zone: 'end of day' is local (L4)"),
     "closing_time": Rule("17:30", lambda v: isinstance(v, str) and bool(HHMM.match(v)),
                          "HH:MM local: a same-day loan is due back by closing time (L1)"),
     "reminder_escalate_after_minutes": Rule(

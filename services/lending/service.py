@@ -2,17 +2,17 @@
 handover.py, register.py and sweep.py."""
 from __future__ import annotations
 
-import logging
 from datetime import date
 
 from nameko.rpc import rpc
 
+from services.common import staffdir
 from services.common.db import Database
 from services.common.errors import field_error
 from services.common.handlers import CalendarFollower, TownshipTimezoneFollower
 from services.common.idempotency import command
 from services.common.metrics import Metrics
-from services.common.rpc import Rpc, call as rpc_call
+from services.common.rpc import Rpc
 from services.common.service import BaseService
 from services.common.sweep import Sweeper, sweep_timer
 
@@ -23,7 +23,6 @@ from .rules import KINDS, LENDERS, MANAGERS, RULES
 VIEWERS = LENDERS + MANAGERS
 
 
-log = logging.getLogger(__name__)
 
 
 class LendingService(CalendarFollower, TownshipTimezoneFollower, BaseService):
@@ -126,17 +125,15 @@ class LendingService(CalendarFollower, TownshipTimezoneFollower, BaseService):
             start_day, end_day = date.fromisoformat(start), date.fromisoformat(end)
         except (TypeError, ValueError):
             raise field_error("from", "ISO dates (YYYY-MM-DD) for from and to") from None
+        names = self._staff_names(caller.township)  # asked before the transaction opens
         with self.db(caller.township) as uow:
-            return register.export_csv(uow, start_day, end_day, kind, caller.roles, self._staff_names(caller.township))
+            return register.export_csv(uow, start_day, end_day, kind, caller.roles, names)
 
     def _staff_names(self, township_id) -> dict:
-        """Names of the township's people, asked of staff (bounded wait; ids if it is away)."""
-        try:
-            snapshot = rpc_call(self.staff.organisation_snapshot, township_id, timeout=5)
-        except Exception as exc:
-            log.warning("staff names unavailable for the register: %s", type(exc).__name__)
-            return {}
-        return {p["id"]: p["name"] for p in snapshot["people"]}
+        """Names of the township's people: lending keeps no copy of the organisation, so it asks
+        staff (services/common/staffdir: bounded, outside any transaction; ids if it is away)."""
+        snapshot = staffdir.snapshot(self.staff, township_id)
+        return {p["id"]: p["name"] for p in snapshot["people"]} if snapshot else {}
 
     # -- timers (L4) -------------------------------------------------------------------------------
     @sweep_timer

@@ -7,6 +7,8 @@ project; the names are invented.
 """
 from __future__ import annotations
 
+from services.common.clock import DEFAULT_TZ
+
 TOWNSHIP = {"code": "qingshan", "name": "青山镇", "director": {
     "name": "周建国", "phone": "13800001001", "badge_no": "QS-001", "home_unit": "青山镇人民政府"}}
 
@@ -103,7 +105,7 @@ def seed_discipline(rpc, org) -> dict:
     from services.common.calendar import WorkingCalendar
     from services.common.errors import Conflict
 
-    tz = ZoneInfo(org["township"].get("timezone") or "Asia/Shanghai")
+    tz = ZoneInfo(org["township"].get("timezone") or DEFAULT_TZ)
     cal = WorkingCalendar()
     today = datetime.now(tz).date()
     monday = today - timedelta(days=today.weekday() + 7)

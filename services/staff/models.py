@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from services.common.clock import DEFAULT_TZ
 from services.common.db import TenantScoped, make_base, new_id
 
 Base = make_base()
@@ -18,7 +19,7 @@ class Township(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(100))
-    timezone: Mapped[str] = mapped_column(String(40), default="Asia/Shanghai")
+    timezone: Mapped[str] = mapped_column(String(40), default=DEFAULT_TZ)
     settings: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime]
 

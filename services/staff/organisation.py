@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from services.common.clock import DEFAULT_TZ
 from services.common.calendar import apply_calendar_change, load_calendar
 from services.common.db import NATIONAL
 from services.common.errors import Conflict, NotFound, ValidationFailed, field_error
@@ -38,7 +39,7 @@ def _check_roles(roles) -> list[str]:
 
 # -- townships -------------------------------------------------------------
 
-def create_township(uow, code: str, name: str, director: dict, timezone: str = "Asia/Shanghai") -> dict:
+def create_township(uow, code: str, name: str, director: dict, timezone: str = DEFAULT_TZ) -> dict:
     """Operator: a new township with its first director."""
     if not CODE_RE.match(code or ""):
         raise field_error("code", "lower-case letters, digits and '-', 2–40 characters")

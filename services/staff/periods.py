@@ -8,6 +8,7 @@ import re
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from services.common.clock import DEFAULT_TZ, local_date
 from services.common.errors import field_error
 
 from .models import Person, Township
@@ -15,9 +16,14 @@ from .models import Person, Township
 QUARTER_RE = re.compile(r"^(\d{4})Q([1-4])$")
 
 
-def township_tz(uow) -> ZoneInfo:
+def township_zone(uow) -> str:
+    """The township's time zone name (staff's own record), else ``DEFAULT_TZ``."""
     township = uow.session.get(Township, uow.township_id)
-    return ZoneInfo(township.timezone if township and township.timezone else "Asia/Shanghai")
+    return township.timezone if township and township.timezone else DEFAULT_TZ
+
+
+def township_tz(uow) -> ZoneInfo:
+    return ZoneInfo(township_zone(uow))
 
 
 def local(moment: datetime, tz: ZoneInfo) -> datetime:
@@ -25,7 +31,7 @@ def local(moment: datetime, tz: ZoneInfo) -> datetime:
 
 
 def local_today(uow) -> date:
-    return uow.now().astimezone(township_tz(uow)).date()
+    return local_date(uow.now(), township_zone(uow))
 
 
 def at_local(day: date, hhmm: str, tz: ZoneInfo) -> datetime:

@@ -8,6 +8,7 @@ from datetime import date
 from nameko.rpc import rpc
 from sqlalchemy import select
 
+from services.common.clock import DEFAULT_TZ
 from services.common.db import NATIONAL, Database
 from services.common.errors import Forbidden
 from services.common.handlers import handle_once, reliable_handler
@@ -54,7 +55,7 @@ class StaffService(BaseService):
 
     # -- townships (operator) ---------------------------------------------
     @command
-    def create_township(self, code, name, director, timezone="Asia/Shanghai"):
+    def create_township(self, code, name, director, timezone=DEFAULT_TZ):
         self.caller.require("operator")
         with self.db() as uow:
             return org.create_township(uow, code, name, director, timezone)

@@ -21,13 +21,13 @@ def publish(amqp_uri, event_type, township_id, occurred_at, body=None, **payload
 
 
 def accepted(amqp_uri, township_id, now, receipt_no, handler, window_id=None, kind="promised", days=3, **extra):
-    from services.common.clock import local_date
+    from services.common.clock import DEFAULT_TZ, local_date
 
     return publish(amqp_uri, "intake.application_accepted", township_id, now,
                    application_id=extra.pop("application_id", "app-" + receipt_no), receipt_no=receipt_no,
                    item_code="MZ-001", item_version=1, item_name="最低生活保障审核", kind=kind,
                    window_id=window_id, handler_person_id=handler, accepted_at=now.isoformat(),
-                   accepted_on=extra.pop("accepted_on", local_date(now)).isoformat(), promised_days=days, **extra)
+                   accepted_on=extra.pop("accepted_on", local_date(now, DEFAULT_TZ)).isoformat(), promised_days=days, **extra)
 
 
 def outbox(container, event_type=None) -> list[dict]:

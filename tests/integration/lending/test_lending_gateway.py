@@ -14,7 +14,7 @@ from kombu import Connection, Exchange, Queue
 from nameko.testing.services import entrypoint_hook
 from sqlalchemy import select
 
-from services.common.clock import FrozenClock, local_date
+from services.common.clock import DEFAULT_TZ, FrozenClock, local_date
 from services.lending.models import Base
 from tests.support.runtime import database_of, http_port
 from tests.support.system import Township, gateway_api, operator_token, running_services
@@ -133,7 +133,7 @@ def test_overdue_exactly_once_with_a_moved_clock(system):
 
 
 def test_register_exports_as_csv_with_bom(system):
-    today = local_date(CLOCK.now())
+    today = local_date(CLOCK.now(), DEFAULT_TZ)
     frm, to = (today - timedelta(days=1)).isoformat(), (today + timedelta(days=1)).isoformat()
     r = system["guard1"].get(f"/lending/register.csv?from={frm}&to={to}")
     assert r.status_code == 200, r.text

@@ -1,0 +1,66 @@
+"""The one way a service reads staff's organisation (ARCHITECTURE "One shape for one job").
+
+1. **Its own copy**, kept current by ``staff.organisation_changed`` events (each service's
+   ``apply_…`` handler). Rules read the copy inside their unit of work.
+2. **What the copy lacks** — an event not yet arrived — comes from staff's
+   ``organisation_snapshot(township_id)`` by the bounded RPC of ``services/common/rpc.py``,
+   asked *before* the unit of work opens, never inside an open transaction (a slow staff would
+   hold the transaction, its locks and a database connection), and is then stored in the copy.
+   A service that keeps no copy (lending's register) asks :func:`snapshot` the same way.
+
+::
+
+    staffdir.ensure(self.db, self.staff, township_id,
+                    knows=lambda uow: posts.knows(uow, window_id, person_id),
+                    store=posts.apply_snapshot)
+    with self.db(township_id) as uow:      # the rules read the copy
+        ...
+"""
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from .db import in_unit_of_work
+from .rpc import call
+
+log = logging.getLogger(__name__)
+
+TIMEOUT = 5.0  # at most; less when the request's own deadline is nearer (rpc.call)
+
+
+class AskedInsideTransaction(RuntimeError):
+    """Staff was about to be asked with a unit of work open: ask before opening it."""
+
+
+def snapshot(staff, township_id: str, required: bool = False) -> dict | None:
+    """staff's organisation of a township (``township``, ``departments``, ``windows``,
+    ``people`` without personal data) by a bounded RPC, outside any transaction. When staff
+    does not answer: ``ServiceUnavailable`` (or staff's error) if ``required``, else ``None``
+    (logged)."""
+    if in_unit_of_work():
+        raise AskedInsideTransaction("ask staff before opening the unit of work, not inside it")
+    try:
+        return call(staff.organisation_snapshot, township_id, timeout=TIMEOUT)
+    except Exception as exc:  # ServiceUnavailable, or staff's own error
+        if required:
+            raise
+        log.warning("staff's organisation unavailable: %s", type(exc).__name__)
+        return None
+
+
+def ensure(open_unit: Callable, staff, township_id: str, knows: Callable, store: Callable,
+           required: bool = False) -> bool:
+    """Make the copy know what ``knows(uow)`` asks for: checked in a short unit of work, asked
+    of staff (:func:`snapshot`) with none open, stored by ``store(uow, snapshot)`` in another.
+    True when the copy knew already or was filled; staff may still not know it (a wrong id)."""
+    open_unit = getattr(open_unit, "aside", open_unit)  # in a @command: not the command's unit
+    with open_unit(township_id) as uow:
+        if knows(uow):
+            return True
+    answer = snapshot(staff, township_id, required)
+    if answer is None:
+        return False
+    with open_unit(township_id) as uow:
+        store(uow, answer)
+    return True
