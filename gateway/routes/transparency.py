@@ -14,7 +14,7 @@ from pathlib import Path
 from marshmallow import Schema, fields, validate
 from werkzeug.wrappers import Response
 
-from services.common.errors import NotFound
+from services.common.errors import NotFound, ServiceUnavailable
 from services.contracts import transparency as out
 
 from .. import statistics as stats
@@ -126,7 +126,11 @@ class TransparencyRoutes:
     def public_receipt_timeline(self, request, code, number, body):
         self.public_township(code)
         status = self.intake.query_receipt(number, body["password"], client_address(request))
-        return {**status, **self.cases.public_timeline(number)}
+        try:
+            timeline = self.cases.public_timeline(number)
+        except ServiceUnavailable:  # intake's status still answers; the timeline waits for cases
+            timeline = {"timeline": [], "rated": False}
+        return {**status, **timeline}
 
     # -- pages ------------------------------------------------------------------------------------
     @api("GET", "/public/townships/<string:code>/pages/<string:page>", public=True, tags=["pages"],

@@ -70,3 +70,44 @@ def test_csv_has_the_township_then_ranked_windows_with_percentages():
     assert rows[1][:5] == ["全镇", "", "", "青山镇", "6"] and rows[1][-1] == "1"
     assert [r[1:4] for r in rows[2:]] == [["1", "2", "窗口2"], ["2", "1", "窗口1"]]
     assert rows[3][9] == "75.0%" and rows[3][13] == "75.0%" and rows[2][13] == ""
+
+
+class _Request:
+    remote_addr = "203.0.113.7"
+    headers: dict = {}
+
+
+class _Hall:
+    """The route's collaborators: intake answers the receipt, cases is away or answers."""
+
+    def __init__(self, cases_error=None):
+        self.cases_error = cases_error
+        self.intake = self
+        self.cases = self
+        self.asked = []
+
+    def public_township(self, code):
+        return {"id": "t1", "code": code, "name": "青山镇"}
+
+    def query_receipt(self, number, password, client):
+        self.asked.append((number, password, client))
+        return {"receipt_no": number, "status": "in_review", "status_label": "已受理", "status_code": "ACCEPTED"}
+
+    def public_timeline(self, number):
+        if self.cases_error:
+            raise self.cases_error
+        return {"timeline": [{"at": "2025-03-03T02:00:00+00:00", "status_code": "RECEIVED", "label": "已接件"}],
+                "rated": False, "status": "in_review", "status_label": "已受理", "status_code": "ACCEPTED"}
+
+
+def test_receipt_timeline_checks_the_password_first_and_survives_cases_being_away():
+    from gateway.routes.transparency import TransparencyRoutes
+    from services.common.errors import ServiceUnavailable
+
+    route = TransparencyRoutes.public_receipt_timeline
+    up = _Hall()
+    body = route(up, _Request(), "qs", "R1", {"password": "pw"})
+    assert up.asked == [("R1", "pw", "203.0.113.7")] and body["timeline"][0]["label"] == "已接件"
+    away = _Hall(ServiceUnavailable.of("cases", "not running (no queue on the broker)"))
+    body = route(away, _Request(), "qs", "R1", {"password": "pw"})
+    assert (body["status_label"], body["timeline"]) == ("已受理", [])
