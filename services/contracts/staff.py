@@ -233,13 +233,15 @@ class ScoreboardRow(Out):
     peer_count = Int()
     composite = Num()
     complaints = Int()
+    year_complaints = Int(metadata={"description": "verified complaints from 1 Jan to the quarter's end (S5 veto)"})
     overdue = Int()
     violations = Int()
     year_deducted = Num()
     rank = Int()
-    vetoed = Bool()
+    vetoed = Bool(metadata={"description": "a verified complaint this year bars 优秀 (S5 一票否决, the rest of the year)"})
     grade = Str()
-    award_eligible = Bool()
+    award_eligible = Bool(metadata={"description": "at most 60 points deducted this year: else no awards, "
+                                                   "no honours and no 优秀 (S5/S7)"})
     return_to_home_unit = Bool()
 
 

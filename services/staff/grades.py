@@ -8,9 +8,11 @@ the yearly bar for awards; the quarterly scoreboard (T2: internal).
 * No rounding: ≥ 90 优秀, 70 to < 90 称职, 60 to < 70 基本称职, < 60 不称职 (seed 003).
   Optionally (``excellent_top_n``, default 0 = off; seed 003 says 2) 优秀 also needs a rank
   within the top N; otherwise the grade is 称职.
-* A verified complaint in the quarter bars 优秀 (一票否决): the grade becomes 称职.
+* A verified complaint bars 优秀 that quarter and for the rest of the year (一票否决, seed 003
+  "当季、年均不得评为优秀"): the grade becomes 称职 from the quarter of the complaint to Q4.
 * Two 不称职 quarters in a row → flagged for return to the home unit.
-* More than 60 points deducted in the year (up to the quarter's end) → no awards.
+* More than 60 points deducted in the year (the sum of deductions as recorded, before category
+  caps, up to the quarter's end) → no awards and no honours from then on: no 优秀 either (S5/S7).
 """
 from __future__ import annotations
 
@@ -40,11 +42,13 @@ def composite(centre: float, ratings: float | None, peer: float | None, settings
             + settings["weight_peer"] * (centre if peer is None else peer))
 
 
-def grade(value: float, settings: dict, rank: int | None = None, vetoed: bool = False) -> str:
-    """S5 thresholds, unrounded; the veto and the optional top-N rule only ever lower 优秀 to 称职."""
+def grade(value: float, settings: dict, rank: int | None = None, vetoed: bool = False,
+          barred: bool = False) -> str:
+    """S5 thresholds, unrounded; the veto (a verified complaint this year), the 60-point bar
+    (``barred``) and the optional top-N rule only ever lower 优秀 to 称职."""
     if value >= settings["grade_excellent"]:
         top_n = settings["excellent_top_n"]
-        if vetoed and settings["complaint_veto"]:
+        if (vetoed and settings["complaint_veto"]) or barred:
             return COMPETENT
         if top_n and (rank is None or rank > top_n):
             return COMPETENT
@@ -80,6 +84,11 @@ def _quarter_rows(uow, quarter: str, settings: dict) -> dict[str, dict]:
         if c.person_id:
             complaints[c.person_id] = complaints.get(c.person_id, 0) + 1
     year_start = start.replace(month=1, day=1)
+    year_complaints: dict[str, int] = {}  # S5 veto: this quarter and the rest of the year
+    for c in uow.scalars(select(VerifiedComplaint).where(VerifiedComplaint.day >= year_start,
+                                                         VerifiedComplaint.day <= end)):
+        if c.person_id:
+            year_complaints[c.person_id] = year_complaints.get(c.person_id, 0) + 1
     year_deducted: dict[str, int] = {}
     for e in uow.scalars(select(ScoreEntry).where(ScoreEntry.day >= year_start, ScoreEntry.day <= end,
                                                   ScoreEntry.points < 0)):
@@ -103,7 +112,7 @@ def _quarter_rows(uow, quarter: str, settings: dict) -> dict[str, dict]:
             "deducted": scored.deducted, "ratings": r_avg, "ratings_count": len(ratings.get(pid, [])),
             "peer": p_avg, "peer_count": len(peers.get(pid, [])),
             "composite": composite(scored.total, r_avg, p_avg, settings),
-            "complaints": complaints.get(pid, 0),
+            "complaints": complaints.get(pid, 0), "year_complaints": year_complaints.get(pid, 0),
             "overdue": sum(1 for e in mine if e.rule_code == "overdue_case"),
             "violations": sum(1 for e in mine if e.points < 0),
             "year_deducted": year_deducted.get(pid, 0),
@@ -111,9 +120,10 @@ def _quarter_rows(uow, quarter: str, settings: dict) -> dict[str, dict]:
     ranks = competition_ranks([r["composite"] for r in rows.values()])
     for row, rank in zip(rows.values(), ranks):
         row["rank"] = rank
-        row["vetoed"] = row["complaints"] > 0 and settings["complaint_veto"]
-        row["grade"] = grade(row["composite"], settings, rank, row["complaints"] > 0)
+        row["vetoed"] = row["year_complaints"] > 0 and settings["complaint_veto"]
         row["award_eligible"] = row["year_deducted"] <= settings["award_max_year_deduction"]
+        row["grade"] = grade(row["composite"], settings, rank, row["year_complaints"] > 0,
+                             barred=not row["award_eligible"])
     return rows
 
 

@@ -27,8 +27,12 @@ from .rules import RULES
 
 
 def person_eligible(row: dict, min_composite: float) -> bool:
-    return (row["composite"] >= min_composite and row["complaints"] == 0 and row["overdue"] == 0
-            and row["violations"] == 0)
+    """S7 (with S5's yearly rules): composite at or above the bar, no verified complaint this
+    year (the veto lasts the year), no overdue case and no violation this quarter, and not past
+    the year's 60-point deduction bar (no awards and no honours from then on)."""
+    return (row["composite"] >= min_composite and row["complaints"] == 0
+            and row.get("year_complaints", 0) == 0 and row["overdue"] == 0
+            and row["violations"] == 0 and row.get("award_eligible", True))
 
 
 def person_order(row: dict):
@@ -50,7 +54,8 @@ def select_windows(rows: list[dict], windows: list[dict], complained_windows: se
         staff = [r for r in rows if r.get("window_id") == w["id"]]
         if not staff or w["id"] in complained_windows:
             continue
-        if any(r["complaints"] or r["overdue"] or r["violations"] for r in staff):
+        if any(r["complaints"] or r["overdue"] or r["violations"] or not r.get("award_eligible", True)
+               for r in staff):
             continue
         score = mean(r["composite"] for r in staff)
         if score < settings["honour_min_composite"]:

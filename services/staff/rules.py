@@ -97,9 +97,11 @@ RULES = RuleBook({
     "grade_competent": Rule(70, number(0, 200), "composite ≥ this: 称职 (S5)"),
     "grade_basic": Rule(60, number(0, 200), "composite ≥ this: 基本称职; below: 不称职 (S5)"),
     "excellent_top_n": Rule(0, integer(0, 100), "优秀 also needs a rank within the top N (0 = off; seed 003 says 2)"),
-    "complaint_veto": Rule(True, boolean, "a verified complaint bars 优秀 that quarter (S5 一票否决)"),
+    "complaint_veto": Rule(True, boolean,
+                           "a verified complaint bars 优秀 that quarter and the rest of the year (S5 一票否决)"),
     "unfit_quarters_to_return": Rule(2, integer(1, 8), "this many 不称职 quarters in a row → returned (S5)"),
-    "award_max_year_deduction": Rule(60, integer(0, 1000), "more points deducted in a year → no awards (S5)"),
+    "award_max_year_deduction": Rule(60, integer(0, 1000),
+                                     "more points deducted in a year → no awards, no honours, no 优秀 from then on (S5/S7)"),
     # -- S6 accountability -----------------------------------------------------------
     "same_kind_per_month_notice": Rule(3, integer(1, 100),
                                        "violations of one kind in a month → home unit notified (S6)"),

@@ -44,6 +44,7 @@ def system(broker, module_database):
         a, a_api = town.person("王晓燕", ["clerk"], window_id=window["id"])
         b, b_api = town.person("李俊", ["clerk"], window_id=window["id"])
         _, inspector = town.person("曹建华", ["inspector"])
+        c, _ = town.person("张敏", ["clerk"], window_id=window["id"], badge_no="Z9")
         assert town.boss.put(f"/windows/{window['id']}/ab-pair",
                              {"a_person_id": a["id"], "b_person_id": b["id"]}).status_code == 200
         for code, kind, days in (("MZ-010", "promised", 3), ("MZ-011", "immediate", 0), ("MZ-012", "promised", 5)):
@@ -52,7 +53,8 @@ def system(broker, module_database):
                 "window_id": window["id"], "department_id": dept["id"],
                 "materials": [{"name": "申请书", "main": True}], "default_kind": kind, "promised_days": days})
             assert r.status_code == 201, r.text
-        yield {"api": api, "op": op, "town": town, "a": a, "a_api": a_api, "b": b, "inspector": inspector,
+        yield {"api": api, "op": op, "town": town, "a": a, "a_api": a_api, "b": b, "c": c, "inspector": inspector,
+               "amqp": broker.uri,
                "staff_clock": staff_clock, "work_clock": work_clock, "staff": staff["staff"],
                "cases": work["cases"]}
 
@@ -183,3 +185,33 @@ def test_an_escalated_case_waiting_on_the_county_past_its_promise_deducts_nothin
     assert len(deductions()) == 1
     assert boss.get("/cases?overdue=true").json() and all(
         c["id"] != case["id"] for c in boss.get("/cases?overdue=true").json())
+
+
+def test_honours_exclude_the_year_vetoed_and_those_past_the_60_point_bar(system):
+    """S5/S7: in Q1 2027 clerk A loses 70 more points (74 in the year, over 60) and clerk B has a
+    verified complaint; in Q2 both have a clean quarter (composite 100) yet neither is 优秀 nor
+    honoured; clerk C, with the same clean quarter, is."""
+    from services.common import events as ev
+    from tests.integration.cases.support import publish
+
+    s, boss, inspector = system, system["town"].boss, system["inspector"]
+    s["staff_clock"].set(datetime(2027, 3, 15, 9, 0, tzinfo=SH))  # Monday
+    for _ in range(7):
+        r = inspector.post("/scores", {"person_id": s["a"]["id"], "rule_code": "bribery", "reason": "吃拿卡要",
+                                       "day": "2027-03-15"})
+        assert r.status_code == 201, r.text
+    body = ev.build("complaints.complaint_verified", s["town"].id, datetime(2027, 3, 15, 2, 0, tzinfo=timezone.utc),
+                    complaint_id="k-fair-1", target_person_id=s["b"]["id"], category="attitude")
+    publish(s["amqp"], "complaints.complaint_verified", None, None, body=body)
+    wait_for(lambda: any(e["rule_code"] == "complaint_verified"
+                         for e in boss.get(f"/scores/{s['b']['id']}/2027Q1").json()), timeout=15)
+    s["staff_clock"].set(datetime(2027, 7, 1, 9, 0, tzinfo=SH))
+    rows = {r["person_id"]: r for r in boss.get("/scoreboard/2027Q2").json()["rows"]}
+    a, b, c = rows[s["a"]["id"]], rows[s["b"]["id"]], rows[s["c"]["id"]]
+    assert a["composite"] == b["composite"] == c["composite"] == 100
+    assert (a["year_deducted"], a["award_eligible"], a["grade"]) == (74, False, "称职")  # 70 + 元月4日 absence
+    assert (b["vetoed"], b["year_complaints"], b["grade"]) == (True, 1, "称职")
+    assert (c["award_eligible"], c["vetoed"], c["grade"]) == (True, False, "优秀")
+    hon = boss.get("/honours/2027Q2").json()
+    honoured = [p["person_id"] for p in hon["service_models"] + hon["advanced_individuals"]]
+    assert honoured == [s["c"]["id"]]

@@ -423,3 +423,31 @@ def test_roster_shows_post_partner_and_masks_phones(world):
     a = rows[world.people["a"]]
     assert a["post"] == "A" and a["partner_person_id"] == world.people["b"] and a["window"] == 1
     assert a["department"] == "民政办" and a["home_unit"] == "民政办" and a["phone"] == "138****1234"
+
+
+def test_the_veto_lasts_the_year_and_the_60_point_bar_bars_honours_from_then_on(world):
+    """S5/S7: a verified complaint in Q1 bars 优秀 and honours in Q1–Q4 of that year, not the
+    next; 70 points deducted in Q1 (more than 60) → no 优秀 and no honours in Q2 either."""
+    P = world.people
+    world.at(2025, 3, 20, 9)
+    with world.uow() as uow:  # c: 70 points in Q1 (before category caps)
+        for code in ("bribery", "fee_violation", "bribery", "fee_violation", "bribery", "fee_violation",
+                     "bribery"):
+            scoring.manual_entry(uow, P["inspector"], P["c"], code, "x", day="2025-03-10")
+    vc = _event(world, "complaints.complaint_verified", complaint_id="k-q1", target_person_id=P["b"])
+    vc["occurred_at"] = "2025-03-12T02:00:00+00:00"
+    with world.uow() as uow:
+        scoring.on_complaint_verified(uow, events.parse("complaints.complaint_verified", vc))
+    world.at(2026, 4, 2, 9)
+    for quarter, b_vetoed in (("2025Q2", True), ("2025Q4", True), ("2026Q1", False)):
+        with world.uow() as uow:
+            rows = {r["person_id"]: r for r in grades.scoreboard(uow, quarter)["rows"]}
+            hon = honours.honours(uow, quarter)
+        honoured = [r["person_id"] for r in hon["service_models"] + hon["advanced_individuals"]]
+        b, c = rows[P["b"]], rows[P["c"]]
+        assert b["composite"] >= 90 and c["composite"] >= 90         # a clean quarter for both
+        assert b["vetoed"] is b_vetoed and (b["grade"] == "称职") is b_vetoed
+        assert (P["b"] in honoured) is not b_vetoed
+        c_barred = quarter.startswith("2025")
+        assert c["award_eligible"] is not c_barred and (c["grade"] == "称职") is c_barred
+        assert (P["c"] in honoured) is not c_barred

@@ -163,6 +163,33 @@ def test_veto_and_top_n_are_settings():
     assert grades.grade(95, top2, rank=3) == "称职"
 
 
+@pytest.mark.parametrize("value, vetoed, barred, expected", [
+    (95, False, True, "称职"),     # more than 60 points deducted this year: no 优秀 (S5/S7)
+    (95, True, True, "称职"),
+    (90, False, True, "称职"),
+    (89.99, False, True, "称职"),  # the bar only ever lowers 优秀
+    (65, False, True, "基本称职"),
+    (95, False, False, "优秀"),
+])
+def test_the_yearly_deduction_bar_lowers_excellent(value, vetoed, barred, expected):
+    assert grades.grade(value, SETTINGS, vetoed=vetoed, barred=barred) == expected
+
+
+@pytest.mark.parametrize("changes, eligible", [
+    ({}, True),
+    ({"composite": 89.99}, False),
+    ({"complaints": 1, "year_complaints": 1}, False),
+    ({"year_complaints": 1}, False),          # a complaint earlier this year: the veto lasts the year
+    ({"overdue": 1}, False),
+    ({"violations": 1}, False),
+    ({"award_eligible": False}, False),       # past the 60-point bar this year (S5)
+])
+def test_who_may_be_honoured(changes, eligible):
+    row = {"composite": 95, "complaints": 0, "year_complaints": 0, "overdue": 0, "violations": 0,
+           "award_eligible": True, **changes}
+    assert honours.person_eligible(row, 90) is eligible
+
+
 @pytest.mark.parametrize("centre, ratings, peer, expected", [
     (100, 95, 95, 98.0),
     (80, None, None, 80.0),          # no ratings, no peer review: the centre score stands in
