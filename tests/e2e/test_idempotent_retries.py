@@ -66,6 +66,7 @@ class Client(threading.Thread):
         super().__init__(daemon=True)
         self.api, self.stop = api, stop
         self.done: dict[str, dict] = {}   # key → the 201 body
+        self.sent: dict[str, dict] = {}   # key → the request body
         self.retries = 0
         self.failures: list[str] = []
 
@@ -90,6 +91,7 @@ class Client(threading.Thread):
             key = uuid.uuid4().hex
             body = {"item_code": "MZ-001", "materials_brought": ["申请书", "身份证"],
                     "applicant": {"name": f"申请人{n}", "phone": "13812345678", "id_no": "110101199003071234"}}
+            self.sent[key] = body
             r = self.post(key, body)
             if r is None or r.status_code != 201:
                 self.failures.append(f"{key}: {None if r is None else (r.status_code, r.text[:200])}")
@@ -123,9 +125,10 @@ def test_killing_intake_then_cases_under_retrying_clients_makes_nothing_twice(sy
         time.sleep(1.5)
         procs[name].kill()  # SIGKILL mid-stream: in-flight requests and events unacked
         time.sleep(1.0)
-        procs[name].start()
+        procs[name].start()  # cases is killed while intake is still coming back
+    for name in ("intake", "cases"):
         procs[name].wait_healthy()
-    time.sleep(1.0)
+    time.sleep(3.0)  # and a little while with both back
     stop.set()
     for c in clients:
         c.join(50)
@@ -144,7 +147,18 @@ def test_killing_intake_then_cases_under_retrying_clients_makes_nothing_twice(sy
     seen = counts(dbs, township_id)
     assert seen["intake"] == (len(answers), len(answers)), seen   # applications = distinct keys, no duplicate
     assert seen["cases"] == (len(answers), len(answers)), seen     # cases = applications, none twice
+
+    # a client whose answer was lost sends the request again: the restarted intake answers from
+    # its record (the same receipt and password), and nothing is added
+    sent = {k: b for c in clients for k, b in c.sent.items()}
+    again = sorted(answers)[:10]
+    for key in again:
+        r = requests.post(system["clerk"].base + "/intake/applications", json=sent[key], timeout=10,
+                          headers={"Authorization": f"Bearer {system['clerk'].token}", "Idempotency-Key": key})
+        assert r.status_code == 201 and r.json() == answers[key], (r.status_code, r.text[:200])
+    assert counts(dbs, township_id) == seen
     replayed = sum(float(line.rsplit(" ", 1)[1]) for line in procs["intake"].metrics().splitlines()
                    if line.startswith("commands_replayed_total{"))
+    assert replayed >= len(again)
     print(f"\n{len(answers)} applications by {CLIENTS} clients, {sum(c.retries for c in clients)} retries, "
           f"{replayed:.0f} answered from the record by the restarted intake, {time.monotonic() - started:.1f}s")
