@@ -35,7 +35,7 @@ from nameko.exceptions import RemoteError, UnknownService
 from nameko.extensions import DependencyProvider
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import HttpOnlyProtocol, WebServer, WsgiApp
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import ClientDisconnected, HTTPException, MethodNotAllowed
 from werkzeug.wrappers import Request, Response
 
 from services.common import green, idempotency
@@ -333,8 +333,10 @@ class ApiEntrypoint(HttpRequestHandler):
                     raw = b"".join(parts)
                 else:
                     raw = request.get_data(cache=True)
-        except TimeoutError:  # socket.timeout is a TimeoutError too
-            raise RequestTimeout(f"the request body did not arrive within {READ_TIMEOUT:g}s") from None
+        except (TimeoutError, ClientDisconnected) as exc:  # werkzeug wraps the socket's timeout
+            if isinstance(exc, TimeoutError) or isinstance(exc.__context__, TimeoutError):
+                raise RequestTimeout(f"the request body did not arrive within {READ_TIMEOUT:g}s") from None
+            raise BadRequest("the connection ended before the body was complete") from None
         if len(raw) > MAX_BODY:
             raise PayloadTooLarge(f"request body over {MAX_BODY} bytes")
         if request.content_length is not None and len(raw) < request.content_length:
@@ -447,6 +449,9 @@ class ApiEntrypoint(HttpRequestHandler):
             fields = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
             names = ", ".join(sorted(fields)) if isinstance(fields, dict) else ""
             return error_response(422, "validation_failed", f"invalid fields: {names}", fields)
+        if isinstance(exc, HTTPException) and exc.code and exc.code < 500:
+            return error_response(exc.code, "bad_request" if exc.code == 400 else "http_error",
+                                  exc.description or exc.name)
         if isinstance(exc, UnknownService):
             return unavailable_response(exc.service_name if hasattr(exc, "service_name") else str(exc),
                                         f"{exc} is not running")

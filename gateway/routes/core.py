@@ -157,20 +157,27 @@ class CoreRoutes(PublicTownships):
         return (200 if report["ok"] else 503), report
 
     def _broker_state(self) -> str:
-        """The broker, checked at most every few seconds and never for longer than 0.3 s here."""
-        from services.common import green
+        """The broker as last checked; a check older than 2 s is renewed in the background, so
+        /health itself never waits on the network."""
         from services.common.service import broker_check
 
         cached = getattr(CoreRoutes, "_broker_cache", None)
-        if cached and cached[1] > time.monotonic():
-            return cached[0]
-        try:
-            with green.deadline(0.3):
-                state = broker_check(self.config["AMQP_URI"])
-        except TimeoutError:
-            state = "unreachable: no answer within 0.3s"
-        CoreRoutes._broker_cache = (state, time.monotonic() + 2)
-        return state
+        if cached is None or (cached[1] < time.monotonic() and not cached[2]):
+            CoreRoutes._broker_cache = (cached[0] if cached else "not checked yet", time.monotonic() + 2, True)
+            amqp_uri = self.config["AMQP_URI"]
+
+            def check():
+                CoreRoutes._broker_cache = (broker_check(amqp_uri), time.monotonic() + 2, False)
+
+            self.metrics.container.spawn_managed_thread(check, identifier="health-broker-check")
+            if cached is None:  # the first time: wait for it, briefly
+                from services.common import green
+
+                for _ in range(30):
+                    if not CoreRoutes._broker_cache[2]:
+                        break
+                    green.sleep(0.01)
+        return CoreRoutes._broker_cache[0]
 
     @api("GET", "/openapi.json", response=OpenApiDocument, public=True, platform=True, tags=["platform"],
          summary="This API's OpenAPI 3 document")

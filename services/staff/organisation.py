@@ -92,7 +92,7 @@ def create_department(uow, name: str) -> dict:
 
 
 def create_window(uow, number: int, name: str, department_id: str | None = None) -> dict:
-    if department_id:
+    if department_id is not None:  # "" too: a reference is checked before use, never left to the FK
         uow.get(Department, department_id, "department")
     if uow.session.scalar(select(Window).where(Window.number == number)):
         raise Conflict(f"window {number} exists", {"number": ["exists"]})
@@ -106,10 +106,10 @@ def create_window(uow, number: int, name: str, department_id: str | None = None)
 def create_person(uow, name: str, roles, window_id=None, department_id=None, phone=None,
                   badge_no=None, home_unit=None) -> dict:
     roles = _check_roles(roles)
-    if window_id:
+    if window_id is not None:
         window = uow.get(Window, window_id, "window")
-        department_id = department_id or window.department_id
-    if department_id:
+        department_id = department_id if department_id is not None else window.department_id
+    if department_id is not None:
         uow.get(Department, department_id, "department")
     person = Person(name=name, roles=roles, window_id=window_id, department_id=department_id,
                     phone=phone, badge_no=badge_no, home_unit=home_unit, active=True,
@@ -124,8 +124,10 @@ def update_person(uow, person_id: str, **changes) -> dict:
     person = uow.get(Person, person_id, "person")
     if "roles" in changes and changes["roles"] is not None:
         changes["roles"] = _check_roles(changes["roles"])
-    if changes.get("window_id"):
+    if changes.get("window_id") is not None:
         uow.get(Window, changes["window_id"], "window")
+    if changes.get("department_id") is not None:
+        uow.get(Department, changes["department_id"], "department")
     for key, value in changes.items():
         if value is not None and key in {"name", "roles", "window_id", "department_id", "phone",
                                           "badge_no", "home_unit", "active"}:

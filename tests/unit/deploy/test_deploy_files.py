@@ -56,7 +56,7 @@ def test_the_image_runs_the_same_entrypoint_as_make_run():
 COMMON_METRICS = {
     "up", "entrypoint_calls_total", "entrypoint_errors_total", "entrypoint_latency_seconds_bucket",
     "outbox_backlog", "dead_letter_queue_depth", "dead_letters_total", "events_handled_total",
-    "events_duplicate_total", "http_responses_total",
+    "events_duplicate_total", "http_responses_total", "gateway_rpc_calls_total", "gateway_breaker_state",
 }
 
 
