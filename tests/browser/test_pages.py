@@ -111,7 +111,7 @@ def test_guide_search_finds_by_name_and_material_and_shows_fee_and_basis(browser
     browser.click("details[data-code='MZ-010'] summary")
     text = browser.text("details[data-code='MZ-010']")
     assert "10.00 元" in text and "省物价局工本费标准" in text and "5 个工作日" in text and "主件" in text
-    browser.screenshot(SHOTS / "guide-search-phone.png")
+    browser.screenshot(SHOTS / "guide-search-phone.png", full=True)
 
 
 def query(browser, number: str, password: str):
