@@ -6,24 +6,14 @@ the comment are masked before anything leaves the service (personal data never i
 """
 from __future__ import annotations
 
-import re
-
-
-
 from services.common.errors import Conflict, field_error
+from services.common.privacy import mask_long_numbers
 
 from .lifecycle import audit, find_by_receipt, get_case, require
 
 
 LABELS = {1: "非常不满意", 2: "不满意", 3: "基本满意", 4: "满意", 5: "非常满意"}
 CHANNELS = ("online", "paper", "kiosk", "phone")
-_LONG_DIGITS = re.compile(r"\d[\d\s-]{5,}\d[\dXx]?")
-
-
-def mask_digits(text: str | None) -> str | None:
-    if not text:
-        return text
-    return _LONG_DIGITS.sub(lambda m: m.group(0)[:3] + "****" + m.group(0)[-2:], text)
 
 
 def rate(uow, rating, case_id: str | None = None, receipt_no: str | None = None, comment: str | None = None,
@@ -47,7 +37,7 @@ def rate(uow, rating, case_id: str | None = None, receipt_no: str | None = None,
     audit(uow, case, "rated", by_person_id, None, rating=rating, channel=channel)
     uow.emit("cases.rating_submitted", case_id=case.id, receipt_no=case.receipt_no, rating=rating,
              handler_person_id=case.handler_person_id, window_id=case.window_id,
-             comment=mask_digits(comment), follow_up=rating <= 2, channel=channel)
+             comment=mask_long_numbers(comment), follow_up=rating <= 2, channel=channel)
     return {"case_id": case.id, "rating": rating, "label": LABELS[rating], "follow_up": rating <= 2}
 
 

@@ -1,9 +1,10 @@
 """Rules are data (DOMAIN intro): the cases service's per-township settings and defaults."""
 from __future__ import annotations
 
+from services.common.tenancy import DECIDERS, LEADERS
 from services.common.settings import Rule, RuleBook, boolean, integer
 
-APPROVER_CHOICES = ("section_head", "deputy_director", "director")
+APPROVER_CHOICES = DECIDERS
 PROCEDURES = ("hearing", "tendering", "auction", "testing", "inspection", "quarantine",
               "appraisal", "expert_review")
 
@@ -33,7 +34,7 @@ RULES = RuleBook({
                            "roles that may review a case (also: a clerk of the case's window)"),
     "approver_roles": Rule(list(APPROVER_CHOICES), roles_among(*APPROVER_CHOICES),
                            "roles that may approve (decide) a case — a different person from the reviewer"),
-    "major_rejection_roles": Rule(["director", "deputy_director"], roles_among(*APPROVER_CHOICES),
+    "major_rejection_roles": Rule(list(LEADERS), roles_among(*APPROVER_CHOICES),
                                   "who may sign off the rejection of a major or difficult matter (I5 不得擅自否决)"),
     # C3 延期
     "extension_approver_roles": Rule(["director"], roles_among(*APPROVER_CHOICES),
@@ -56,6 +57,6 @@ RULES = RuleBook({
     "special_procedures": Rule(list(PROCEDURES), subset_of(*PROCEDURES),
                                "procedures that pause the clock (C11, 行政许可法 Art. 45)"),
     # C10
-    "reconsideration_roles": Rule(["director", "deputy_director"], roles_among(*APPROVER_CHOICES),
+    "reconsideration_roles": Rule(list(LEADERS), roles_among(*APPROVER_CHOICES),
                                   "who decides a review (复核) of a rejection (C10)"),
 })

@@ -7,6 +7,7 @@ import logging
 from nameko.rpc import rpc
 from sqlalchemy import func, select
 
+from services.common.tenancy import DECIDERS, DESK, LEADERS
 from services.common import staffdir
 from services.common.db import NATIONAL, Database
 from services.common.errors import field_error
@@ -22,8 +23,8 @@ from .models import Base, Case
 
 log = logging.getLogger(__name__)
 
-CLERKS = ("clerk", "section_head", "deputy_director", "director")
-MANAGERS = ("director", "deputy_director")
+CLERKS = DESK
+MANAGERS = LEADERS
 
 
 def _open_cases(uow):
@@ -133,7 +134,7 @@ class CasesService(CalendarFollower, BaseService):
 
     @command
     def decide(self, case_id, outcome, reason=None):
-        caller = self.caller.require("section_head", "deputy_director", "director")
+        caller = self.caller.require(*DECIDERS)
         with self.db(caller.township) as uow:
             return lifecycle.decide(uow, case_id, caller.person_id, caller.roles, outcome, reason)
 
@@ -151,7 +152,7 @@ class CasesService(CalendarFollower, BaseService):
 
     @command
     def extend(self, case_id, days, reason):
-        caller = self.caller.require("section_head", "deputy_director", "director")
+        caller = self.caller.require(*DECIDERS)
         with self.db(caller.township) as uow:
             return lifecycle.extend(uow, case_id, caller.person_id, caller.roles, days, reason)
 
@@ -215,7 +216,7 @@ class CasesService(CalendarFollower, BaseService):
 
     @command
     def decide_reconsideration(self, case_id, outcome, reason):
-        caller = self.caller.require("section_head", "deputy_director", "director")
+        caller = self.caller.require(*DECIDERS)
         with self.db(caller.township) as uow:
             return lifecycle.decide_reconsideration(uow, case_id, caller.person_id, caller.roles, outcome, reason)
 

@@ -23,6 +23,7 @@ from datetime import date
 
 from sqlalchemy import and_, or_, select
 
+from services.common.tenancy import AUDITORS
 from services.common.clock import local_date
 from services.common.errors import field_error
 from services.common.months import month_of, parse_month, utc_span
@@ -30,7 +31,7 @@ from services.common.months import month_of, parse_month, utc_span
 from .lifecycle import calendar, timezone_of, today
 from .models import Case, WindowCopy
 
-PERSON_DETAIL_ROLES = ("director", "deputy_director", "inspector")
+PERSON_DETAIL_ROLES = AUDITORS
 COUNTS = ("received", "completed", "on_time", "late", "tacit_approved", "rated", "satisfied")
 
 

@@ -27,12 +27,14 @@ def mask_phone(phone: str | None) -> str | None:
 
 
 def mask_id_number(number: str | None) -> str | None:
-    """``110***********1234``: the first three and last four characters stay."""
+    """``110***********1234``: the first three and last four characters stay (of a short
+    number — a passport's 8 or 9 — the first one: ``E****5678``; under 8, none)."""
     if not number:
         return number
     if len(number) < 8:
         return "*" * len(number)
-    return number[:3] + "*" * (len(number) - 7) + number[-4:]
+    head = 3 if len(number) >= 10 else 1
+    return number[:head] + "*" * (len(number) - head - 4) + number[-4:]
 
 
 def mask_id_numbers_in(text: str | None) -> str | None:
@@ -40,6 +42,17 @@ def mask_id_numbers_in(text: str | None) -> str | None:
     if not text:
         return text
     return ID_NUMBER_RE.sub(lambda m: mask_id_number(m.group(0)), text)
+
+
+LONG_DIGITS_RE = re.compile(r"\d[\d\s-]{5,}\d[\dXx]?")
+
+
+def mask_long_numbers(text: str | None) -> str | None:
+    """Every run of 7 or more digits (phones with separators, ID numbers, account numbers) in
+    free text kept to its first three and last two characters: ``138****78``."""
+    if not text:
+        return text
+    return LONG_DIGITS_RE.sub(lambda m: m.group(0)[:3] + "****" + m.group(0)[-2:], text)
 
 
 def _digits(value: str) -> str:

@@ -18,7 +18,7 @@ from . import idempotency
 from .clock import Clock
 from .logs import CallLog
 from .metrics import Metrics
-from .tenancy import Caller
+from .tenancy import LEADERS, Caller
 
 
 def broker_check(amqp_uri: str) -> str:
@@ -85,7 +85,7 @@ class BaseService:
 
     @idempotency.command
     def update_settings(self, changes):
-        self.caller.require("director", "deputy_director")
+        self.caller.require(*LEADERS)
         if self.rules is None:
             from .errors import ValidationFailed
 

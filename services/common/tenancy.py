@@ -27,6 +27,30 @@ ROLES = (
     "village_agent",
 )
 
+
+
+def role_set(*names: str) -> tuple[str, ...]:
+    """A named set of roles, every name one of ``ROLES`` (a misspelt role fails at import).
+    Services take their role sets from here, or build them with this, never as literals."""
+    unknown = [n for n in names if n not in ROLES]
+    if unknown:
+        raise ValueError(f"unknown roles: {', '.join(unknown)}")
+    return tuple(dict.fromkeys(names))
+
+
+#: every role a township's people can have (T2: internal data is for any of them)
+STAFF = tuple(r for r in ROLES if r != "operator")
+#: 领导: the director and deputies (settings, honours, sign-offs of last resort)
+LEADERS = role_set("director", "deputy_director")
+#: who decides: approvals (C4), extensions, return sign-offs (I5), leave (S3)
+DECIDERS = role_set("section_head", "deputy_director", "director")
+#: the service desk: receives applications and handles cases
+DESK = role_set("clerk", *DECIDERS)
+#: who audits: leaders and the inspector (督查)
+AUDITORS = role_set(*LEADERS, "inspector")
+#: the lending desk at the gate (seed 000 4.1.2 门岗安管人员)
+GATE = role_set("guard", "security_manager")
+
 CONTEXT_KEYS = ("township_id", "user_id", "roles", "person_id")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nameko.rpc import rpc
 
+from services.common.tenancy import LEADERS, role_set
 from services.common import staffdir
 from services.common.db import Database
 from services.common.handlers import (
@@ -22,9 +23,8 @@ from . import followups, handling, orgcopy, public, statistics, sweep
 from .models import Base
 from .rules import INVESTIGATOR_ROLES, READ_ALL_ROLES, RULES
 
-RECORDERS = ("complaint_officer", "director", "deputy_director")
-FOLLOW_UP_ROLES = ("complaint_officer", "director", "deputy_director")
-LEADERS = ("director", "deputy_director")
+RECORDERS = role_set("complaint_officer", *LEADERS)
+FOLLOW_UP_ROLES = RECORDERS
 
 
 class ComplaintsService(CalendarFollower, TownshipTimezoneFollower, BaseService):

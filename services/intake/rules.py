@@ -1,12 +1,12 @@
 """Intake's rules as data (DOMAIN intro): per-township settings with the defaults DOMAIN gives."""
 from __future__ import annotations
 
+from services.common.tenancy import DECIDERS, DESK, STAFF
 from services.common.clock import DEFAULT_TZ
 from services.common.settings import Rule, RuleBook, integer, timezone_name
 
-SIGNOFF_ROLES = ("section_head", "deputy_director", "director")
-STAFF_ROLES = ("director", "deputy_director", "section_head", "clerk", "inspector",
-               "complaint_officer", "security_manager", "guard", "village_agent")
+SIGNOFF_ROLES = DECIDERS
+STAFF_ROLES = STAFF
 
 
 def _roles(allowed):
@@ -54,7 +54,7 @@ RULES = RuleBook({
                                     "forwarded to the upper level — its promise"),
     "immediate_target_minutes": Rule(30, integer(1, 480),
                                      "I5: target for an immediate case (即办件), printed on the receipt"),
-    "personal_data_roles": Rule(["clerk", "section_head", "deputy_director", "director"],
+    "personal_data_roles": Rule(list(DESK),
                                 _roles(STAFF_ROLES),
                                 "Personal data: roles that see applicants' ID numbers and phones in full"),
     "receipt_channels": Rule(dict(DEFAULT_CHANNELS), _channels,

@@ -6,6 +6,7 @@ import logging
 
 from nameko.rpc import rpc
 
+from services.common.tenancy import DECIDERS, DESK, LEADERS, STAFF, role_set
 from services.common.db import Database
 from services.common.errors import NotFound, TooManyAttempts
 from services.common.handlers import (
@@ -26,9 +27,8 @@ from .rules import RULES
 
 log = logging.getLogger(__name__)
 
-MANAGERS = ("director", "deputy_director")
-DESK = ("clerk", "section_head", "deputy_director", "director")
-STAFF = DESK + ("inspector", "complaint_officer", "security_manager", "guard", "village_agent")
+MANAGERS = LEADERS
+REVIEWERS = role_set(*DECIDERS, "inspector")  # returns and violations, for audit
 
 
 def _pending_gauge(status):
@@ -183,13 +183,13 @@ class IntakeService(CalendarFollower, TownshipTimezoneFollower, BaseService):
     @rpc
     def list_returns(self):
         """否定报备: every return, for audit."""
-        caller = self.caller.require("section_head", "deputy_director", "director", "inspector")
+        caller = self.caller.require(*REVIEWERS)
         with self.db(caller.township) as uow:
             return apps.list_returns(uow)
 
     @rpc
     def list_violations(self, person_id=None):
-        caller = self.caller.require("section_head", "deputy_director", "director", "inspector")
+        caller = self.caller.require(*REVIEWERS)
         with self.db(caller.township) as uow:
             return apps.list_violations(uow, person_id)
 

@@ -8,6 +8,7 @@ import re
 
 from sqlalchemy import select, update
 
+from services.common.tenancy import GATE
 from services.common.errors import Conflict, field_error
 from services.common.validate import text
 from services.contracts import lending as contract
@@ -26,7 +27,7 @@ from .rules import (
 )
 
 PHONE_RE = re.compile(r"^\+?[0-9-]{6,20}$")
-FULL_VIEW_ROLES = ("guard", "security_manager")  # they call the borrower (L4)
+FULL_VIEW_ROLES = GATE  # they call the borrower (L4)
 
 
 # -- records ---------------------------------------------------------------------------

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from services.common.privacy import mask_id_number
+from services.common.tenancy import GATE, LEADERS
 from services.common.clock import DEFAULT_TZ
 from services.common.errors import ValidationFailed, field_error
 from services.common.settings import Rule, RuleBook, integer, timezone_name
@@ -16,8 +18,8 @@ KINDS = ("cart", "umbrella", "reading_glasses", "wheelchair", "first_aid_kit", "
 ELIGIBILITY = ("registered_resident", "anyone")
 CONDITIONS = ("good", "damaged", "lost")
 ID_TYPES = ("resident_id_card", "household_register", "residence_permit", "passport", "other")
-LENDERS = ("guard", "security_manager")  # seed 000 4.1.2 门岗安管人员
-MANAGERS = ("director", "deputy_director")
+LENDERS = GATE  # seed 000 4.1.2 门岗安管人员
+MANAGERS = LEADERS
 
 # L1 defaults by kind (seed 000 for carts); each is a field of the item, changeable per item.
 KIND_DEFAULTS = {
@@ -77,8 +79,7 @@ def mask_id(id_type: str, number: str) -> str:
         raise field_error("id_number", "an 18-character resident ID number")
     if not 5 <= len(number) <= 30:
         raise field_error("id_number", "5–30 characters")
-    keep_head = 3 if len(number) >= 10 else 1
-    return number[:keep_head] + "*" * (len(number) - keep_head - 4) + number[-4:]
+    return mask_id_number(number)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from services.common.calendar import load_calendar
 from services.common.db import claim
 from services.common.errors import Conflict, Forbidden, field_error
+from services.common.tenancy import DECIDERS
 
 from services.contracts.staff import Leave as LeaveOut
 
@@ -148,7 +149,7 @@ def return_from_leave(uow, by_person_id: str, roles, leave_id: str) -> dict:
     """销假: the person (or a manager) records the return; cases gets its cases back."""
     leave = uow.get(Leave, leave_id, "leave")
     if by_person_id != leave.person_id and not any(
-            r in ("director", "deputy_director", "section_head") for r in roles):
+            r in DECIDERS for r in roles):
         raise Forbidden("the person on leave or a manager records the return")
     now = uow.now()
     if not claim(uow.session, Leave, leave.id, {"state": "approved"}, {"state": "returned", "returned_at": now}):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 from services.common.settings import Rule, RuleBook, anything, boolean, integer, number
+from services.common.tenancy import DECIDERS, role_set
 
 HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 MMDD = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
@@ -63,7 +64,7 @@ RULES = RuleBook({
     "lates_per_absence_day": Rule(5, integer(1, 100),
                                   "every Nth late or early leave in a calendar month adds a day's absence (S2)"),
     "objection_working_days": Rule(2, integer(0, 30), "objections to the weekly sheet within N working days (S2)"),
-    "attendance_roles": Rule(["clerk", "section_head"], _roles, "roles whose attendance is kept (S2)"),
+    "attendance_roles": Rule(list(role_set("clerk", "section_head")), _roles, "roles whose attendance is kept (S2)"),
     # -- S3 leave -----------------------------------------------------------------
     "leave_oral_max_minutes": Rule(60, integer(0, 480), "leave under this is an oral notice (S3)"),
     "leave_section_head_max_days": Rule(1, number(0, 30), "up to this many days: section head approves (S3)"),
@@ -74,8 +75,8 @@ RULES = RuleBook({
     "home_unit_endorsement_over_days": Rule(1, number(0, 60),
                                             "leave over this many days needs the home unit's endorsement (S3)"),
     "leave_approvers": Rule({
-        "section_head": ["section_head", "deputy_director", "director"],
-        "deputy_director": ["deputy_director", "director"],
+        "section_head": list(DECIDERS),
+        "deputy_director": list(role_set("deputy_director", "director")),
         "director": ["director"],
     }, lambda v: isinstance(v, dict) and all(_roles(x) for x in v.values()),
         "who may approve each level of leave (S3)"),

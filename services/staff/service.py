@@ -8,6 +8,7 @@ from datetime import date
 from nameko.rpc import rpc
 from sqlalchemy import select
 
+from services.common.tenancy import DECIDERS, LEADERS, STAFF, role_set
 from services.common.clock import DEFAULT_TZ
 from services.common.db import NATIONAL, Database
 from services.common.errors import Forbidden
@@ -25,12 +26,11 @@ from .rules import RULES
 
 log = logging.getLogger(__name__)
 
-MANAGERS = ("director", "deputy_director")
-INSPECTORS = ("inspector", "director", "deputy_director")
+MANAGERS = LEADERS
+INSPECTORS = role_set("inspector", *LEADERS)
 #: T2: attendance, scores and honours are internal — any staff role of the township.
-INTERNAL = ("director", "deputy_director", "section_head", "clerk", "inspector", "complaint_officer",
-            "security_manager", "guard", "village_agent")
-LEAVE_DECIDERS = ("section_head", "deputy_director", "director")
+INTERNAL = STAFF
+LEAVE_DECIDERS = DECIDERS
 
 
 def _open_attendance_days(uow):

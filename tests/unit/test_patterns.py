@@ -75,9 +75,47 @@ def _hits(pattern: str, allowed: set[str]) -> list[str]:
 @pytest.mark.parametrize("what, pattern, allowed", [
     ("the default time zone (clock.DEFAULT_TZ)", r"[\"']Asia/Shanghai[\"']", {"services/common/clock.py"}),
     # the idempotency records' purge (services/common/service.py) deletes in batches: no items to claim
-    ("a sweep timer (services/common/sweep.py)", r"@timer\b|from nameko\.timer import|SWEEP_INTERVAL\s*=",
+    ("a sweep timer (services/common/sweep.py)", r"@timer\b|from nameko\.timer import timer|SWEEP_INTERVAL\s*=",
      {"services/common/sweep.py", "services/common/config.py", "services/common/service.py"}),
+    ("masking (services/common/privacy.py)", r"\"\*\" \*|\"\*{4,}\"", {"services/common/privacy.py"}),
     ("an interval read at import", r"os\.environ\.get\(\"SWEEP_INTERVAL", {"services/common/config.py"}),
 ])
 def test_each_policy_has_one_definition(what, pattern, allowed):
     assert _hits(pattern, allowed) == [], f"{what} defined outside its one place"
+
+
+# -- roles: sets derived from tenancy.ROLES ---------------------------------------------------
+
+def _role_literals(tree) -> list[int]:
+    from services.common.tenancy import ROLES
+
+    def roles_only(nodes) -> bool:
+        names = [n.value for n in nodes if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+        return len(nodes) >= 2 and len(names) == len(nodes) and all(n in ROLES for n in names)
+
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)) and roles_only(node.elts):
+            lines.append(node.lineno)
+        elif isinstance(node, ast.Call) and roles_only(node.args) and not (
+                isinstance(node.func, ast.Name) and node.func.id == "role_set"):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_role_sets_are_built_from_tenancy_roles_not_written_as_literals():
+    """A role set is ``tenancy.STAFF/LEADERS/DECIDERS/DESK/AUDITORS/GATE`` or ``role_set(...)``
+    (each name checked against ``tenancy.ROLES`` at import), never a tuple of strings."""
+    found = [f"{rel(p)}:{n}" for p in production_files()
+             if rel(p).startswith("services/") and rel(p) != "services/common/tenancy.py"
+             for n in _role_literals(ast.parse(source(p)))]
+    assert found == []
+
+
+@pytest.mark.parametrize("names", [("director", "deputy_director"), ("guard",)])
+def test_a_role_set_names_known_roles_only(names):
+    from services.common.tenancy import role_set
+
+    assert role_set(*names) == names
+    with pytest.raises(ValueError, match="directr"):
+        role_set(*names, "directr")
