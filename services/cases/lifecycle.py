@@ -135,6 +135,7 @@ def transition(uow, case: Case, to_state: str, status: str, by: str | None, reas
     from_state = case.state
     code, label = STATUS[status]
     case.state = to_state
+    case.transitions = (case.transitions or 0) + 1
     audit(uow, case, action, by, reason, from_state=from_state, to_state=to_state, status_code=code,
           due_date=case.due_date, outcome=case.outcome)
     uow.emit(
@@ -143,7 +144,7 @@ def transition(uow, case: Case, to_state: str, status: str, by: str | None, reas
         from_state=from_state, to_state=to_state, status_code=code, status_label=label,
         by_person_id=by, reason=reason, kind=case.kind, outcome=case.outcome,
         due_date=case.due_date.isoformat() if case.due_date else None,
-        provisional=bool(case.provisional),
+        provisional=bool(case.provisional), seq=case.transitions,
     )
 
 

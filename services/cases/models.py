@@ -26,6 +26,7 @@ class Case(TenantScoped, Base):
     kind: Mapped[str] = mapped_column(String(20))  # current kind (I5); a supplement case changes
     original_kind: Mapped[str] = mapped_column(String(20))
     state: Mapped[str] = mapped_column(String(30), index=True)
+    transitions: Mapped[int] = mapped_column(Integer, default=0)  # C1 moves so far: the events' seq
     resume_state: Mapped[str | None] = mapped_column(String(30))  # C11: where a pause returns to
     outcome: Mapped[str | None] = mapped_column(String(30))  # approved / rejected / tacitly_approved
     window_id: Mapped[str | None] = mapped_column(String(32))

@@ -491,13 +491,18 @@ def tracked_applications(uow, person_id: str) -> list[dict]:
 # -- status from cases (C13) ---------------------------------------------------------
 
 def apply_case_transition(uow, event: dict) -> bool:
-    """``cases.case_transitioned``: keep the status the applicant queries. Older events than
-    the one applied are ignored (delivery order is not guaranteed)."""
+    """``cases.case_transitioned``: keep the status the applicant queries. Delivery order is not
+    guaranteed and two moves can share an instant (a case is received and accepted at once), so
+    events are ordered by the case's transition number ``seq``; an event older than the one
+    applied is ignored. Events without ``seq`` (published before it existed) fall back to time."""
     app = uow.session.get(Application, event["application_id"])
     if app is None or app.township_id != uow.township_id:
         return False
-    at = event["occurred_at"]
-    if app.case_updated_at is not None and at < app.case_updated_at:
+    at, seq = event["occurred_at"], event.get("seq")
+    if seq is not None and app.case_seq is not None:
+        if seq <= app.case_seq:
+            return False
+    elif app.case_updated_at is not None and at < app.case_updated_at:
         return False
     app.case_id = event["case_id"]
     app.case_state = event["to_state"]
@@ -507,4 +512,6 @@ def apply_case_transition(uow, event: dict) -> bool:
         app.case_due_date = event["due_date"]
         app.case_due_provisional = bool(event.get("provisional"))
     app.case_updated_at = at
+    if seq is not None:
+        app.case_seq = seq
     return True

@@ -109,6 +109,7 @@ class Application(TenantScoped, Base):
     case_due_date: Mapped[date | None]
     case_due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     case_updated_at: Mapped[datetime | None]
+    case_seq: Mapped[int | None]  # seq of the case_transitioned event applied
 
 
 class Notice(TenantScoped, Base):

@@ -21,6 +21,9 @@ class CaseTransitioned(Envelope):
     status_label = fields.String(allow_none=True, load_default=None)  # C13 label, e.g. 已受理
     kind = fields.String(allow_none=True, load_default=None)  # the case's kind after the move (I5)
     outcome = fields.String(allow_none=True, load_default=None)  # approved / rejected / tacitly_approved
+    # the case's n-th transition: orders two moves made in the same instant (delivery order is not
+    # guaranteed, and timestamps tie); absent in events published before it existed
+    seq = fields.Integer(allow_none=True, load_default=None)
 
 
 @register("cases.case_overdue")

@@ -369,6 +369,24 @@ def test_case_transitions_update_the_public_status_in_order(env):
         ("in_review", "ACCEPTED", "已受理", "2025-02-07")
 
 
+
+def test_two_moves_in_the_same_instant_keep_the_later_one_whatever_arrives_last(env):
+    """A case is received and accepted in one instant: the two events tie on time, and the
+    broker may deliver them in either order. Their seq orders them (C13 status the applicant sees)."""
+    make_item(env)
+    out = submit(env)
+    r = out["receipt"]
+    at = datetime(2025, 1, 24, 3, tzinfo=timezone.utc)
+    base = {"case_id": "c" * 32, "application_id": out["application"]["id"], "receipt_no": r["receipt_no"],
+            "occurred_at": at}
+    received = dict(base, to_state="received", status_code="RECEIVED", status_label="已接件", seq=1)
+    accepted = dict(base, to_state="in_review", status_code="ACCEPTED", status_label="已受理", seq=2)
+    with env.uow() as uow:
+        assert apps.apply_case_transition(uow, accepted)
+        assert not apps.apply_case_transition(uow, received)
+    _, status = query(env, r["receipt_no"], r["query_password"])
+    assert (status["status"], status["status_label"]) == ("in_review", "已受理")
+
 # -- C2a: the hall's days ----------------------------------------------------------------
 
 @pytest.mark.parametrize("now_utc, kind_over, accepted_on, promised", [
