@@ -150,7 +150,7 @@ def lend(uow, item_id: str, data: dict, guard_id: str | None, roles=()) -> dict:
         raise Conflict(f"{item.label} was just lent by another post", {"item_id": ["lent"]})
     uow.session.refresh(item)
     uow.emit("lending.item_lent", loan_id=loan.id, item_id=item.id, item_name=item.label,
-             due_at=loan.due_at.isoformat())
+             due_at=loan.due_at.isoformat(), lent_by=loan.lent_by)
     return loan_record(loan, item, roles)
 
 

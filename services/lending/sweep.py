@@ -50,12 +50,13 @@ def mark_overdue(uow, loan_id: str) -> bool:
     loan = uow.session.get(Loan, loan_id)
     uow.session.refresh(loan)
     rules = RULES.load(uow, loan.township_id)
+    assigned = guard_on_duty(uow) or loan.lent_by
     uow.session.add(ReminderTask(
-        township_id=loan.township_id, loan_id=loan.id, assigned_person_id=guard_on_duty(uow) or loan.lent_by,
+        township_id=loan.township_id, loan_id=loan.id, assigned_person_id=assigned,
         created_at=now, escalate_at=now + timedelta(minutes=rules["reminder_escalate_after_minutes"]),
         state="open"))
     uow.emit("lending.loan_overdue", township_id=loan.township_id, loan_id=loan.id, item_id=loan.item_id,
-             due_at=loan.due_at.isoformat())
+             due_at=loan.due_at.isoformat(), assigned_person_id=assigned)
     return True
 
 

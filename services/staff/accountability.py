@@ -49,6 +49,7 @@ def _notify(uow, person: Person, kind: str, cause: str) -> bool:
     uow.session.add(HomeUnitNotice(person_id=person.id, kind=kind, cause=cause, home_unit=person.home_unit,
                                    created_at=uow.now()))
     uow.session.flush()
+    uow.emit("staff.home_unit_notified", person_id=person.id, home_unit=person.home_unit, kind=kind, cause=cause)
     return True
 
 

@@ -512,6 +512,7 @@ def publish_week(uow, week_start) -> dict:
     pub = WeeklyPublication(week_start=start, published_at=uow.now(), published_on=today, objection_until=until)
     uow.session.add(pub)
     uow.session.flush()
+    uow.emit("staff.week_published", week_start=start.isoformat(), objection_until=until.isoformat())
     return {"week_start": start.isoformat(), "published_at": pub.published_at.isoformat(),
             "objection_until": until.isoformat()}
 

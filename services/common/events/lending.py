@@ -10,6 +10,7 @@ class ItemLent(Envelope):
     item_id = fields.String(required=True)
     item_name = fields.String(required=True)
     due_at = fields.DateTime(required=True)
+    lent_by = fields.String(allow_none=True, load_default=None)  # L2: the post that lent it (the others are told)
 
 
 @register("lending.item_returned")
@@ -24,6 +25,7 @@ class LoanOverdue(Envelope):
     loan_id = fields.String(required=True)
     item_id = fields.String(required=True)
     due_at = fields.DateTime(required=True)
+    assigned_person_id = fields.String(allow_none=True, load_default=None)  # L4: the guard on duty
 
 
 @register("lending.reminder_escalated")

@@ -84,3 +84,24 @@ class AttendanceSettled(Envelope):
     days = fields.List(fields.Date(), required=True)
     working_days = fields.List(fields.Date(), load_default=list)
     absences = fields.Integer(load_default=0)
+
+
+# -- notices (N1) -----------------------------------------------------------------
+
+@register("staff.home_unit_notified")
+class HomeUnitNotified(Envelope):
+    """S6: the person's home unit (派出单位) must be told — three violations of one kind in a
+    month (``kind`` notice) or two public criticisms in a year (``kind`` return)."""
+
+    person_id = fields.String(required=True)
+    home_unit = fields.String(allow_none=True, load_default=None)
+    kind = fields.String(required=True)  # notice, return
+    cause = fields.String(required=True)  # e.g. "late:2026-03", "public_criticism:2026"
+
+
+@register("staff.week_published")
+class WeekPublished(Envelope):
+    """S2: a week's attendance sheet is published (每周公示); objections until ``objection_until``."""
+
+    week_start = fields.Date(required=True)
+    objection_until = fields.Date(required=True)
