@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from services.common.calendar import WorkingCalendar, load_calendar
-from services.common.clock import DEFAULT_TZ, local_date
+from services.common.calendar import WorkingCalendar
+from services.common.clock import local_date
 from services.common.errors import (
     Conflict,
     Forbidden,
@@ -26,127 +26,19 @@ from services.common.validate import text
 
 from services.contracts import cases as contract
 
-from . import deadlines
-from .models import Case, CaseLog, DepartmentOpinion, Pause, PersonCopy, TownshipCopy
+from . import deadlines, posts
+from .casebook import (  # noqa: F401  (re-exported: the rest of the service reads them here)
+    ALLOWED, KINDS, OPEN, OUTCOMES, RUNNING, STARTED_KINDS, STATES, STATUS, audit, awaits_upper, calendar,
+    end_of_local_day, find_by_receipt, get_case, mark_overdue, require, silence_due, timezone_of, today,
+    transition,
+)
+from .models import Case, CaseLog, DepartmentOpinion, Pause, PersonCopy
 from .rules import RULES
 
 log = logging.getLogger(__name__)
 
-KINDS = ("immediate", "promised", "supplement", "joint", "escalated")
-STARTED_KINDS = ("immediate", "promised", "joint", "escalated")  # what a supplement case becomes
 
-RUNNING = ("in_review", "awaiting_departments", "escalated")  # the clock runs (C2)
-OPEN = ("received", "supplement_pending", *RUNNING, "suspended")  # undecided
-STATES = (*OPEN, "decided", "delivered", "withdrawn", "reconsideration")
-
-# C13: status codes for exchanges with county systems (code, label)
-STATUS = {
-    "received": ("RECEIVED", "已接件"),
-    "accepted": ("ACCEPTED", "已受理"),
-    "not_accepted": ("NOT_ACCEPTED", "不予受理"),  # intake's 退回件 (intake.application_returned)
-    "supplement": ("SUPPLEMENT", "补正"),
-    "special_start": ("SPECIAL_START", "特别程序开始"),
-    "special_end": ("SPECIAL_END", "特别程序结束"),
-    "decided": ("DECIDED", "审批决定"),
-    "completed": ("COMPLETED", "办结"),
-    "withdrawn": ("WITHDRAWN", "撤件"),
-    "reconsideration": ("RECONSIDERATION", "复核"),
-}
-
-# action -> states it may start from (C1). Anything else is a Conflict naming both.
-ALLOWED = {
-    "accept": ("received", "supplement_pending"),
-    "await_supplement": ("received",),
-    "review": RUNNING,
-    "record_opinion": ("awaiting_departments",),
-    "decide": RUNNING,
-    "tacit_approve": RUNNING,
-    "deliver": ("decided",),
-    "withdraw": OPEN,
-    "pause": RUNNING,
-    "resume": ("suspended",),
-    "extend": (*RUNNING, "suspended"),
-    "forward": ("escalated",),
-    "record_upper_answer": ("escalated",),
-    "explain_silence": ("escalated", "suspended", "decided", "delivered"),
-    "collect_fee": (*RUNNING, "suspended", "decided"),
-    "rate": ("delivered",),
-    "request_reconsideration": ("decided", "delivered"),
-    "decide_reconsideration": ("reconsideration",),
-}
-
-OUTCOMES = ("approved", "rejected")
-
-
-# -- helpers ---------------------------------------------------------------------
-
-def require(case: Case, action: str) -> None:
-    allowed = ALLOWED[action]
-    if case.state not in allowed:
-        raise Conflict(
-            f"cannot {action.replace('_', ' ')} a case in state {case.state!r}",
-            {"state": case.state, "action": action, "allowed_from": list(allowed)},
-        )
-
-
-def timezone_of(uow, township_id: str | None = None) -> str:
-    copy = uow.session.get(TownshipCopy, township_id or uow.township_id)
-    return copy.timezone if copy and copy.timezone else DEFAULT_TZ
-
-
-def today(uow, township_id: str | None = None):
-    return local_date(uow.now(), timezone_of(uow, township_id))
-
-
-def calendar(uow, township_id: str | None = None) -> WorkingCalendar:
-    return load_calendar(uow.session, uow.common, township_id or uow.township_id)
-
-
-def get_case(uow, case_id: str) -> Case:
-    return uow.get(Case, case_id, "case")
-
-
-def find_by_receipt(uow, receipt_no: str) -> Case:
-    case = uow.session.scalar(select(Case).where(Case.receipt_no == receipt_no))
-    if case is None:
-        raise NotFound(f"case with receipt {receipt_no} not found")
-    return case
-
-
-def audit(uow, case: Case, action: str, by: str | None, reason: str | None = None,
-          from_state=None, to_state=None, status_code=None, **data) -> CaseLog:
-    entry = CaseLog(case_id=case.id, township_id=case.township_id, action=action,
-                    from_state=from_state, to_state=to_state, status_code=status_code,
-                    by_person_id=by, holder_person_id=case.holder_person_id, reason=reason,
-                    data=_jsonable(data), at=uow.now())
-    uow.session.add(entry)
-    return entry
-
-
-def _jsonable(data: dict) -> dict:
-    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items() if v is not None}
-
-
-def transition(uow, case: Case, to_state: str, status: str, by: str | None, reason: str | None = None,
-               action: str = "transition") -> None:
-    """Move the case, record who/when/why (C1), emit case_transitioned with its C13 code."""
-    if to_state not in STATES:
-        raise ValueError(f"unknown state {to_state}")
-    from_state = case.state
-    code, label = STATUS[status]
-    case.state = to_state
-    case.transitions = (case.transitions or 0) + 1
-    audit(uow, case, action, by, reason, from_state=from_state, to_state=to_state, status_code=code,
-          due_date=case.due_date, outcome=case.outcome)
-    uow.emit(
-        "cases.case_transitioned", township_id=case.township_id,
-        case_id=case.id, application_id=case.application_id, receipt_no=case.receipt_no,
-        from_state=from_state, to_state=to_state, status_code=code, status_label=label,
-        by_person_id=by, reason=reason, kind=case.kind, outcome=case.outcome,
-        due_date=case.due_date.isoformat() if case.due_date else None,
-        provisional=bool(case.provisional), seq=case.transitions,
-    )
-
+# -- deadlines -------------------------------------------------------------------
 
 def recompute_due(uow, case: Case, cal: WorkingCalendar | None = None, reason: str = "recomputed",
                   by: str | None = None) -> bool:
@@ -195,8 +87,6 @@ def open_case(uow, ev: dict) -> Case | None:
     ``supplement_pending`` (its clock starts at ``materials_completed``); every other kind is
     accepted at once with its deadline counted from ``accepted_on`` (C12: may be earlier than
     the day it was recorded — deemed acceptance)."""
-    from . import posts
-
     existing = uow.session.scalar(select(Case).where(Case.application_id == ev["application_id"]))
     if existing is not None:
         log.info("application already has a case; event ignored", extra={"case_id": existing.id})
@@ -376,19 +266,11 @@ def decide(uow, case_id: str, person_id: str, roles, outcome: str, reason: str |
     return case_record(case)
 
 
-def awaits_upper(case: Case) -> bool:
-    """I5: an escalated case already forwarded waits for the upper level; its delay never counts
-    against anyone here (its only promise, the forwarding date, was kept or already counted)."""
-    return case.kind == "escalated" and case.escalated_on is not None
-
-
 def _settle_overdue_if_late(uow, case: Case) -> None:
     """A decision after the due date still counts once as overdue (C5), even if no sweep saw it."""
-    from . import timers
-
     if not awaits_upper(case) and case.due_date and not case.provisional and case.overdue_at is None \
             and deadlines.is_overdue(today(uow, case.township_id), case.due_date):
-        timers.mark_overdue(uow, case)
+        mark_overdue(uow, case)
 
 
 def deliver(uow, case_id: str, person_id: str, note: str | None = None) -> dict:
@@ -438,11 +320,6 @@ def record_upper_answer(uow, case_id: str, person_id: str, answer: str) -> dict:
     case.upper_answered_on = today(uow)
     audit(uow, case, "upper_answered", person_id, case.upper_answer)
     return case_record(case)
-
-
-def silence_due(cal: WorkingCalendar, escalated_on, days: int):
-    """I5: the upper level's silence must be explained after N calendar days (Art. 203 roll-over)."""
-    return cal.add_calendar_days(escalated_on, days)
 
 
 def explain_silence(uow, case_id: str, person_id: str, explanation: str) -> dict:
@@ -572,7 +449,3 @@ def list_cases(uow, state: str | None = None, overdue: bool | None = None, holde
         flagged = Case.target_flagged_at.is_not(None)
         stmt = stmt.where(flagged & Case.state.in_(OPEN) if past_target else ~flagged)
     return [case_record(c) for c in uow.scalars(stmt)]
-
-
-def end_of_local_day(day, tz: str) -> datetime:
-    return datetime.combine(day + timedelta(days=1), time(0), ZoneInfo(tz))

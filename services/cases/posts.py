@@ -16,7 +16,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 
 from services.common.clock import DEFAULT_TZ
+from services.common.db import claim
 
+from .casebook import OPEN, audit, timezone_of
 from .models import Absence, Case, PersonCopy, TownshipCopy, WindowCopy
 
 log = logging.getLogger(__name__)
@@ -126,8 +128,6 @@ def record_leave(uow, ev: dict) -> Absence:
 
 def record_absence(uow, ev: dict) -> Absence:
     """An absence staff recorded: away for that half-day (local time) or until they return."""
-    from .lifecycle import timezone_of
-
     tz = ZoneInfo(timezone_of(uow))
     start, end = HALF_DAYS.get(ev["half"], HALF_DAYS["day"])
     absence = Absence(township_id=uow.township_id, person_id=ev["person_id"], source="absence",
@@ -145,16 +145,12 @@ def record_absence(uow, ev: dict) -> Absence:
 
 def hand_over(uow, absence: Absence) -> dict:
     """Move the away person's open cases to the other post (claimed once per absence)."""
-    from services.common.db import claim
-
     if not claim(uow.session, Absence, absence.id, {"handed_over_at": None}, {"handed_over_at": uow.now()}):
         return {"moved": 0}
     return move_cases(uow, absence.person_id, f"{absence.source} (C7)")
 
 
 def move_cases(uow, person_id: str, reason: str) -> dict:
-    from .lifecycle import OPEN, audit
-
     cases = list(uow.scalars(select(Case).where(Case.holder_person_id == person_id, Case.state.in_(OPEN))))
     if not cases:
         return {"moved": 0}
@@ -182,8 +178,6 @@ def move_cases(uow, person_id: str, reason: str) -> dict:
 
 def record_return(uow, ev: dict) -> dict:
     """销假: close the person's absences and bring their cases back from the other post."""
-    from services.common.db import claim
-
     open_absences = list(uow.scalars(select(Absence).where(
         Absence.person_id == ev["person_id"], Absence.returned_at.is_(None))))
     for absence in open_absences:
@@ -192,8 +186,6 @@ def record_return(uow, ev: dict) -> dict:
 
 
 def bring_back(uow, person_id: str, reason: str) -> dict:
-    from .lifecycle import OPEN, audit
-
     if is_away(uow, person_id):
         return {"returned": 0}
     cases = list(uow.scalars(select(Case).where(

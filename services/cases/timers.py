@@ -11,40 +11,19 @@ from __future__ import annotations
 
 import logging
 
-
 from sqlalchemy import select
 
 from services.common.db import claim
 
 from . import deadlines, posts
-from .lifecycle import (
-    RUNNING, audit, awaits_upper, calendar, end_of_local_day, silence_due, timezone_of, today, transition,
+from .casebook import (  # noqa: F401  (mark_overdue, responsible_on: re-exported)
+    RUNNING, audit, awaits_upper, calendar, mark_overdue, responsible_on, silence_due, today, transition,
 )
-from .models import Absence, Case, CaseLog
+from .lifecycle import recompute_due
+from .models import Absence, Case
 from .rules import RULES
 
 log = logging.getLogger(__name__)
-
-def responsible_on(uow, case: Case, day) -> str:
-    """C5: the handler responsible on ``day`` — who held the case at its close (A, or B for A)."""
-    end = end_of_local_day(day, timezone_of(uow, case.township_id))
-    holder = uow.session.scalar(
-        select(CaseLog.holder_person_id).where(CaseLog.case_id == case.id, CaseLog.at < end,
-                                               CaseLog.holder_person_id.is_not(None))
-        .order_by(CaseLog.id.desc()).limit(1))
-    return holder or case.handler_person_id
-
-def mark_overdue(uow, case: Case) -> bool:
-    """C5: count the case once against the handler responsible on the due date."""
-    person = responsible_on(uow, case, case.due_date)
-    if not claim(uow.session, Case, case.id, {"overdue_at": None},
-                 {"overdue_at": uow.now(), "overdue_person_id": person}):
-        return False
-    uow.session.refresh(case)
-    audit(uow, case, "overdue", None, f"undecided after {case.due_date} (C5)", handler_person_id=person)
-    uow.emit("cases.case_overdue", township_id=case.township_id, case_id=case.id, receipt_no=case.receipt_no,
-             handler_person_id=person, window_id=case.window_id, due_date=case.due_date.isoformat())
-    return True
 
 #: I5: an escalated case once forwarded waits for the upper level (never reminded or overdue here)
 FORWARDED = (Case.kind == "escalated") & Case.escalated_on.is_not(None)
@@ -204,8 +183,6 @@ def sweep(run) -> dict:
 def recompute_open_deadlines(uow, scope: str | None) -> int:
     """After a calendar change (a year loaded, a local holiday): recompute every running
     deadline of the scope's townships from its inputs (C2) — provisional ones become firm."""
-    from .lifecycle import recompute_due
-
     stmt = select(Case).where(Case.state.in_((*RUNNING, "suspended")), Case.clock_started_on.is_not(None))
     if scope:
         stmt = stmt.where(Case.township_id == scope)

@@ -1,0 +1,174 @@
+"""The case book (DOMAIN C1, C5, C13): states and the allowed moves, the audit trail,
+transitions with their status codes, the township's local time, and counting a case overdue.
+
+The lowest layer of the cases service: ``lifecycle``, ``posts`` and ``timers`` build on it and
+it imports none of them, so imports run one way (casebook ← posts ← lifecycle ← timers).
+"""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from services.common.calendar import WorkingCalendar, load_calendar
+from services.common.clock import DEFAULT_TZ, local_date
+from services.common.db import claim
+from services.common.errors import Conflict, NotFound
+
+from .models import Case, CaseLog, TownshipCopy
+
+KINDS = ("immediate", "promised", "supplement", "joint", "escalated")
+STARTED_KINDS = ("immediate", "promised", "joint", "escalated")  # what a supplement case becomes
+
+RUNNING = ("in_review", "awaiting_departments", "escalated")  # the clock runs (C2)
+OPEN = ("received", "supplement_pending", *RUNNING, "suspended")  # undecided
+STATES = (*OPEN, "decided", "delivered", "withdrawn", "reconsideration")
+
+# C13: status codes for exchanges with county systems (code, label)
+STATUS = {
+    "received": ("RECEIVED", "已接件"),
+    "accepted": ("ACCEPTED", "已受理"),
+    "not_accepted": ("NOT_ACCEPTED", "不予受理"),  # intake's 退回件 (intake.application_returned)
+    "supplement": ("SUPPLEMENT", "补正"),
+    "special_start": ("SPECIAL_START", "特别程序开始"),
+    "special_end": ("SPECIAL_END", "特别程序结束"),
+    "decided": ("DECIDED", "审批决定"),
+    "completed": ("COMPLETED", "办结"),
+    "withdrawn": ("WITHDRAWN", "撤件"),
+    "reconsideration": ("RECONSIDERATION", "复核"),
+}
+
+# action -> states it may start from (C1). Anything else is a Conflict naming both.
+ALLOWED = {
+    "accept": ("received", "supplement_pending"),
+    "await_supplement": ("received",),
+    "review": RUNNING,
+    "record_opinion": ("awaiting_departments",),
+    "decide": RUNNING,
+    "tacit_approve": RUNNING,
+    "deliver": ("decided",),
+    "withdraw": OPEN,
+    "pause": RUNNING,
+    "resume": ("suspended",),
+    "extend": (*RUNNING, "suspended"),
+    "forward": ("escalated",),
+    "record_upper_answer": ("escalated",),
+    "explain_silence": ("escalated", "suspended", "decided", "delivered"),
+    "collect_fee": (*RUNNING, "suspended", "decided"),
+    "rate": ("delivered",),
+    "request_reconsideration": ("decided", "delivered"),
+    "decide_reconsideration": ("reconsideration",),
+}
+
+OUTCOMES = ("approved", "rejected")
+
+
+# -- helpers ---------------------------------------------------------------------
+
+def require(case: Case, action: str) -> None:
+    allowed = ALLOWED[action]
+    if case.state not in allowed:
+        raise Conflict(
+            f"cannot {action.replace('_', ' ')} a case in state {case.state!r}",
+            {"state": case.state, "action": action, "allowed_from": list(allowed)},
+        )
+
+
+def timezone_of(uow, township_id: str | None = None) -> str:
+    copy = uow.session.get(TownshipCopy, township_id or uow.township_id)
+    return copy.timezone if copy and copy.timezone else DEFAULT_TZ
+
+
+def today(uow, township_id: str | None = None):
+    return local_date(uow.now(), timezone_of(uow, township_id))
+
+
+def calendar(uow, township_id: str | None = None) -> WorkingCalendar:
+    return load_calendar(uow.session, uow.common, township_id or uow.township_id)
+
+
+def get_case(uow, case_id: str) -> Case:
+    return uow.get(Case, case_id, "case")
+
+
+def find_by_receipt(uow, receipt_no: str) -> Case:
+    case = uow.session.scalar(select(Case).where(Case.receipt_no == receipt_no))
+    if case is None:
+        raise NotFound(f"case with receipt {receipt_no} not found")
+    return case
+
+
+def audit(uow, case: Case, action: str, by: str | None, reason: str | None = None,
+          from_state=None, to_state=None, status_code=None, **data) -> CaseLog:
+    entry = CaseLog(case_id=case.id, township_id=case.township_id, action=action,
+                    from_state=from_state, to_state=to_state, status_code=status_code,
+                    by_person_id=by, holder_person_id=case.holder_person_id, reason=reason,
+                    data=_jsonable(data), at=uow.now())
+    uow.session.add(entry)
+    return entry
+
+
+def _jsonable(data: dict) -> dict:
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items() if v is not None}
+
+
+def transition(uow, case: Case, to_state: str, status: str, by: str | None, reason: str | None = None,
+               action: str = "transition") -> None:
+    """Move the case, record who/when/why (C1), emit case_transitioned with its C13 code."""
+    if to_state not in STATES:
+        raise ValueError(f"unknown state {to_state}")
+    from_state = case.state
+    code, label = STATUS[status]
+    case.state = to_state
+    case.transitions = (case.transitions or 0) + 1
+    audit(uow, case, action, by, reason, from_state=from_state, to_state=to_state, status_code=code,
+          due_date=case.due_date, outcome=case.outcome)
+    uow.emit(
+        "cases.case_transitioned", township_id=case.township_id,
+        case_id=case.id, application_id=case.application_id, receipt_no=case.receipt_no,
+        from_state=from_state, to_state=to_state, status_code=code, status_label=label,
+        by_person_id=by, reason=reason, kind=case.kind, outcome=case.outcome,
+        due_date=case.due_date.isoformat() if case.due_date else None,
+        provisional=bool(case.provisional), seq=case.transitions,
+    )
+
+
+def awaits_upper(case: Case) -> bool:
+    """I5: an escalated case already forwarded waits for the upper level; its delay never counts
+    against anyone here (its only promise, the forwarding date, was kept or already counted)."""
+    return case.kind == "escalated" and case.escalated_on is not None
+
+
+def silence_due(cal: WorkingCalendar, escalated_on, days: int):
+    """I5: the upper level's silence must be explained after N calendar days (Art. 203 roll-over)."""
+    return cal.add_calendar_days(escalated_on, days)
+
+
+def end_of_local_day(day, tz: str) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time(0), ZoneInfo(tz))
+
+
+# -- C5: overdue, once -------------------------------------------------------------
+
+def responsible_on(uow, case: Case, day) -> str:
+    """C5: the handler responsible on ``day`` — who held the case at its close (A, or B for A)."""
+    end = end_of_local_day(day, timezone_of(uow, case.township_id))
+    holder = uow.session.scalar(
+        select(CaseLog.holder_person_id).where(CaseLog.case_id == case.id, CaseLog.at < end,
+                                               CaseLog.holder_person_id.is_not(None))
+        .order_by(CaseLog.id.desc()).limit(1))
+    return holder or case.handler_person_id
+
+
+def mark_overdue(uow, case: Case) -> bool:
+    """C5: count the case once against the handler responsible on the due date."""
+    person = responsible_on(uow, case, case.due_date)
+    if not claim(uow.session, Case, case.id, {"overdue_at": None},
+                 {"overdue_at": uow.now(), "overdue_person_id": person}):
+        return False
+    uow.session.refresh(case)
+    audit(uow, case, "overdue", None, f"undecided after {case.due_date} (C5)", handler_person_id=person)
+    uow.emit("cases.case_overdue", township_id=case.township_id, case_id=case.id, receipt_no=case.receipt_no,
+             handler_person_id=person, window_id=case.window_id, due_date=case.due_date.isoformat())
+    return True
