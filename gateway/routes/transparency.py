@@ -11,10 +11,11 @@ from __future__ import annotations
 import mimetypes
 from pathlib import Path
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 from werkzeug.wrappers import Response
 
 from services.common.errors import NotFound, ServiceUnavailable
+from services.common.validate import Schema
 from services.contracts import transparency as out
 
 from .. import statistics as stats

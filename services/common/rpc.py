@@ -165,3 +165,30 @@ class Rpc(RpcProxy):
     def get_dependency(self, worker_ctx):
         return BoundedServiceProxy(super().get_dependency(worker_ctx), worker_ctx, self.target_service,
                                    self.timeout, self.guard())
+
+
+def survive_lost_replies() -> None:
+    """nameko 2.14 kills the whole service when the reply to an RPC cannot be published (the
+    broker connection dropped while the request ran: a traceback, then the process exits). The
+    caller has given up by then anyway (503, and it retries with its idempotency key; the request
+    itself was not acknowledged, so the broker delivers it again and the service answers it from
+    its record): log it and keep serving. Applied by ``services.run`` before a service starts."""
+    import logging
+
+    from nameko import rpc as nameko_rpc
+
+    original = nameko_rpc.Responder.send_response
+    if getattr(original, "survives_lost_replies", False):
+        return
+
+    def send_response(self, result, exc_info):
+        try:
+            return original(self, result, exc_info)
+        except broker_errors() as exc:
+            logging.getLogger(__name__).warning(
+                "reply not sent, the broker is unreachable (%s); the caller times out and retries",
+                type(exc).__name__)
+            return result, exc_info
+
+    send_response.survives_lost_replies = True
+    nameko_rpc.Responder.send_response = send_response
