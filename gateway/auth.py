@@ -3,36 +3,20 @@
 Claims: ``jti`` (the token record in staff, for revocation), ``sub`` (person id, empty for an
 operator), ``tid`` (township id, empty for an operator), ``roles``, ``iat``, ``exp``.
 
-The key is ``GATEWAY_JWT_SECRET``; when unset (one machine, ``make run``) a random key is
-created once in ``var/jwt-secret`` so every process of the machine shares it.
+The key is ``GATEWAY_JWT_SECRET`` (``services.common.config.jwt_secret``); when unset (one
+machine, ``make run``) a random key is created once in ``var/jwt-secret`` so every process of
+the machine shares it.
 """
 from __future__ import annotations
 
-import os
-import secrets
 from datetime import datetime, timezone
 
 import jwt
 
-from services.common import config as cfg
+from services.common.config import MIN_SECRET_BYTES, jwt_secret as signing_key  # noqa: F401
 from services.common.errors import Unauthorized
 
 ALGORITHM = "HS256"
-MIN_SECRET_BYTES = 32
-
-
-def signing_key() -> str:
-    key = os.environ.get("GATEWAY_JWT_SECRET")
-    if key:
-        if len(key.encode()) < MIN_SECRET_BYTES:
-            raise RuntimeError(f"GATEWAY_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")
-        return key
-    path = cfg.var_dir() / "jwt-secret"
-    if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
 
 
 def sign(record: dict, key: str | None = None) -> str:

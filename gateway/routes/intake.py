@@ -8,7 +8,7 @@ from marshmallow import fields, validate
 from services.common.validate import Schema
 from services.contracts import cases as cases_out
 from services.contracts import intake as out
-from services.intake import schemas as intake_schemas
+from services.contracts import intake_input as intake_schemas
 
 from ..api import api, client_address
 

@@ -16,6 +16,7 @@ Every service is configured the same way:
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,6 +71,25 @@ def sweep_interval(service: str) -> float:
     return float(value) if value else DEFAULT_SWEEP_INTERVALS.get(service, DEFAULT_SWEEP_INTERVAL)
 
 
+MIN_SECRET_BYTES = 32
+
+
+def jwt_secret() -> str:
+    """The gateway's token-signing key: ``GATEWAY_JWT_SECRET`` (at least 32 bytes), else a
+    random key created once in ``var/jwt-secret`` so every process of the machine shares it."""
+    key = os.environ.get("GATEWAY_JWT_SECRET")
+    if key:
+        if len(key.encode()) < MIN_SECRET_BYTES:
+            raise RuntimeError(f"GATEWAY_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")
+        return key
+    path = var_dir() / "jwt-secret"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
 def max_attempts() -> int:
     return int(os.environ.get("EVENT_MAX_ATTEMPTS", "5"))
 
@@ -87,12 +107,10 @@ def service_config(service: str, **overrides) -> dict:
         "max_workers": int(os.environ.get("MAX_WORKERS", "10")),
     }
     if service == "gateway":
-        from gateway.auth import signing_key
-
         # more workers than the services' shares together (GATEWAY_SERVICE_LIMIT each), so that
         # routes that call no service never wait behind ones held by a slow service (issue 7)
         config["max_workers"] = int(os.environ.get("GATEWAY_WORKERS", "100"))
 
-        config["JWT_SECRET"] = signing_key()
+        config["JWT_SECRET"] = jwt_secret()
     config.update(overrides)
     return config

@@ -6,10 +6,15 @@ from __future__ import annotations
 
 import argparse
 
-from kombu import Connection
+from kombu import Connection, Queue
 
 from . import config as cfg
-from .handlers import ATTEMPTS_HEADER, dead_letter_queue
+
+ATTEMPTS_HEADER = "x-attempts"  # deliveries so far (classic queues do not count redeliveries)
+
+
+def dead_letter_queue(queue_name: str) -> Queue:
+    return Queue(queue_name + ".dlq", durable=True, auto_delete=False)
 
 
 def depth(conn: Connection, queue_name: str) -> int:

@@ -20,20 +20,15 @@ from __future__ import annotations
 import logging
 import traceback
 
-from kombu import Connection, Queue
+from kombu import Connection
 from kombu.pools import producers
 from nameko.events import EventHandler
 
 from . import config as cfg
+from .dlq import ATTEMPTS_HEADER, dead_letter_queue  # noqa: F401  (re-exported)
+from .metrics import find_metrics
 
 log = logging.getLogger(__name__)
-
-ATTEMPTS_HEADER = "x-attempts"
-
-
-def dead_letter_queue(queue_name: str) -> Queue:
-    return Queue(queue_name + ".dlq", durable=True, auto_delete=False)
-
 
 class ReliableEventHandler(EventHandler):
     def __init__(self, source_service, event_type, **kwargs):
@@ -70,8 +65,6 @@ class ReliableEventHandler(EventHandler):
                     "handler %s failed %s times, dead-lettered to %s: %s",
                     self.method_name, attempts, self.dlq.name, error,
                 )
-                from .metrics import find_metrics
-
                 metrics = find_metrics(self.container)
                 if metrics is not None:
                     metrics.dead_lettered(self.queue.name)

@@ -14,6 +14,8 @@ from nameko.extensions import DependencyProvider
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
+from .dlq import depth
+
 log = logging.getLogger(__name__)
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -45,8 +47,6 @@ class _ScrapeCollector:
         if queues:
             g = GaugeMetricFamily("dead_letter_queue_depth", "Messages waiting in a dead-letter queue", labels=["service", "queue"])
             try:
-                from .dlq import depth
-
                 with Connection(p.container.config["AMQP_URI"], connect_timeout=2) as conn:
                     for q in queues:
                         g.add_metric([service, q], depth(conn, q))
@@ -116,11 +116,10 @@ class Metrics(DependencyProvider):
         return None
 
     def handler_queues(self) -> list[str]:
-        from .handlers import ReliableEventHandler
-
+        """The queues of the reliable handlers (those with a dead-letter queue, handlers.py)."""
         return sorted(
             ep.queue.name for ep in self.container.entrypoints
-            if isinstance(ep, ReliableEventHandler) and getattr(ep, "queue", None) is not None
+            if getattr(ep, "dlq", None) is not None and getattr(ep, "queue", None) is not None
         )
 
     # -- worker hooks ----------------------------------------------------

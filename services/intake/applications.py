@@ -18,7 +18,7 @@ from services.contracts import intake as contract
 from . import receipts
 from .catalogue import current_item
 from .models import Application, CatalogueItem, Notice, NoticeViolationRecord
-from .schemas import ApplicationIn, load
+from services.contracts.intake_input import ApplicationIn, load
 
 OPEN_CASE_END_STATES = {"delivered", "withdrawn", "closed", "rejected", "completed"}
 

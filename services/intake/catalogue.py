@@ -12,7 +12,7 @@ from services.common.errors import Conflict, NotFound
 from .models import CatalogueItem
 from services.contracts.intake import CatalogueItem as ItemOut, PublicCatalogueItem as PublicItemOut
 
-from .schemas import ItemIn, load
+from services.contracts.intake_input import ItemIn, load
 
 FIELDS = ("name", "legal_basis", "window_id", "department_id", "materials", "procedure", "default_kind",
           "promised_days", "fee_cents", "fee_basis", "departments", "tacit_approval", "level", "major",

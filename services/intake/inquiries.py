@@ -14,7 +14,7 @@ from services.common.errors import Conflict, Forbidden, field_error
 from services.contracts.intake import Inquiry as InquiryOut
 
 from .models import Inquiry
-from .schemas import InquiryIn, load
+from services.contracts.intake_input import InquiryIn, load
 
 
 def log_inquiry(uow, person_id: str, data: dict) -> dict:

@@ -32,6 +32,7 @@ from services.common.errors import Conflict, NotFound, field_error
 from services.contracts.staff import AttendanceObjection as ObjectionOut
 
 from . import periods, scoring
+from .periods import refuse_closed_day  # noqa: F401  (re-exported)
 from .models import (
     AttendanceClosure, AttendanceDay, AttendanceIncident, AttendanceMark, AttendanceObjection, Leave,
     Person, WeeklyPublication, Window,
@@ -120,14 +121,6 @@ def accumulated_absences(before: int, after: int, per: int = 5) -> list[int]:
 def _closed(uow, day: date) -> bool:
     return uow.session.scalar(select(AttendanceClosure.id).where(
         AttendanceClosure.day == day, AttendanceClosure.state == "closed")) is not None
-
-
-def refuse_closed_day(uow, day: date, field: str = "day") -> None:
-    """C2a: nothing counts against a person for a day the hall was closed (no late, absence or
-    patrol finding): such records are refused, naming the field."""
-    calendar = load_calendar(uow.session, uow.common, uow.township_id)
-    if not calendar.is_working_day(day):
-        raise field_error(field, f"{day} is not a working day: the hall was closed (C2a)")
 
 
 def _mark(uow, person: Person, kind: str, at: datetime, by: str | None) -> dict:

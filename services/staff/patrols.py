@@ -11,7 +11,7 @@ from sqlalchemy import select
 from services.common.errors import field_error
 
 from . import periods
-from .attendance import refuse_closed_day
+from .periods import refuse_closed_day
 from .models import Patrol, PatrolFindingRecord
 from .rules import PATROL_CODES
 from .scoring import ensure_rules

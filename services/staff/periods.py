@@ -8,6 +8,7 @@ import re
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from services.common.calendar import load_calendar
 from services.common.clock import DEFAULT_TZ, local_date
 from services.common.errors import field_error
 
@@ -99,3 +100,11 @@ def person(uow, person_id: str, field: str = "person_id", active: bool = True) -
     if active and not p.active:
         raise field_error(field, "person is not active")
     return p
+
+
+def refuse_closed_day(uow, day: date, field: str = "day") -> None:
+    """C2a: nothing counts against a person for a day the hall was closed (no late, absence or
+    patrol finding): such records are refused, naming the field."""
+    calendar = load_calendar(uow.session, uow.common, uow.township_id)
+    if not calendar.is_working_day(day):
+        raise field_error(field, f"{day} is not a working day: the hall was closed (C2a)")

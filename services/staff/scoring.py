@@ -157,9 +157,7 @@ def manual_entry(uow, by_person_id: str, person_id: str, rule_code: str, reason:
         raise field_error("day", "not in the future")
     rule = ensure_rules(uow).get(rule_code)
     if rule is not None and rule.points < 0:
-        from .attendance import refuse_closed_day
-
-        refuse_closed_day(uow, day)  # C2a: nothing counts against a person for a closed day
+        periods.refuse_closed_day(uow, day)  # C2a: nothing counts against a person for a closed day
     from services.common.db import new_id
 
     entry = add_entry(uow, target.id, rule_code, day, "manual", new_id(), reason=str(reason).strip(),

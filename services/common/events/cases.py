@@ -1,7 +1,7 @@
 """Events published by ``services/cases``."""
 from marshmallow import fields
 
-from . import Envelope, register
+from .base import Envelope, register
 
 
 @register("cases.case_transitioned")

@@ -1,7 +1,7 @@
 """Events published by ``services/complaints``."""
 from marshmallow import fields
 
-from . import Envelope, register
+from .base import Envelope, register
 
 
 @register("complaints.complaint_verified")

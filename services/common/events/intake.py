@@ -1,7 +1,7 @@
 """Events published by ``services/intake``."""
 from marshmallow import fields
 
-from . import Envelope, register
+from .base import Envelope, register
 
 
 @register("intake.application_accepted")

@@ -1,7 +1,7 @@
 """Events published by ``services/lending``."""
 from marshmallow import fields
 
-from . import Envelope, register
+from .base import Envelope, register
 
 
 @register("lending.item_lent")

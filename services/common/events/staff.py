@@ -1,7 +1,7 @@
 """Events published by ``services/staff``."""
 from marshmallow import fields
 
-from . import Envelope, register
+from .base import Envelope, register
 
 
 @register("staff.calendar_changed")
