@@ -92,6 +92,8 @@ class FaultIn(Schema):
     facts = fields.String(required=True, validate=validate.Length(1, 2000))
     self_reported = fields.Boolean(load_default=False)
     day = fields.Date()
+    notified_on = fields.Date(metadata={"description": "the day the person was notified of the decision "
+                                                      "(default today): the appeal period runs from it (S6)"})
 
 
 class AppealIn(Schema):
@@ -276,7 +278,8 @@ class DisciplineRoutes:
          summary="Record a fault; the ladder gives the measure (S6)")
     def fault_record(self, request, body):
         return 201, self.staff.record_fault(body["person_id"], body["kind"], body["severity"], body["facts"],
-                                            body["self_reported"], _iso(body.get("day")))
+                                            body["self_reported"], _iso(body.get("day")),
+                                            _iso(body.get("notified_on")))
 
     @api("GET", "/faults", response=out.AccountabilityCase(many=True), roles=INTERNAL, tags=["accountability"],
          summary="Faults (clerks: their own)")

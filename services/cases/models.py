@@ -181,7 +181,7 @@ class Absence(TenantScoped, Base):
     __tablename__ = "absences"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     person_id: Mapped[str] = mapped_column(String(32), index=True)
-    source: Mapped[str] = mapped_column(String(20))  # leave / absence
+    source: Mapped[str] = mapped_column(String(20))  # leave / absence / removed (S6: never ends)
     ref: Mapped[str | None] = mapped_column(String(64))  # leave id
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime | None]  # planned end; a leave lasts until the return is recorded

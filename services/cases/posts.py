@@ -102,11 +102,19 @@ def is_away(uow, person_id: str, now: datetime | None = None) -> bool:
 
 
 def available_holder(uow, handler: str, window_id: str | None) -> str:
-    """Who holds a new case of ``handler``: the handler, or their other post while they are away."""
+    """Who holds a new case of ``handler``: the handler, or their other post while they are away.
+    A person removed from the window (S6) is no post's partner any more: the case's window's
+    posts take it."""
     if not is_away(uow, handler):
         return handler
     other, _ = partner_of(uow, handler, window_id)
-    return other if other and not is_away(uow, other) else handler
+    if other and not is_away(uow, other):
+        return other
+    window = uow.session.get(WindowCopy, window_id) if window_id else None
+    for post in ((window.a_person_id, window.b_person_id) if window else ()):
+        if post and post != handler and not is_away(uow, post):
+            return post
+    return handler
 
 
 def directors(uow) -> list[str]:
@@ -150,7 +158,8 @@ def hand_over(uow, absence: Absence) -> dict:
     return move_cases(uow, absence.person_id, f"{absence.source} (C7)")
 
 
-def move_cases(uow, person_id: str, reason: str) -> dict:
+def move_cases(uow, person_id: str, reason: str, to: str | None = None) -> dict:
+    """``to``: the other post named by staff (a removal, S6); else the A/B copy's partner."""
     cases = list(uow.scalars(select(Case).where(Case.holder_person_id == person_id, Case.state.in_(OPEN))))
     if not cases:
         return {"moved": 0}
@@ -159,7 +168,7 @@ def move_cases(uow, person_id: str, reason: str) -> dict:
         by_window.setdefault(case.window_id, []).append(case)
     moved = 0
     for window_id, group in by_window.items():
-        other, window = partner_of(uow, person_id, window_id)
+        other, window = (to, window_id) if to else partner_of(uow, person_id, window_id)
         if other is None or is_away(uow, other):
             uow.emit("cases.handler_unavailable", window_id=window,
                      person_ids=[p for p in (person_id, other) if p], open_cases=len(group),
@@ -176,10 +185,23 @@ def move_cases(uow, person_id: str, reason: str) -> dict:
     return {"moved": moved}
 
 
+def record_removal(uow, ev: dict) -> dict:
+    """S6 ``staff.removed_from_window``: at once, the person's open cases go to the other post
+    staff names (the director is alerted if there is none available), and they are away for
+    good — no new case is given to them (an absence that never ends, so nothing comes back)."""
+    absence = Absence(township_id=uow.township_id, person_id=ev["person_id"], source="removed",
+                      ref=ev.get("fault_id"), starts_at=min(ev["occurred_at"], uow.now()), ends_at=None,
+                      handed_over_at=uow.now())
+    uow.session.add(absence)
+    uow.session.flush()
+    return move_cases(uow, ev["person_id"], "removed from the window (S6)", to=ev.get("partner_person_id"))
+
+
 def record_return(uow, ev: dict) -> dict:
     """销假: close the person's absences and bring their cases back from the other post."""
     open_absences = list(uow.scalars(select(Absence).where(
-        Absence.person_id == ev["person_id"], Absence.returned_at.is_(None))))
+        Absence.person_id == ev["person_id"], Absence.returned_at.is_(None),
+        Absence.source != "removed")))  # a return from leave does not undo a removal (S6)
     for absence in open_absences:
         claim(uow.session, Absence, absence.id, {"returned_at": None}, {"returned_at": ev["returned_at"]})
     return bring_back(uow, ev["person_id"], "returned (销假, C7)")

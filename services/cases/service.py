@@ -78,6 +78,10 @@ class CasesService(CalendarFollower, BaseService):
     def on_absence_recorded(self, body):
         handle_once(self, "staff.absence_recorded", body, posts.record_absence)
 
+    @reliable_handler("staff", "removed_from_window")
+    def on_removed_from_window(self, body):
+        handle_once(self, "staff.removed_from_window", body, posts.record_removal)
+
     @reliable_handler("staff", "returned")
     def on_returned(self, body):
         handle_once(self, "staff.returned", body, posts.record_return)

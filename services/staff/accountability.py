@@ -10,8 +10,12 @@ The ladder (seed 000 责任追究制; seed 004 十一.6): criticism (批评教�
 * self-reported and corrected weighs lighter (从轻): one step down (never below criticism);
 * three violations of one kind (the same score rule) in a calendar month → the home unit is
   notified; two public criticisms in a year → returned to the home unit;
-* an appeal (复核) within 30 calendar days; a last day on a non-working day rolls over to the
-  next working day (民法典 Art. 203).
+* an appeal (复核) within 30 working days of being notified of the decision (seed 004: 期限均不
+  包括法定节假日) — the notification day is recorded (default: the day the fault is recorded)
+  and not counted (Art. 201);
+* public criticism or worse removes the person from the window at once: they leave the A/B post
+  (the other post holds their cases), get no new cases and leave the public on-duty list
+  (``organisation.remove_from_window``).
 """
 from __future__ import annotations
 
@@ -66,8 +70,13 @@ def check_same_kind(uow, person_id: str, rule_code: str, day) -> bool:
     return _notify(uow, person, "notice", f"{rule_code}:{start.strftime('%Y-%m')}")
 
 
+def appeal_until(calendar, notified_on, days: int):
+    """S6: the last day of the appeal period — ``days`` working days after the notification."""
+    return calendar.add_working_days(notified_on, days)
+
+
 def record_fault(uow, by: str, person_id: str, kind: str, severity: str, facts: str,
-                 self_reported: bool = False, day=None) -> dict:
+                 self_reported: bool = False, day=None, notified_on=None) -> dict:
     if not kind or not kind.strip():
         raise field_error("kind", "required")
     if not facts or not facts.strip():
@@ -77,6 +86,11 @@ def record_fault(uow, by: str, person_id: str, kind: str, severity: str, facts: 
     day = periods.parse_day(day) if day else today
     if day > today:
         raise field_error("day", "not in the future")
+    notified = periods.parse_day(notified_on, "notified_on") if notified_on else today
+    if notified > today:
+        raise field_error("notified_on", "not in the future")
+    if notified < day:
+        raise field_error("notified_on", "not before the fault")
     year_start, year_end = day.replace(month=1, day=1), day.replace(month=12, day=31)
     prior = uow.session.scalar(select(func.count(AccountabilityCase.id)).where(
         AccountabilityCase.person_id == target.id, AccountabilityCase.day >= year_start,
@@ -84,13 +98,17 @@ def record_fault(uow, by: str, person_id: str, kind: str, severity: str, facts: 
     measure = ladder(severity, prior, bool(self_reported))
     settings = RULES.load(uow)
     calendar = load_calendar(uow.session, uow.common, uow.township_id)
-    until = calendar.add_calendar_days(day, settings["appeal_days"]).day
+    until = appeal_until(calendar, notified, settings["appeal_days"]).day
     case = AccountabilityCase(person_id=target.id, kind=kind.strip(), severity=severity,
                               self_reported=bool(self_reported), prior_faults=prior, measure=measure,
                               removed_from_window=measure != "criticism", facts=facts.strip(), day=day,
-                              appeal_until=until, recorded_by=by, created_at=uow.now())
+                              notified_on=notified, appeal_until=until, recorded_by=by, created_at=uow.now())
     uow.session.add(case)
     uow.session.flush()
+    if case.removed_from_window:
+        from .organisation import remove_from_window
+
+        remove_from_window(uow, target, f"{measure}: {case.kind}", case.id)
     if measure == "public_criticism":
         publics = uow.session.scalar(select(func.count(AccountabilityCase.id)).where(
             AccountabilityCase.person_id == target.id, AccountabilityCase.measure == "public_criticism",
@@ -108,9 +126,13 @@ def appeal(uow, person_id: str, case_id: str, reason: str) -> dict:
         raise field_error("reason", "required")
     if case.appeal_state is not None:
         raise Conflict("already appealed")
-    if periods.local_today(uow) > case.appeal_until:
-        raise Conflict(f"the appeal period ended on {case.appeal_until}",
-                       {"appeal_until": case.appeal_until.isoformat()})
+    # recomputed now from the notification (C2: a period resting on an unloaded year firms up;
+    # while provisional, nobody loses the right to appeal on it)
+    calendar = load_calendar(uow.session, uow.common, uow.township_id)
+    until = appeal_until(calendar, case.notified_on or case.day, RULES.load(uow)["appeal_days"])
+    case.appeal_until = until.day
+    if periods.local_today(uow) > until.day and not until.provisional:
+        raise Conflict(f"the appeal period ended on {until.day}", {"appeal_until": until.day.isoformat()})
     case.appeal_state, case.appeal_reason = "open", reason.strip()
     uow.session.flush()
     return CaseOut().dump(case)

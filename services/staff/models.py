@@ -265,6 +265,7 @@ class AccountabilityCase(TenantScoped, Base):
     removed_from_window: Mapped[bool] = mapped_column(Boolean, default=False)
     facts: Mapped[str] = mapped_column(Text)
     day: Mapped[_date] = mapped_column(Date)
+    notified_on: Mapped[_date | None] = mapped_column(Date)  # S6: the appeal period runs from here
     appeal_until: Mapped[_date] = mapped_column(Date)
     appeal_state: Mapped[str | None] = mapped_column(String(12))  # open, upheld, revised
     appeal_reason: Mapped[str | None] = mapped_column(Text)

@@ -168,11 +168,60 @@ def get_person(uow, person_id: str, full: bool = False) -> dict:
     return contract.Person(full=full).dump(uow.get(Person, person_id, "person"))
 
 
+def remove_from_window(uow, person: Person, reason: str, fault_id: str | None = None) -> dict:
+    """S6 removal from the window (调离窗口), at once: the person leaves their window and its A/B
+    post (the other post holds their cases: ``staff.removed_from_window`` names it for cases, and
+    the directors to be told), gets no new cases and leaves the public on-duty list (T1)."""
+    window = uow.session.get(Window, person.window_id) if person.window_id else None
+    partner = None
+    if window is not None:
+        if window.a_person_id == person.id:
+            partner, window.a_person_id = window.b_person_id, None
+        elif window.b_person_id == person.id:
+            partner, window.b_person_id = window.a_person_id, None
+    directors = sorted(p.id for p in uow.scalars(select(Person).where(Person.active.is_(True)))
+                       if "director" in (p.roles or []))
+    person.window_id = None
+    uow.session.flush()
+    if window is not None:
+        _announce(uow, "window", window.id, "updated", contract.Window().dump(window), uow.township_id)
+    _announce(uow, "person", person.id, "updated", contract.Person().dump(person), uow.township_id)
+    uow.emit("staff.removed_from_window", person_id=person.id, window_id=window.id if window else None,
+             partner_person_id=partner, director_person_ids=directors, fault_id=fault_id, reason=reason)
+    return {"person_id": person.id, "window_id": window.id if window else None, "partner_person_id": partner}
+
+
+def away_today(uow, now=None) -> set[str]:
+    """T1: people not on duty today although at a window — on approved leave now (not back), or
+    recorded absent today (an absence from the post beyond the limit, a proxy sign-in)."""
+    from .models import AttendanceDay, AttendanceIncident, Leave
+    from .periods import local_today
+    from .rules import RULES
+
+    now = now or uow.now()
+    today = local_today(uow)
+    away = {lv.person_id for lv in uow.scalars(select(Leave).where(
+        Leave.state == "approved", Leave.starts_at <= now, Leave.ends_at > now, Leave.returned_at.is_(None)))}
+    away |= {d.person_id for d in uow.scalars(select(AttendanceDay).where(
+        AttendanceDay.day == today, AttendanceDay.status == "absent", AttendanceDay.excused.is_(False)))}
+    limit = RULES.load(uow)["away_limit_minutes"]
+    for inc in uow.scalars(select(AttendanceIncident).where(AttendanceIncident.day == today)):
+        if inc.kind == "proxy":
+            away |= {inc.person_id, inc.other_person_id}
+        elif (inc.minutes or 0) > limit:
+            away.add(inc.person_id)
+    return away
+
+
 def staff_on_duty(uow) -> list[dict]:
-    """T1: public — name, window, badge of the active window staff."""
+    """T1: public — name, window, badge of the active window staff on duty today: not people
+    removed from the window (S6), on leave, or recorded absent today."""
     windows = {w.id: w for w in uow.scalars(select(Window))}
+    away = away_today(uow)
     on_duty = []
     for p in uow.scalars(select(Person).where(Person.active.is_(True)).order_by(Person.name)):
+        if p.id in away:
+            continue
         if p.window_id and p.window_id in windows:
             w = windows[p.window_id]
             on_duty.append({"name": p.name, "badge_no": p.badge_no, "window": w.number, "window_name": w.name})

@@ -107,7 +107,8 @@ RULES = RuleBook({
     "same_kind_per_month_notice": Rule(3, integer(1, 100),
                                        "violations of one kind in a month → home unit notified (S6)"),
     "public_criticisms_to_return": Rule(2, integer(1, 10), "public criticisms in a year → returned (S6)"),
-    "appeal_days": Rule(30, integer(1, 365), "appeal within N calendar days (S6, Art. 203 roll-over)"),
+    "appeal_days": Rule(30, integer(1, 365),
+                        "appeal within N working days of being notified of the decision (S6, seed 004)"),
     # -- S7 honours ---------------------------------------------------------------
     "honour_min_composite": Rule(90, number(0, 200), "honours only at or above this composite (S7)"),
     "honour_red_flag_windows": Rule(1, integer(0, 10), "red-flag windows a quarter (S7)"),

@@ -431,11 +431,11 @@ class StaffService(BaseService):
 
     # -- S6 accountability ---------------------------------------------------------------
     @command
-    def record_fault(self, person_id, kind, severity, facts, self_reported=False, day=None):
+    def record_fault(self, person_id, kind, severity, facts, self_reported=False, day=None, notified_on=None):
         caller = self.caller.require(*INSPECTORS)
         with self.db(caller.township) as uow:
             return accountability.record_fault(uow, caller.person_id, person_id, kind, severity, facts,
-                                               self_reported, day)
+                                               self_reported, day, notified_on)
 
     @rpc
     def list_faults(self, person_id=None):

@@ -105,3 +105,17 @@ class WeekPublished(Envelope):
 
     week_start = fields.Date(required=True)
     objection_until = fields.Date(required=True)
+
+
+@register("staff.removed_from_window")
+class RemovedFromWindow(Envelope):
+    """S6: a person removed from their window (public criticism or worse), at once: they leave
+    the A/B post — ``partner_person_id``, the other post, holds their open cases — get no new
+    cases and leave the on-duty list; the directors are told."""
+
+    person_id = fields.String(required=True)
+    window_id = fields.String(allow_none=True, load_default=None)
+    partner_person_id = fields.String(allow_none=True, load_default=None)
+    director_person_ids = fields.List(fields.String(), load_default=list)
+    fault_id = fields.String(allow_none=True, load_default=None)
+    reason = fields.String(allow_none=True, load_default=None)

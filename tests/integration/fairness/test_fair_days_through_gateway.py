@@ -215,3 +215,35 @@ def test_honours_exclude_the_year_vetoed_and_those_past_the_60_point_bar(system)
     hon = boss.get("/honours/2027Q2").json()
     honoured = [p["person_id"] for p in hon["service_models"] + hon["advanced_individuals"]]
     assert honoured == [s["c"]["id"]]
+
+
+def test_removal_from_the_window_takes_effect_at_once(system):
+    """S6: a serious fault (public criticism) removes clerk A from the window at once: A leaves
+    the A post, B holds A's open cases, the directors are told (event), A is off the public
+    on-duty list, and a case A would receive is held by B."""
+    s, boss, town = system, system["town"].boss, system["town"]
+    public = s["api"].get(f"/public/townships/{town.code}/staff-on-duty").json()
+    assert "王晓燕" in [p["name"] for p in public]
+    held = [c for c in boss.get(f"/cases?holder={s['a']['id']}").json() if c["state"] not in ("decided", "delivered")]
+    assert held, "A holds open cases from the earlier tests"
+    r = s["inspector"].post("/faults", {"person_id": s["a"]["id"], "kind": "argument", "severity": "serious",
+                                        "facts": "与办事群众争吵"})
+    assert r.status_code == 201, r.text
+    fault = r.json()
+    assert fault["measure"] == "public_criticism" and fault["removed_from_window"] is True
+    assert fault["notified_on"] == "2027-07-01" and fault["appeal_until"] == "2027-08-12"  # 30 working days
+    window = [w for w in boss.get("/windows").json() if w["number"] == 1][0]
+    assert (window["a_person_id"], window["b_person_id"]) == (None, s["b"]["id"])
+    assert "王晓燕" not in [p["name"] for p in s["api"].get(f"/public/townships/{town.code}/staff-on-duty").json()]
+
+    def moved():
+        now = {c["id"]: c["holder_person_id"] for c in boss.get("/cases?limit=500").json()}
+        return all(now[c["id"]] == s["b"]["id"] for c in held)
+    wait_for(moved, timeout=15, message="A's open cases held by B")
+    r = s["a_api"].post("/intake/applications", {"item_code": "MZ-010", "applicant": APPLICANT,
+                                                 "materials_brought": ["申请书"]})
+    if r.status_code == 201:  # the token still works (accounts may refuse it): the case goes to B
+        case = case_of(s, r.json()["receipt"]["receipt_no"], state="in_review")
+        assert case["holder_person_id"] == s["b"]["id"]
+    else:
+        assert r.status_code in (401, 403), r.text

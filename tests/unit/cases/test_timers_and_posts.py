@@ -232,3 +232,42 @@ def test_a_decided_immediate_case_is_not_flagged(w):
     w.do(lifecycle.decide, case_id, "head", ["section_head"], "approved")
     w.clock.move(hours=2)
     assert timers.sweep_immediate_targets(w.sweep_run()) == 0
+
+
+# -- S6 removal from the window -------------------------------------------------------------------
+
+def _removed(w, person="clerk-a", partner="clerk-b"):
+    body = events.build("staff.removed_from_window", T1, w.clock.now(), person_id=person, window_id="w1",
+                        partner_person_id=partner, director_person_ids=["boss"], fault_id="f1")
+    with w() as uow:
+        return posts.record_removal(uow, events.parse("staff.removed_from_window", body))
+
+
+def test_a_removed_clerk_hands_every_open_case_to_the_other_post_at_once_and_gets_no_new_ones(w):
+    open_ids = [w.accept(days=3) for _ in range(2)]
+    assert _removed(w) == {"moved": 2}
+    for case_id in open_ids:
+        assert w.case(case_id)["holder_person_id"] == "clerk-b"
+    assert {e["to_person_id"] for e in w.events("cases.case_reassigned")} == {"clerk-b"}
+    # staff's copy: A leaves the window and its post
+    with w() as uow:
+        posts.apply_org_change(uow, {"entity": "window", "entity_id": "w1", "action": "updated", "township_id": T1,
+                                     "data": {"id": "w1", "number": 1, "a_person_id": None, "b_person_id": "clerk-b"}})
+    new = w.accept(days=3)  # an application A still received: B holds it
+    assert w.case(new)["holder_person_id"] == "clerk-b"
+    # a return from some leave does not bring anything back to a removed clerk
+    body = events.build("staff.returned", T1, w.clock.now(), person_id="clerk-a",
+                        returned_at=w.clock.now().isoformat())
+    with w() as uow:
+        assert posts.record_return(uow, events.parse("staff.returned", body)) == {"returned": 0}
+    assert w.case(open_ids[0])["holder_person_id"] == "clerk-b"
+
+
+def test_a_removal_with_nobody_on_the_other_post_alerts_the_director(w):
+    with w() as uow:  # the window has no B post
+        posts.apply_org_change(uow, {"entity": "window", "entity_id": "w1", "action": "updated", "township_id": T1,
+                                     "data": {"id": "w1", "number": 1, "a_person_id": "clerk-a", "b_person_id": None}})
+    w.accept(days=3)
+    assert _removed(w, partner=None) == {"moved": 0}
+    [alert] = w.events("cases.handler_unavailable")
+    assert alert["director_person_ids"] == ["boss"] and alert["open_cases"] == 1

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from services.common import events
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from services.staff import accountability, attendance, grades, honours, leave, patrols, roster, scoring
+from services.staff import organisation as org
 from services.staff.models import AttendanceDay, HomeUnitNotice, ScoreEntry
 from services.staff.rules import RULES
 
@@ -320,7 +321,7 @@ def test_objection_within_two_working_days_of_publication(world):
     assert csv_text.splitlines()[0].startswith("姓名,工号,窗口,2025-03-03 上午")
 
 
-def test_accountability_heavier_for_the_second_fault_and_appeal_rolls_over(world):
+def test_accountability_heavier_for_the_second_fault_and_appeal_within_30_working_days(world):
     world.at(2025, 3, 6, 9)
     with world.uow() as uow:
         first = accountability.record_fault(uow, world.people["inspector"], world.people["a"], "attitude",
@@ -329,13 +330,102 @@ def test_accountability_heavier_for_the_second_fault_and_appeal_rolls_over(world
                                              "minor", "再次态度生硬", day="2025-03-06")
     assert first["measure"] == "criticism" and second["measure"] == "public_criticism"
     assert second["removed_from_window"] is True
-    assert first["appeal_until"] == "2025-04-07"   # 30 days = Sat 5 Apr (Qingming holiday) → next working day
-    world.at(2025, 4, 7, 16)
+    # S6: 30 working days from the notification (Thu 6 Mar), Qingming (Fri 4 Apr) not counted
+    assert first["notified_on"] == "2025-03-06" and first["appeal_until"] == "2025-04-18"
+    world.at(2025, 4, 18, 16)
     with world.uow() as uow:
         assert accountability.appeal(uow, world.people["a"], first["id"], "情况说明")["appeal_state"] == "open"
-    world.at(2025, 4, 8, 9)
+    world.at(2025, 4, 21, 9)
     with pytest.raises(Conflict), world.uow() as uow:
         accountability.appeal(uow, world.people["a"], second["id"], "too late")
+
+
+@pytest.mark.parametrize("fault_day, recorded, notified_on, until", [
+    # the issue's case: a fault of 6 Mar recorded (and notified) on 31 Mar → 30 working days from 31 Mar
+    ("2025-03-06", (2025, 3, 31, 10), None, "2025-05-15"),
+    ("2025-03-06", (2025, 3, 31, 10), "2025-03-31", "2025-05-15"),
+    ("2025-09-19", (2025, 9, 19, 10), None, "2025-11-06"),   # National Day off, 28 Sep / 11 Oct make-up days count
+    ("2025-12-31", (2026, 1, 5, 10), "2025-12-31", "2026-02-12"),  # notified earlier than recorded
+])
+def test_the_appeal_period_runs_from_the_notification_in_working_days(world, fault_day, recorded, notified_on, until):
+    world.at(*recorded)
+    with world.uow() as uow:
+        case = accountability.record_fault(uow, world.people["inspector"], world.people["c"], "attitude", "minor",
+                                           "态度生硬", day=fault_day, notified_on=notified_on)
+    assert case["appeal_until"] == until
+    last = date.fromisoformat(until)
+    world.at(last.year, last.month, last.day, 17)
+    with world.uow() as uow:
+        assert accountability.appeal(uow, world.people["c"], case["id"], "情况说明")["appeal_state"] == "open"
+
+
+@pytest.mark.parametrize("notified_on, field", [("2025-03-05", "notified_on"), ("2025-04-01", "notified_on")])
+def test_a_notification_before_the_fault_or_in_the_future_is_refused(world, notified_on, field):
+    world.at(2025, 3, 31, 10)
+    with pytest.raises(ValidationFailed) as err, world.uow() as uow:
+        accountability.record_fault(uow, world.people["inspector"], world.people["c"], "attitude", "minor", "x",
+                                    day="2025-03-06", notified_on=notified_on)
+    assert field in err.value.details
+
+
+def test_removal_leaves_the_window_and_its_post_at_once_and_the_on_duty_list(world):
+    """S6: public criticism removes A from the window at once: the A post is empty, B named as
+    the one holding A's cases, the directors told; A is off the public on-duty list (T1)."""
+    P = world.people
+    world.at(2025, 3, 6, 9)
+    with world.uow() as uow:
+        names = [p["name"] for p in org.staff_on_duty(uow)]
+    assert "A" in names and "B" in names
+    with world.uow() as uow:
+        fault = accountability.record_fault(uow, P["inspector"], P["a"], "attitude", "serious", "与群众争吵")
+    assert fault["measure"] == "public_criticism" and fault["removed_from_window"]
+    [removed] = world.events("staff.removed_from_window")
+    events.parse("staff.removed_from_window", removed)
+    assert (removed["person_id"], removed["window_id"], removed["partner_person_id"]) == (
+        P["a"], world.windows["civil"], P["b"])
+    assert removed["director_person_ids"] == [P["director"]]
+    with world.uow() as uow:
+        assert org.get_person(uow, P["a"])["window_id"] is None
+        window = [w for w in org.list_windows(uow) if w["id"] == world.windows["civil"]][0]
+        assert (window["a_person_id"], window["b_person_id"]) == (None, P["b"])
+        names = [p["name"] for p in org.staff_on_duty(uow)]
+    assert "A" not in names and "B" in names
+    # a criticism alone does not remove
+    with world.uow() as uow:
+        accountability.record_fault(uow, P["inspector"], P["c"], "attitude", "minor", "态度生硬")
+    assert len(world.events("staff.removed_from_window")) == 1
+
+
+@pytest.mark.parametrize("what, on_duty", [
+    ("nothing", True),
+    ("leave_now", False),          # approved leave covering now
+    ("leave_returned", True),      # back early (销假)
+    ("leave_tomorrow", True),
+    ("away_90", False),            # away from the post more than an hour today
+    ("away_30", True),
+    ("proxy", False),              # signed in by someone else today
+])
+def test_on_duty_excludes_people_on_leave_or_absent_today(world, what, on_duty):
+    P = world.people
+    world.at(2025, 3, 6, 10)  # Thursday 10:00
+    with world.uow() as uow:
+        if what.startswith("leave"):
+            start = local(2025, 3, 7 if what == "leave_tomorrow" else 6, 8)
+            lv = leave.request_leave(uow, P["c"], P["c"], start.isoformat(),
+                                     start.replace(hour=12).isoformat(), "看病", P["d"])
+            leave.decide_leave(uow, P["head"], ["section_head"], lv["id"], True)
+            if what == "leave_returned":
+                leave.return_from_leave(uow, P["c"], ["clerk"], lv["id"])
+        elif what.startswith("away"):
+            attendance.record_incident(uow, P["inspector"], "away", P["c"], "2025-03-06", "am",
+                                       minutes=int(what[-2:]))
+        elif what == "proxy":
+            attendance.record_incident(uow, P["inspector"], "proxy", P["c"], "2025-03-06", "am",
+                                       other_person_id=P["d"])
+    with world.uow() as uow:
+        names = [p["name"] for p in org.staff_on_duty(uow)]
+    assert ("C" in names) is on_duty
+    assert ("D" in names) is (what != "proxy")  # the signer is absent too
 
 
 def test_two_public_criticisms_in_a_year_return_the_person(world):
