@@ -7,6 +7,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from services.common.errors import ValidationFailed
 from services.common.validate import Schema
 
+MAX_MATERIALS = 100  # an item lists a handful; 5,000 took seconds to match (issue 7)
 KINDS = ("immediate", "promised", "supplement", "returned", "joint", "escalated")
 PHONE = validate.Regexp(r"^\+?[0-9-]{6,20}$", error="a phone number (digits, 6–20)")
 ID_NO = validate.Regexp(r"^(\d{17}[\dXx]|\d{15})$", error="a resident ID number (18 or 15 characters)")
@@ -28,6 +29,7 @@ class ItemIn(Schema):
     window_id = fields.String(allow_none=True, load_default=None)
     department_id = fields.String(allow_none=True, load_default=None)
     materials = fields.List(fields.Nested(CatalogueMaterialIn), load_default=list,
+                            validate=validate.Length(max=MAX_MATERIALS),
                             metadata={"example": [{"name": "居民身份证", "main": True},
                                                   {"name": "户口簿复印件", "main": False}]})
     procedure = fields.String(load_default="", validate=validate.Length(max=5000),
@@ -72,8 +74,10 @@ class IntakeApplicantIn(Schema):
 class ApplicationIn(Schema):
     item_code = fields.String(required=True, validate=CODE, metadata={"example": "MZ-002"})
     applicant = fields.Nested(IntakeApplicantIn, required=True)
-    materials_brought = fields.List(fields.String(validate=validate.Length(1, 200)), load_default=list)
+    materials_brought = fields.List(fields.String(validate=validate.Length(1, 200)), load_default=list,
+                                    validate=validate.Length(max=MAX_MATERIALS))
     materials_present = fields.List(fields.String(validate=validate.Length(1, 200)), load_default=list,
+                                    validate=validate.Length(max=MAX_MATERIALS),
                                     metadata={"description": "the applicant has them but did not bring them"})
     first_asked_person_id = fields.String(allow_none=True, load_default=None)
     proxy = fields.Boolean(load_default=False)

@@ -8,12 +8,14 @@ intake routes in flight:
   other 35 are refused at once (bulkhead); while the 15 wait:
 - ``/health`` answers in < 0.5 s (it reads the background probes, never waits on intake; curl
   measures it, so the test's own 50 clients do not count);
-- ``GET /cases/{id}`` and ``GET /windows`` keep their p99 within 2× the p99 measured just
+- ``GET /me`` (a route that calls no service), ``GET /cases/{id}`` and ``GET /windows`` keep their p99 within 2× the p99 measured just
   before, plus 0.2 s of slack: the machine is a shared 2-core box where one scheduling hiccup
   costs tens of milliseconds, while the failure this guards against (workers held by intake)
   costs seconds — the issue measured > 60 s;
 - every intake request gets 503 ``service_unavailable`` naming intake (``Retry-After`` set)
-  within its deadline (4 s here; ``GATEWAY_DEADLINE``, default 10) + 1 s; nothing waits past it.
+  within its deadline (6 s here; ``GATEWAY_DEADLINE``, default 10) + 1 s, counted from when the
+  gateway could read it (the burst's own queueing on a loaded machine, measured by the shed
+  requests, is added); nothing waits past it.
 Then intake comes back, the probe closes its breaker, and its routes work again.
 """
 from __future__ import annotations
@@ -31,7 +33,7 @@ from tests.support.runtime import wait_for
 
 pytestmark = pytest.mark.e2e
 
-DEADLINE = 4.0
+DEADLINE = 6.0
 IN_FLIGHT = 50
 SERVICE_LIMIT = 15  # GATEWAY_SERVICE_LIMIT's default
 
@@ -72,7 +74,8 @@ def test_a_stopped_service_costs_only_its_own_routes(system):
     case_path = f"/cases/{system['case']['id']}"
     for _ in range(5):  # warm up connections and caches
         timed_get(boss, case_path), timed_get(boss, "/windows")
-    normal = {path: p99([timed_get(boss, path) for _ in range(40)]) for path in (case_path, "/windows")}
+    paths = ("/me", case_path, "/windows")
+    normal = {path: p99([timed_get(boss, path) for _ in range(40)]) for path in paths}
 
     system["procs"]["intake"].stop()
     results = []
@@ -95,7 +98,7 @@ def test_a_stopped_service_costs_only_its_own_routes(system):
     wait_for(lambda: len(results) >= IN_FLIGHT - SERVICE_LIMIT, timeout=DEADLINE - 1.5, interval=0.05,
              message="the calls over intake's share to be refused at once")
 
-    health, during = [], {case_path: [], "/windows": []}
+    health, during = [], {path: [] for path in paths}
     window_end = sent + DEADLINE - 0.7
     while time.monotonic() < window_end:
         seconds, report = curl_timed(gateway.url + "/health")
@@ -109,17 +112,24 @@ def test_a_stopped_service_costs_only_its_own_routes(system):
     print(f"\nnormal p99 {', '.join(f'{p} {v * 1000:.0f} ms' for p, v in normal.items())}; during: "
           f"{', '.join(f'{p} {p99(v) * 1000:.0f} ms' for p, v in during.items())}; /health max "
           f"{max(health) * 1000:.0f} ms over {len(health)}; intake answers within "
-          f"{max(r[0] for r in results):.2f} s ({still_waiting} still waiting when measured)")
+          f"{max(r[0] for r in results):.2f} s ({still_waiting} still waiting when measured); "
+          f"all: {sorted(round(r[0], 2) for r in results)}")
     assert still_waiting >= SERVICE_LIMIT - 1, f"only {still_waiting} intake requests were in flight"
     assert max(health) < 0.5, f"/health took up to {max(health):.3f}s"
     for path, samples in during.items():
         limit = 2 * normal[path] + 0.2
         assert p99(samples) <= limit, f"{path}: p99 {p99(samples):.3f}s during, {normal[path]:.3f}s before"
     assert len(results) == IN_FLIGHT
+    # the deadline starts when the gateway reads the request; on a loaded machine 50 requests
+    # sent at once queue before it can read them all. The shed requests wait for nothing, so the
+    # median time they took is that queueing; it is added to the bound
+    times = sorted(r[0] for r in results)
+    queueing = times[(IN_FLIGHT - SERVICE_LIMIT) // 2]
     for elapsed, status, body, retry_after in results:
         assert status == 503 and body["error"] == "service_unavailable" and body["service"] == "intake", body
         assert retry_after and int(retry_after) >= 1
-        assert elapsed < DEADLINE + 1, f"an intake request took {elapsed:.2f}s"
+        assert elapsed < DEADLINE + 1 + queueing, f"an intake request took {elapsed:.2f}s"
+    assert times[IN_FLIGHT - SERVICE_LIMIT - 1] < DEADLINE / 2, "the requests over intake's share waited"
     report = requests.get(gateway.url + "/health", timeout=5).json()
     assert report["checks"]["intake"] != "ok" and report["checks"]["staff"] == "ok"
 
