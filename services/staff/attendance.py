@@ -328,18 +328,24 @@ def _overtime(uow, day: date, marks: dict) -> int:
     return count
 
 
-def _classify_day(uow, day: date, calendar) -> dict:
-    settings = RULES.load(uow)
-    working = calendar.is_working_day(day)
-    summary = {"day": day.isoformat(), "working_day": working, "provisional": False, "people": 0, "absent": 0,
-               "late_or_early": 0, "accumulated": 0, "overtime": 0}
-    tz = periods.township_tz(uow)
+@dataclass
+class _DayFacts:
+    """What one day's classification reads (S2), each read once."""
+
+    marks: dict      # (person, half) -> sign-in/out marks, in time order
+    away: dict       # (person, half) -> minutes away from the post
+    proxy: set       # (person, half) caught signing in for another, or signed in by another
+    leaves: list     # approved leave touching the day
+
+
+def _marks_of(uow, day: date) -> dict[tuple[str, str], list[AttendanceMark]]:
     marks: dict[tuple[str, str], list[AttendanceMark]] = {}
     for m in uow.scalars(select(AttendanceMark).where(AttendanceMark.day == day).order_by(AttendanceMark.at)):
         marks.setdefault((m.person_id, m.half), []).append(m)
-    if not working:
-        summary["overtime"] = _overtime(uow, day, marks)
-        return summary  # no late, absence or finding on a day the hall was closed (C2a)
+    return marks
+
+
+def _incidents_of(uow, day: date) -> tuple[dict, set]:
     away: dict[tuple[str, str], int] = {}
     proxy: set[tuple[str, str]] = set()
     for inc in uow.scalars(select(AttendanceIncident).where(AttendanceIncident.day == day)):
@@ -348,44 +354,68 @@ def _classify_day(uow, day: date, calendar) -> dict:
         else:
             proxy.add((inc.person_id, inc.half))
             proxy.add((inc.other_person_id, inc.half))
-    leaves = _approved_leaves(uow, day)
+    return away, proxy
+
+
+def _classify_session(uow, p: Person, day: date, half: str, facts: _DayFacts, settings: dict, tz) -> HalfResult:
+    """One person's half-day: classified against the session (less leave), recorded, and a late
+    arrival or early departure scored (S2, S4)."""
+    s, e = session_hours(day, half, settings)
+    start, end = periods.at_local(day, s, tz), periods.at_local(day, e, tz)
+    whole, eff_start, eff_end = _session_window([lv for lv in facts.leaves if lv.person_id == p.id], start, end)
+    ms = facts.marks.get((p.id, half), [])
+    ins = [m.at for m in ms if m.kind == "in"]
+    outs = [m.at for m in ms if m.kind == "out"]
+    result = classify_half(
+        min(ins) if ins else None, max(outs) if outs else None, eff_start, eff_end,
+        late_grace=settings["late_grace_minutes"], early_grace=settings["early_grace_minutes"],
+        away_minutes=facts.away.get((p.id, half), 0), away_limit=settings["away_limit_minutes"],
+        on_leave=whole, proxy=(p.id, half) in facts.proxy)
+    uow.session.add(AttendanceDay(person_id=p.id, day=day, half=half, status=result.status,
+                                  detail=result.detail, created_at=uow.now()))
+    if result.status in ("late", "late_early"):
+        scoring.add_entry(uow, p.id, "late", day, "attendance", f"{day}:{half}:late", window_id=p.window_id)
+    if result.status in ("early", "late_early"):
+        scoring.add_entry(uow, p.id, "early_leave", day, "attendance", f"{day}:{half}:early",
+                          window_id=p.window_id)
+    return result
+
+
+def _record_absences(uow, p: Person, day: date, results: dict[str, HalfResult]) -> int:
+    """A whole day or a half-day absent: scored (S4) and announced for the A/B hand-over (C7)."""
+    absent = [h for h in HALVES if results[h].status == "absent"]
+    if len(absent) == 2:
+        scoring.add_entry(uow, p.id, "absence_day", day, "attendance", f"{day}:day:absent",
+                          window_id=p.window_id)
+        uow.emit("staff.absence_recorded", person_id=p.id, day=day.isoformat(), half="day",
+                 reason="absent all day")
+    elif len(absent) == 1:
+        [half] = absent
+        scoring.add_entry(uow, p.id, "absence_half", day, "attendance", f"{day}:{half}:absent",
+                          results[half].detail, window_id=p.window_id)
+        uow.emit("staff.absence_recorded", person_id=p.id, day=day.isoformat(), half=half,
+                 reason=results[half].detail)
+    return len(absent)
+
+
+def _classify_day(uow, day: date, calendar) -> dict:
+    """Every expected person's day, in steps: read the day's facts, classify each half-day,
+    record absences, then the 5-lates rule (S2). A closed day only credits overtime (C2a)."""
+    settings = RULES.load(uow)
+    working = calendar.is_working_day(day)
+    summary = {"day": day.isoformat(), "working_day": working, "provisional": False, "people": 0, "absent": 0,
+               "late_or_early": 0, "accumulated": 0, "overtime": 0}
+    marks = _marks_of(uow, day)
+    if not working:
+        summary["overtime"] = _overtime(uow, day, marks)
+        return summary  # no late, absence or finding on a day the hall was closed (C2a)
+    facts = _DayFacts(marks, *_incidents_of(uow, day), _approved_leaves(uow, day))
+    tz = periods.township_tz(uow)
     for p in expected_people(uow, settings):
         summary["people"] += 1
-        results = {}
-        for half in HALVES:
-            s, e = session_hours(day, half, settings)
-            start, end = periods.at_local(day, s, tz), periods.at_local(day, e, tz)
-            whole, eff_start, eff_end = _session_window([lv for lv in leaves if lv.person_id == p.id], start, end)
-            ms = marks.get((p.id, half), [])
-            ins = [m.at for m in ms if m.kind == "in"]
-            outs = [m.at for m in ms if m.kind == "out"]
-            result = classify_half(
-                min(ins) if ins else None, max(outs) if outs else None, eff_start, eff_end,
-                late_grace=settings["late_grace_minutes"], early_grace=settings["early_grace_minutes"],
-                away_minutes=away.get((p.id, half), 0), away_limit=settings["away_limit_minutes"],
-                on_leave=whole, proxy=(p.id, half) in proxy)
-            results[half] = result
-            uow.session.add(AttendanceDay(person_id=p.id, day=day, half=half, status=result.status,
-                                          detail=result.detail, created_at=uow.now()))
-            if result.status in ("late", "late_early"):
-                scoring.add_entry(uow, p.id, "late", day, "attendance", f"{day}:{half}:late", window_id=p.window_id)
-            if result.status in ("early", "late_early"):
-                scoring.add_entry(uow, p.id, "early_leave", day, "attendance", f"{day}:{half}:early",
-                                  window_id=p.window_id)
-            summary["late_or_early"] += result.lates
-        absent = [h for h in HALVES if results[h].status == "absent"]
-        if len(absent) == 2:
-            scoring.add_entry(uow, p.id, "absence_day", day, "attendance", f"{day}:day:absent",
-                              window_id=p.window_id)
-            uow.emit("staff.absence_recorded", person_id=p.id, day=day.isoformat(), half="day",
-                     reason="absent all day")
-        for half in absent:
-            if len(absent) == 1:
-                scoring.add_entry(uow, p.id, "absence_half", day, "attendance", f"{day}:{half}:absent",
-                                  results[half].detail, window_id=p.window_id)
-                uow.emit("staff.absence_recorded", person_id=p.id, day=day.isoformat(), half=half,
-                         reason=results[half].detail)
-        summary["absent"] += len(absent)
+        results = {half: _classify_session(uow, p, day, half, facts, settings, tz) for half in HALVES}
+        summary["late_or_early"] += sum(r.lates for r in results.values())
+        summary["absent"] += _record_absences(uow, p, day, results)
         uow.session.flush()
         summary["accumulated"] += _five_lates(uow, p, day, settings)
     return summary

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from statistics import mean
 
 from sqlalchemy import select
@@ -68,55 +69,86 @@ def competition_ranks(values: list[float]) -> list[int]:
 
 # -- the scoreboard -------------------------------------------------------------------
 
-def _quarter_rows(uow, quarter: str, settings: dict) -> dict[str, dict]:
+@dataclass
+class _Quarter:
+    """What one quarter's grades are computed from (S4–S7), each read once."""
+
+    entries: list            # the quarter's score entries
+    people: dict             # id -> Person
+    ids: set                 # who is graded: the kept people and anyone with an entry
+    ratings: dict            # person -> applicants' ratings as points (S5)
+    peers: dict              # person -> peer reviews as points (S5)
+    complaints: dict         # person -> verified complaints this quarter
+    year_complaints: dict    # person -> verified complaints from 1 Jan to the quarter's end (veto)
+    year_deducted: dict      # person -> points deducted from 1 Jan to the quarter's end (S7)
+    windows: dict            # id -> Window
+
+
+def _grouped(pairs) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for key, value in pairs:
+        out.setdefault(key, []).append(value)
+    return out
+
+
+def _counted(keys) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for key in keys:
+        if key:
+            out[key] = out.get(key, 0) + 1
+    return out
+
+
+def _read_quarter(uow, quarter: str, settings: dict) -> _Quarter:
+    """Step 1: read the quarter's entries, ratings, reviews and complaints, and the year so far."""
     start, end = periods.quarter_bounds(quarter)
-    entries = list(uow.scalars(select(ScoreEntry).where(ScoreEntry.quarter == quarter)))
-    people = {p.id: p for p in uow.scalars(select(Person))}
-    ids = {p.id for p in expected_people(uow, settings)} | {e.person_id for e in entries}
-    ratings: dict[str, list[float]] = {}
-    for r in uow.scalars(select(ApplicantRating).where(ApplicantRating.quarter == quarter)):
-        ratings.setdefault(r.person_id, []).append(settings["rating_points"][str(r.rating)])
-    peers: dict[str, list[float]] = {}
-    for r in uow.scalars(select(PeerReview).where(PeerReview.quarter == quarter)):
-        peers.setdefault(r.person_id, []).append(settings["peer_points"][r.level])
-    complaints: dict[str, int] = {}
-    for c in uow.scalars(select(VerifiedComplaint).where(VerifiedComplaint.quarter == quarter)):
-        if c.person_id:
-            complaints[c.person_id] = complaints.get(c.person_id, 0) + 1
     year_start = start.replace(month=1, day=1)
-    year_complaints: dict[str, int] = {}  # S5 veto: this quarter and the rest of the year
-    for c in uow.scalars(select(VerifiedComplaint).where(VerifiedComplaint.day >= year_start,
-                                                         VerifiedComplaint.day <= end)):
-        if c.person_id:
-            year_complaints[c.person_id] = year_complaints.get(c.person_id, 0) + 1
+    entries = list(uow.scalars(select(ScoreEntry).where(ScoreEntry.quarter == quarter)))
     year_deducted: dict[str, int] = {}
     for e in uow.scalars(select(ScoreEntry).where(ScoreEntry.day >= year_start, ScoreEntry.day <= end,
                                                   ScoreEntry.points < 0)):
         year_deducted[e.person_id] = year_deducted.get(e.person_id, 0) - e.points
-    windows = {w.id: w for w in uow.scalars(select(Window))}
-    rows = {}
-    for pid in ids:
-        p = people.get(pid)
-        if p is None:
-            continue
-        mine = [e for e in entries if e.person_id == pid]
-        scored = centre_score([(e.category, e.points) for e in mine], settings["category_caps"],
-                              settings["base_points"])
-        r_avg = mean(ratings[pid]) if pid in ratings else None
-        p_avg = mean(peers[pid]) if pid in peers else None
-        rows[pid] = {
-            "person_id": pid, "name": p.name, "badge_no": p.badge_no, "window_id": p.window_id,
-            "window": windows[p.window_id].number if p.window_id in windows else None,
-            "home_unit": p.home_unit,
-            "centre_score": scored.total, "categories": scored.by_category, "credits": scored.credits,
-            "deducted": scored.deducted, "ratings": r_avg, "ratings_count": len(ratings.get(pid, [])),
-            "peer": p_avg, "peer_count": len(peers.get(pid, [])),
-            "composite": composite(scored.total, r_avg, p_avg, settings),
-            "complaints": complaints.get(pid, 0), "year_complaints": year_complaints.get(pid, 0),
-            "overdue": sum(1 for e in mine if e.rule_code == "overdue_case"),
-            "violations": sum(1 for e in mine if e.points < 0),
-            "year_deducted": year_deducted.get(pid, 0),
-        }
+    return _Quarter(
+        entries=entries,
+        people={p.id: p for p in uow.scalars(select(Person))},
+        ids={p.id for p in expected_people(uow, settings)} | {e.person_id for e in entries},
+        ratings=_grouped((r.person_id, settings["rating_points"][str(r.rating)]) for r in uow.scalars(
+            select(ApplicantRating).where(ApplicantRating.quarter == quarter))),
+        peers=_grouped((r.person_id, settings["peer_points"][r.level]) for r in uow.scalars(
+            select(PeerReview).where(PeerReview.quarter == quarter))),
+        complaints=_counted(c.person_id for c in uow.scalars(
+            select(VerifiedComplaint).where(VerifiedComplaint.quarter == quarter))),
+        year_complaints=_counted(c.person_id for c in uow.scalars(select(VerifiedComplaint).where(
+            VerifiedComplaint.day >= year_start, VerifiedComplaint.day <= end))),
+        year_deducted=year_deducted,
+        windows={w.id: w for w in uow.scalars(select(Window))},
+    )
+
+
+def _person_row(q: _Quarter, p: Person, settings: dict) -> dict:
+    """Step 2: one person's scores — centre score (S4), ratings and peers, composite (S5)."""
+    mine = [e for e in q.entries if e.person_id == p.id]
+    scored = centre_score([(e.category, e.points) for e in mine], settings["category_caps"],
+                          settings["base_points"])
+    r_avg = mean(q.ratings[p.id]) if p.id in q.ratings else None
+    p_avg = mean(q.peers[p.id]) if p.id in q.peers else None
+    return {
+        "person_id": p.id, "name": p.name, "badge_no": p.badge_no, "window_id": p.window_id,
+        "window": q.windows[p.window_id].number if p.window_id in q.windows else None,
+        "home_unit": p.home_unit,
+        "centre_score": scored.total, "categories": scored.by_category, "credits": scored.credits,
+        "deducted": scored.deducted, "ratings": r_avg, "ratings_count": len(q.ratings.get(p.id, [])),
+        "peer": p_avg, "peer_count": len(q.peers.get(p.id, [])),
+        "composite": composite(scored.total, r_avg, p_avg, settings),
+        "complaints": q.complaints.get(p.id, 0), "year_complaints": q.year_complaints.get(p.id, 0),
+        "overdue": sum(1 for e in mine if e.rule_code == "overdue_case"),
+        "violations": sum(1 for e in mine if e.points < 0),
+        "year_deducted": q.year_deducted.get(p.id, 0),
+    }
+
+
+def _rank_and_grade(rows: dict[str, dict], settings: dict) -> None:
+    """Step 3: competition ranks by composite, the complaint veto and the award bar, the grade (S5, S7)."""
     ranks = competition_ranks([r["composite"] for r in rows.values()])
     for row, rank in zip(rows.values(), ranks):
         row["rank"] = rank
@@ -124,6 +156,13 @@ def _quarter_rows(uow, quarter: str, settings: dict) -> dict[str, dict]:
         row["award_eligible"] = row["year_deducted"] <= settings["award_max_year_deduction"]
         row["grade"] = grade(row["composite"], settings, rank, row["year_complaints"] > 0,
                              barred=not row["award_eligible"])
+
+
+def _quarter_rows(uow, quarter: str, settings: dict) -> dict[str, dict]:
+    """Every graded person's row of the quarter: read, score each person, rank and grade."""
+    q = _read_quarter(uow, quarter, settings)
+    rows = {pid: _person_row(q, q.people[pid], settings) for pid in q.ids if pid in q.people}
+    _rank_and_grade(rows, settings)
     return rows
 
 
