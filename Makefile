@@ -30,7 +30,7 @@ browser-deps:
 	@bash scripts/browser_deps.sh
 
 migrate: install
-	$(PY) -m services.common.migrate upgrade staff intake cases complaints lending
+	$(PY) -m services.common.migrate upgrade staff intake cases complaints lending notices
 
 bench: install
 	$(PY) benchmarks/bench_gateway.py

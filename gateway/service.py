@@ -23,6 +23,7 @@ from .routes.complaints import ComplaintsRoutes
 from .routes.core import CoreRoutes
 from .routes.intake import IntakeRoutes
 from .routes.lending import LendingRoutes
+from .routes.notices import NoticesRoutes
 from .routes.staff import DisciplineRoutes
 from .routes.transparency import TransparencyRoutes
 
@@ -57,7 +58,7 @@ class ConfigDep(CallContext):
 
 
 class GatewayService(CoreRoutes, IntakeRoutes, CasesRoutes, DisciplineRoutes, ComplaintsRoutes, LendingRoutes,
-                     TransparencyRoutes):
+                     NoticesRoutes, TransparencyRoutes):
     """The API for client programs of township convenience-service centres.
 
     Authenticate with ``Authorization: Bearer <token>``; a token carries its township and roles.
@@ -72,6 +73,7 @@ class GatewayService(CoreRoutes, IntakeRoutes, CasesRoutes, DisciplineRoutes, Co
     cases = ServiceRpc("cases")
     complaints = ServiceRpc("complaints")
     lending = ServiceRpc("lending")
+    notices = ServiceRpc("notices")
 
     clock = Clock()
     log = CallLog()

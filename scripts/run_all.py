@@ -1,6 +1,6 @@
 """`make run`: the whole system on one machine.
 
-Starts the five services and the gateway as separate processes on the local broker (each
+Starts the six services and the gateway as separate processes on the local broker (each
 applies its migrations first), waits until each answers /health, seeds the demo township 青山镇
 when the system is empty, prints the gateway URL and tokens, and stops everything on Ctrl-C.
 Configuration from the environment (see services/common/config.py); the gateway listens on

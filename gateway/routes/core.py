@@ -303,7 +303,7 @@ class CoreRoutes(PublicTownships):
     def _service_proxy(self, service):
         from services.common.errors import NotFound
 
-        if service not in ("staff", "intake", "cases", "complaints", "lending"):
+        if service not in ("staff", "intake", "cases", "complaints", "lending", "notices"):
             raise NotFound(f"no service {service}")
         return getattr(self, service)
 

@@ -6,7 +6,7 @@ Every service is configured the same way:
 * ``<SERVICE>_DATABASE_URL`` — the service's own database (default: a SQLite file
   ``var/<service>.db``);
 * ``<SERVICE>_HTTP_ADDRESS`` — where the service serves ``/metrics`` and ``/health``
-  (default ``127.0.0.1:<port>``, ports 9101..9105; ``0`` picks a free port);
+  (default ``127.0.0.1:<port>``, ports 9101..9106; ``0`` picks a free port);
 * ``<SERVICE>_SWEEP_INTERVAL``, else ``SWEEP_INTERVAL`` — seconds between two runs of the
   service's sweeps (``services.common.sweep``; default ``DEFAULT_SWEEP_INTERVALS``);
 * ``EVENT_MAX_ATTEMPTS`` — deliveries before a message goes to the dead-letter queue (5);
@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_AMQP_URI = "amqp://guest:guest@localhost:5672/"
 
-SERVICES = ("staff", "intake", "cases", "complaints", "lending")
+SERVICES = ("staff", "intake", "cases", "complaints", "lending", "notices")
 
 DEFAULT_HTTP_PORTS = {
     "staff": 9101,
@@ -30,12 +30,14 @@ DEFAULT_HTTP_PORTS = {
     "cases": 9103,
     "complaints": 9104,
     "lending": 9105,
+    "notices": 9106,
     "gateway": 8000,
 }
 
-#: seconds between two sweeps; staff closes attendance days, which need no haste
+#: seconds between two sweeps; staff closes attendance days, which need no haste; notices
+#: retries outside deliveries and escalates, which should not wait long
 DEFAULT_SWEEP_INTERVAL = 30.0
-DEFAULT_SWEEP_INTERVALS = {"staff": 600.0}
+DEFAULT_SWEEP_INTERVALS = {"staff": 600.0, "notices": 10.0}
 
 
 def var_dir() -> Path:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("staff", "intake", "cases", "complaints", "lending")
+SERVICES = ("staff", "intake", "cases", "complaints", "lending", "notices")
 
 
 def production_files():

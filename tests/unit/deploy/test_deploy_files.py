@@ -86,9 +86,11 @@ def test_alerts_and_dashboard_use_only_metrics_the_code_exports():
 
     known = COMMON_METRICS | service_gauges()
     assert {"cases_open", "cases_overdue", "complaints_open", "lending_items_lent"} <= known
+    assert {"notices_sent", "notices_unacknowledged", "notices_overdue", "notice_deliveries_failed"} <= known
     alerts = yaml.safe_load((ROOT / "deploy/prometheus/alerts.yml").read_text())
     exprs = [rule["expr"] for group in alerts["groups"] for rule in group["rules"]]
     dashboard = json.loads((ROOT / "deploy/grafana/dashboards/overview.json").read_text())
     exprs += [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
     used = set().union(*(metric_names(e) for e in exprs))
     assert used and used <= known, f"unknown metrics: {sorted(used - known)}"
+    assert {"notices_overdue", "notice_deliveries_failed"} <= used  # N1: alerted on

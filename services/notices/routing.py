@@ -1,0 +1,215 @@
+"""N1: who must know, for every rule that says remind, alert, notify or tell.
+
+``ROUTES`` maps each consumed event to a plain function ``(uow, event) -> Plan | None`` that
+names the recipients from the event-fed copy of staff's organisation (orgcopy) — only active
+people of the event's own township, never another township's — and words the notice from the
+event's ids, numbers and dates. No applicant or complainant is named (events carry none), and
+all text passes ``hide_identifiers`` as a last guard (DOMAIN "Personal data").
+
+| event | rule | to (✓ = must acknowledge) |
+|---|---|---|
+| cases.case_reminder | C5 | the person holding the case ✓ |
+| cases.case_overdue | C5 | the holder ✓, the directors |
+| cases.handler_unavailable | C7 | the directors ✓ (both posts of a window away) |
+| intake.application_accepted (deemed) | C12 | the accepting clerk ✓, the directors |
+| cases.escalation_silent | I5 | the holder ✓, the directors |
+| cases.immediate_target_missed | I5 | the directors ✓ |
+| complaints.leadership_alerted | P3 / P5 | director and deputy directors ✓ |
+| complaints.overdue | P3 / P5 | complaint officers ✓, director and deputy directors |
+| lending.item_lent | L2 | the other posts: guards and security managers but the lender |
+| lending.loan_overdue | L4 | the guard on duty ✓ (else every guard) |
+| lending.reminder_escalated | L4 | security managers ✓ |
+| staff.home_unit_notified | S6 | the directors ✓ (they tell the home unit), the person |
+| staff.week_published | S2 | everyone of the township (objections within the period) |
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from services.common.privacy import hide_identifiers
+
+from . import orgcopy
+from .rules import LEADERS
+
+ACK, INFO = True, False
+
+
+@dataclass
+class Plan:
+    rule: str
+    subject_type: str
+    subject_id: str | None
+    title: str
+    body: str
+    to: list[tuple[str, bool]] = field(default_factory=list)  # (person_id, must acknowledge)
+
+    def add(self, people, needs_ack: bool) -> "Plan":
+        for p in people:
+            if p is not None:
+                self.to.append((p.id, needs_ack))
+        return self
+
+    def recipients(self) -> dict[str, bool]:
+        """Each person once; one who is told twice must acknowledge if either asks it."""
+        out: dict[str, bool] = {}
+        for person_id, needs_ack in self.to:
+            out[person_id] = out.get(person_id, False) or needs_ack
+        return out
+
+    def clean(self) -> "Plan":
+        self.title = hide_identifiers(self.title)[:200]
+        self.body = hide_identifiers(self.body)
+        return self
+
+
+def _window(uow, window_id) -> str:
+    w = orgcopy.window(uow, window_id)
+    return f"{w.number}号窗口（{w.name}）" if w else "窗口"
+
+
+def _local(uow, moment) -> str:
+    """A moment as the township's local time (DOMAIN "Time")."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from .rules import RULES
+
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.astimezone(ZoneInfo(RULES.load(uow)["timezone"])).strftime("%Y-%m-%d %H:%M")
+
+
+def _directors(uow, extra=()) -> list:
+    """The township's directors, and any named in the event who are of this township."""
+    found = {p.id: p for p in orgcopy.with_role(uow, "director")}
+    for person_id in extra or ():
+        p = orgcopy.person(uow, person_id)
+        if p is not None:
+            found[p.id] = p
+    return list(found.values())
+
+
+def case_reminder(uow, ev):
+    return Plan("C5", "case", ev["case_id"], f"催办：{ev['receipt_no']} 将于 {ev['due_date']} 到期",
+                f"{_window(uow, ev.get('window_id'))}办件 {ev['receipt_no']} 的承诺期限为 {ev['due_date']}"
+                f"{'（暂定，日历未载入）' if ev.get('provisional') else ''}，请按时办结。"
+                ).add([orgcopy.person(uow, ev["holder_person_id"])], ACK)
+
+
+def case_overdue(uow, ev):
+    return (Plan("C5", "case", ev["case_id"], f"超期：{ev['receipt_no']} 已超过承诺期限 {ev['due_date']}",
+                 f"办件 {ev['receipt_no']} 于 {ev['due_date']} 到期未决定，已计超期一次（C5）。")
+            .add([orgcopy.person(uow, ev["handler_person_id"])], ACK).add(_directors(uow), INFO))
+
+
+def handler_unavailable(uow, ev):
+    return Plan("C7", "window", ev.get("window_id"), f"AB岗均不在岗：{_window(uow, ev.get('window_id'))}",
+                f"{_window(uow, ev.get('window_id'))}的A岗和B岗均不在岗，{ev['open_cases']} 件在办件无人办理，"
+                "请指定办理人（C7）。").add(_directors(uow, ev.get("director_person_ids")), ACK)
+
+
+def application_accepted(uow, ev):
+    if not ev.get("deemed_accepted"):
+        return None  # only C12's deemed acceptance must be told
+    return (Plan("C12", "application", ev["application_id"], f"视为受理：{ev['receipt_no']}",
+                 f"申请（{ev['item_name']}）未在期限内出具补正告知，自材料收到之日 {ev['accepted_on']} 起视为受理"
+                 f"（C12），受理号 {ev['receipt_no']}。")
+            .add([orgcopy.person(uow, ev["handler_person_id"])], ACK).add(_directors(uow), INFO))
+
+
+def escalation_silent(uow, ev):
+    return (Plan("I5", "case", ev["case_id"], f"上报件无答复：{ev['receipt_no']}",
+                 f"上报件 {ev['receipt_no']} 于 {ev['escalated_on']} 报送上级，自 {ev['silent_since']} 起逾期无答复，"
+                 "请登记说明（I5）。")
+            .add([orgcopy.person(uow, ev["holder_person_id"])], ACK).add(_directors(uow), INFO))
+
+
+def immediate_target_missed(uow, ev):
+    return Plan("I5", "case", ev["case_id"], f"即办件超时：{ev['receipt_no']}",
+                f"即办件 {ev['receipt_no']} 超过目标时限仍未办结（I5）。"
+                ).add(_directors(uow, ev.get("director_person_ids")), ACK)
+
+
+def leadership_alerted(uow, ev):
+    rule = "P5" if ev["kind"] == "petition" else "P3"
+    what = {"collective_petition": f"集体信访（{ev.get('persons') or 1} 人）",
+            "major_complaint": "重大投诉"}.get(ev["reason"], ev["reason"])
+    return Plan(rule, "complaint", ev["complaint_id"], f"领导关注：{what} {ev['number']}",
+                f"{what}，编号 {ev['number']}，请领导及时处理（{rule}）。"
+                ).add(orgcopy.with_role(uow, *LEADERS), ACK)
+
+
+def complaint_overdue(uow, ev):
+    rule = "P5" if ev["item_kind"] in ("petition", "reception") else "P3"
+    kind = {"complaint": "投诉", "petition": "信访", "reception": "领导接访", "follow_up": "差评回访"}.get(
+        ev["item_kind"], ev["item_kind"])
+    return (Plan(rule, ev["item_kind"], ev["item_id"], f"逾期未办结：{kind}（期限 {ev['due_date']}）",
+                 f"{kind}已超过期限 {ev['due_date']} 仍未办结，请跟踪至办结（{rule}）。")
+            .add(orgcopy.with_role(uow, "complaint_officer"), ACK).add(orgcopy.with_role(uow, *LEADERS), INFO))
+
+
+def item_lent(uow, ev):
+    posts = [p for p in orgcopy.with_role(uow, "guard", "security_manager") if p.id != ev.get("lent_by")]
+    return Plan("L2", "loan", ev["loan_id"], f"已借出：{ev['item_name']}",
+                f"{ev['item_name']} 已借出，应于 {_local(uow, ev['due_at'])} 前归还（L2）。").add(posts, INFO)
+
+
+def loan_overdue(uow, ev):
+    guard = orgcopy.person(uow, ev.get("assigned_person_id"))
+    to = [guard] if guard is not None else orgcopy.with_role(uow, "guard")
+    return Plan("L4", "loan", ev["loan_id"], "逾期未还：请电话催收",
+                f"借出物品（{ev['item_id'][:8]}）于 {_local(uow, ev['due_at'])} 到期未还，请电话催收并登记（L4）。").add(to, ACK)
+
+
+def reminder_escalated(uow, ev):
+    return Plan("L4", "loan", ev["loan_id"], "催收未完成：已升级",
+                "逾期借出物品的电话催收未在时限内完成，请安管负责人接手（L4）。"
+                ).add(orgcopy.with_role(uow, "security_manager"), ACK)
+
+
+def home_unit_notified(uow, ev):
+    person = orgcopy.person(uow, ev["person_id"]) or uow.session.get(orgcopy.PersonCopy, ev["person_id"])
+    name = person.name if person is not None and person.township_id == uow.township_id else ev["person_id"][:8]
+    unit = ev.get("home_unit") or "派出单位"
+    why = "一年内两次通报批评，退回派出单位" if ev["kind"] == "return" else f"同类违规一月三次（{ev['cause']}）"
+    return (Plan("S6", "person", ev["person_id"], f"告知派出单位：{name}",
+                 f"{name}：{why}，请告知其派出单位（{unit}）（S6）。")
+            .add(_directors(uow), ACK).add([orgcopy.person(uow, ev["person_id"])], INFO))
+
+
+def week_published(uow, ev):
+    return Plan("S2", "week", str(ev["week_start"]), f"考勤周报已公示：{ev['week_start']} 起一周",
+                f"{ev['week_start']} 起一周的考勤已公示，如有异议请于 {ev['objection_until']} 前提出（S2）。"
+                ).add([p for p in orgcopy.everyone(uow)], INFO)
+
+
+ROUTES = {
+    "cases.case_reminder": case_reminder,
+    "cases.case_overdue": case_overdue,
+    "cases.handler_unavailable": handler_unavailable,
+    "intake.application_accepted": application_accepted,
+    "cases.escalation_silent": escalation_silent,
+    "cases.immediate_target_missed": immediate_target_missed,
+    "complaints.leadership_alerted": leadership_alerted,
+    "complaints.overdue": complaint_overdue,
+    "lending.item_lent": item_lent,
+    "lending.loan_overdue": loan_overdue,
+    "lending.reminder_escalated": reminder_escalated,
+    "staff.home_unit_notified": home_unit_notified,
+    "staff.week_published": week_published,
+}
+
+#: the fields of each event that name a person (the copy must know them first: staffdir)
+NAMED = ("holder_person_id", "handler_person_id", "assigned_person_id", "person_id", "lent_by")
+
+
+def named_people(body) -> list[str]:
+    if not isinstance(body, dict):
+        return []
+    ids = [body.get(k) for k in NAMED] + list(body.get("director_person_ids") or [])
+    return [i for i in ids if isinstance(i, str) and i]
+
+
+def plan(uow, event_type: str, event: dict) -> Plan | None:
+    made = ROUTES[event_type](uow, event)
+    return made.clean() if made is not None else None
