@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime
 
 from sqlalchemy import or_, select
 
@@ -90,22 +89,22 @@ def complaint_record(c: Complaint, viewer: Viewer, delays=()) -> dict:
     identity = viewer.sees_identity
     rec = {
         "id": c.id, "number": c.number, "kind": c.kind, "channel": c.channel,
-        "received_at": c.received_at.isoformat(),
+        "received_at": c.received_at,
         "target_person_id": c.target_person_id, "target_window_id": c.target_window_id,
         "category": c.category,
         "content": c.content if identity else redact(c.content, c),
         "complex": c.complex, "several_units": c.several_units, "major": c.major,
-        "due_on": c.due_on.isoformat(), "due_provisional": c.due_provisional,
+        "due_on": c.due_on, "due_provisional": c.due_provisional,
         "escalated": c.escalated_at is not None,
-        "escalated_at": c.escalated_at.isoformat() if c.escalated_at else None,
+        "escalated_at": c.escalated_at,
         "state": c.state, "outcome": c.outcome,
         "finding": c.finding if identity else redact(c.finding, c),
-        "concluded_at": _iso(c.concluded_at), "replied_at": _iso(c.replied_at),
-        "reply_form": c.reply_form, "closed_at": _iso(c.closed_at),
+        "concluded_at": c.concluded_at, "replied_at": c.replied_at,
+        "reply_form": c.reply_form, "closed_at": c.closed_at,
         "overdue": c.overdue_at is not None, "tracking": bool(delays) and c.state != "closed",
         "delay_notices": [
             {"reason": d.reason if identity else redact(d.reason, c), "told_via": d.told_via,
-             "told_at": d.told_at.isoformat()} for d in delays
+             "told_at": d.told_at} for d in delays
         ],
         "complainant": (
             {"name": c.complainant_name, "phone": c.complainant_phone, "address": c.complainant_address}
@@ -116,17 +115,14 @@ def complaint_record(c: Complaint, viewer: Viewer, delays=()) -> dict:
         rec.update({
             "persons": c.persons, "collective": c.collective,
             "reception_requested": c.reception_requested,
-            "reception_due_on": c.reception_due_on.isoformat() if c.reception_due_on else None,
-            "reception_at": _iso(c.reception_at),
+            "reception_due_on": c.reception_due_on,
+            "reception_at": c.reception_at,
             "reception_overdue": c.reception_overdue_at is not None,
         })
     if identity:
         rec["reply_summary"] = c.reply_summary
-    return contract.Complaint().dump(rec)  # only the keys the contract declares go out (P2)
-
-
-def _iso(moment: datetime | None):
-    return moment.isoformat() if moment else None
+    # the contract serialises the dates and lets only the keys it declares go out (P2)
+    return contract.Complaint().dump(rec)
 
 
 # -- recording (P1) --------------------------------------------------------------------

@@ -183,6 +183,7 @@ class Receipt(Out):
     handler = One(Named)
     accepted_at = Moment()
     accepted_on = Day()
+    received_on = Day()
     deemed_accepted = Bool()
     promised_date = Day(null=True)
     promised_provisional = Bool()
@@ -218,13 +219,13 @@ class MaterialRequest(Out):
 class Return(Out):
     """否定报备: a return, for audit (I5)."""
 
-    application_id = Id()
+    application_id = Id(attribute="id")
     item_code = Str()
     item_version = Int()
     status = Str()
-    reason = Str(null=True)
-    requested_by = Ref()
-    requested_at = Moment(null=True)
+    reason = Str(null=True, attribute="return_reason")
+    requested_by = Ref(attribute="return_requested_by")
+    requested_at = Moment(null=True, attribute="return_requested_at")
     signed_off_by = Ref()
     returned_at = Moment(null=True)
 

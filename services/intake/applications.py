@@ -200,7 +200,7 @@ def receipt_document(ctx: Context, app: Application, item: CatalogueItem, passwo
     """I4 受理通知单: everything the applicant takes home. The password appears here only."""
     names = names or {}
     settings = ctx.settings
-    return {
+    return contract.Receipt().dump({
         "receipt_no": app.receipt_no,
         "query_password": password,
         "applicant_name": app.applicant_name,
@@ -209,17 +209,17 @@ def receipt_document(ctx: Context, app: Application, item: CatalogueItem, passwo
         "kind": app.kind,
         "window": {"id": item.window_id, "name": names.get(item.window_id)},
         "handler": {"id": app.handler_person_id, "name": names.get(app.handler_person_id)},
-        "accepted_at": app.accepted_at.isoformat(),
-        "accepted_on": app.accepted_on.isoformat(),
-        "received_on": app.received_on.isoformat(),
+        "accepted_at": app.accepted_at,
+        "accepted_on": app.accepted_on,
+        "received_on": app.received_on,
         "deemed_accepted": app.deemed_accepted,
-        "promised_date": app.promised_date.isoformat() if app.promised_date else None,
+        "promised_date": app.promised_date,
         "promised_provisional": app.promised_provisional,
         "promise": _promise_text(app, item, settings),
         "fee_cents": item.fee_cents, "fee_basis": item.fee_basis,
         "outstanding_materials": [m for m in app.missing or [] if m not in (app.materials_arrived or [])],
         "channels": settings["receipt_channels"],
-    }
+    })
 
 
 def _promise_text(app, item, settings) -> str:
@@ -447,13 +447,7 @@ def list_returns(uow) -> list[dict]:
     """否定报备: every return (pending or done), for audit."""
     stmt = (select(Application).where(Application.return_requested_by.is_not(None))
             .order_by(Application.return_requested_at.desc()))
-    return [{
-        "application_id": a.id, "item_code": a.item_code, "item_version": a.item_version,
-        "status": a.status, "reason": a.return_reason, "requested_by": a.return_requested_by,
-        "requested_at": a.return_requested_at.isoformat() if a.return_requested_at else None,
-        "signed_off_by": a.signed_off_by,
-        "returned_at": a.returned_at.isoformat() if a.returned_at else None,
-    } for a in uow.scalars(stmt)]
+    return contract.Return(many=True).dump(uow.scalars(stmt))
 
 
 # -- reading -------------------------------------------------------------------

@@ -23,6 +23,7 @@ from sqlalchemy import delete, func, select
 
 from services.common import config as cfg
 from services.common.privacy import mask_name
+from services.contracts.intake import PublicStatus
 
 from .models import Application, ReceiptGuess
 
@@ -145,7 +146,7 @@ def _serialise_guesses(uow, keys) -> None:
 def public_status(app: Application) -> dict:
     """What the applicant sees: status from cases when cases has spoken, else intake's."""
     outstanding = [m for m in app.missing or [] if m not in (app.materials_arrived or [])]
-    return {
+    return PublicStatus().dump({
         "receipt_no": app.receipt_no,
         "applicant_name": mask_name(app.applicant_name),
         "item_code": app.item_code,
@@ -155,12 +156,11 @@ def public_status(app: Application) -> dict:
         "status_code": app.case_status_code or C13_OF_STATUS.get(app.status),
         "status_label": app.case_status_label if app.case_status_code
         else C13_LABELS.get(C13_OF_STATUS.get(app.status)),
-        "accepted_at": app.accepted_at.isoformat() if app.accepted_at else None,
-        "accepted_on": app.accepted_on.isoformat() if app.accepted_on else None,
+        "accepted_at": app.accepted_at,
+        "accepted_on": app.accepted_on,
         "deemed_accepted": app.deemed_accepted,
-        "due_date": (app.case_due_date or app.promised_date).isoformat()
-        if (app.case_due_date or app.promised_date) else None,
+        "due_date": app.case_due_date or app.promised_date,
         "due_provisional": app.case_due_provisional if app.case_due_date else app.promised_provisional,
         "outstanding_materials": outstanding,
-        "updated_at": (app.case_updated_at or app.accepted_at or app.received_at).isoformat(),
-    }
+        "updated_at": app.case_updated_at or app.accepted_at or app.received_at,
+    })
