@@ -123,11 +123,13 @@ class AttendanceIncident(Out):
 
 class AttendanceDayClosed(Out):
     day = Day()
-    working_day = Bool()
+    working_day = Bool(null=True, metadata={"description": "null while the day's calendar is provisional"})
+    provisional = Bool()
     people = Int()
     absent = Int()
     late_or_early = Int()
     accumulated = Int()
+    overtime = Int()
 
 
 class AttendanceSheetRow(Out):
