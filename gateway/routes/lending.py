@@ -63,10 +63,15 @@ class LoanIn(Schema):
     purpose = fields.String(required=True, validate=validate.Length(1, 200), metadata={"example": "搬运化肥"})
     signature = fields.String(required=True, validate=validate.Length(1, 200),
                               metadata={"description": "the signed name or a reference to the signature image"})
+    conditions_acknowledged = fields.Boolean(load_default=False, metadata={
+        "description": "the borrower saw and acknowledged the item's usage conditions (L1; required when it has any)"})
 
 
 class ReturnIn(Schema):
-    condition = fields.String(required=True, validate=validate.OneOf(["good", "damaged", "lost"]))
+    condition = fields.String(required=True, validate=validate.OneOf(["good", "worn", "damaged", "lost"]))
+    cause = fields.String(validate=validate.OneOf(["borrower", "wear", "other"]),
+                          metadata={"description": "for damage or loss: the borrower's (charged at the original "
+                                                   "price), ordinary wear or other (not charged) (L3)"})
     note = fields.String(validate=validate.Length(max=1000))
 
 
@@ -126,7 +131,7 @@ class LendingRoutes:
          tags=["lending"],
          summary="Take an item back (L3); damage or loss creates a compensation record")
     def return_item(self, request, loan_id, body):
-        return self.lending.take_back(loan_id, body["condition"], body.get("note"))
+        return self.lending.take_back(loan_id, body["condition"], body.get("note"), body.get("cause"))
 
     @api("GET", "/lending/loans", response=out.Loan(many=True), roles=VIEWERS, query=LoanQuery, tags=["lending"])
     def list_lending_loans(self, request, query):

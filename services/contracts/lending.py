@@ -57,8 +57,12 @@ class Loan(Out):
     state = Str()
     returned_at = Moment(null=True)
     received_by = Ref()
-    condition = Str(null=True)
+    condition = Str(null=True, metadata={"description": "good, worn, damaged or lost (L3)"})
+    damage_cause = Str(null=True, metadata={"description": "borrower (charged at the original price), wear or "
+                                                           "other (not charged) (L3)"})
     return_note = Str(null=True)
+    conditions = Str(null=True, metadata={"description": "usage conditions shown at lending (L1)"})
+    conditions_acknowledged_at = Moment(null=True, metadata={"description": "the borrower acknowledged them (L1)"})
     overdue = Computed(lambda loan: loan.overdue_at is not None, {"type": "boolean"})
 
 

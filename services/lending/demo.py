@@ -19,10 +19,10 @@ ITEMS = (
 LOANS = [
     ("便民服务车1号", {"borrower_name": "陈桂兰", "registered_resident": True, "id_type": "resident_id_card",
                   "id_number": "430123195811020027", "phone": "13907310011", "address": "青山镇柳溪村4组12号",
-                  "purpose": "从农资店运化肥回家", "signature": "陈桂兰"}),
+                  "purpose": "从农资店运化肥回家", "signature": "陈桂兰", "conditions_acknowledged": True}),
     ("轮椅1号", {"borrower_name": "刘德福", "registered_resident": True, "id_type": "household_register",
               "id_number": "430123194903150031", "phone": "13807310022", "address": "青山镇青山社区2栋",
-              "purpose": "老人去卫生院复诊", "signature": "刘德福（其子刘强代签）"}),
+              "purpose": "老人去卫生院复诊", "signature": "刘德福（其子刘强代签）", "conditions_acknowledged": True}),
 ]
 
 

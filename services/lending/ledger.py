@@ -9,6 +9,7 @@ import re
 from sqlalchemy import select, update
 
 from services.common.tenancy import GATE
+from services.common.calendar import load_calendar
 from services.common.errors import Conflict, field_error
 from services.common.validate import text
 from services.contracts import lending as contract
@@ -21,8 +22,10 @@ from .rules import (
     KINDS,
     RULES,
     check_eligibility,
+    CAUSES,
     compensation,
     due_at,
+    usage_conditions,
     mask_id,
 )
 
@@ -134,11 +137,17 @@ def lend(uow, item_id: str, data: dict, guard_id: str | None, roles=()) -> dict:
     if item.state != "in_stock":
         raise Conflict(f"{item.label} is not available ({item.state})", {"item_id": [item.state]})
     check_eligibility(item.eligibility, registered)
+    # L1: the usage conditions (in the community only, ≤ 25 kg …) are shown and acknowledged
+    conditions = usage_conditions(item.usage_notes, item.max_load_kg)
+    if conditions and data.get("conditions_acknowledged") is not True:
+        raise field_error("conditions_acknowledged", f"the borrower must acknowledge the conditions: {conditions}")
     now = uow.now()
+    cal = load_calendar(uow.session, uow.common, uow.township_id)
     loan = Loan(item_id=item.id, borrower_name=name, registered_resident=registered,
                 id_type=data["id_type"], id_number_masked=masked, phone=phone, address=address,
                 purpose=purpose, signature=signature, lent_at=now, lent_by=guard_id,
-                due_at=due_at(now, item.loan_days, rules), deposit_cents=item.deposit_cents, state="out")
+                due_at=due_at(now, item.loan_days, rules, cal), deposit_cents=item.deposit_cents, state="out",
+                conditions=conditions, conditions_acknowledged_at=now if conditions else None)
     uow.session.add(loan)
     uow.session.flush()
     # the item changes hands only if nobody lent it meanwhile (two posts at once: one wins)
@@ -156,25 +165,34 @@ def lend(uow, item_id: str, data: dict, guard_id: str | None, roles=()) -> dict:
 
 # -- returning (L3) ----------------------------------------------------------------------------
 
-def take_back(uow, loan_id: str, condition: str, note: str | None, guard_id: str | None, roles=()) -> dict:
-    """L3: time and condition recorded; damage or loss → a compensation record at the
-    replacement value (deposit applied first); ``lending.item_returned``."""
+def take_back(uow, loan_id: str, condition: str, note: str | None, guard_id: str | None, roles=(),
+              cause: str | None = None) -> dict:
+    """L3: time, condition (good / worn / damaged / lost) and, for damage or loss, its cause
+    recorded; damage or loss caused by the borrower → compensation at the original price (deposit
+    applied first); ordinary wear, or damage not of the borrower's making, is not charged;
+    ``lending.item_returned``."""
     loan = uow.get(Loan, loan_id, "loan")
     if condition not in CONDITIONS:
         raise field_error("condition", f"one of {', '.join(CONDITIONS)}")
     note = _str({"note": note}, "note", 1000)
     if condition != "good" and not note:
-        raise field_error("note", "describe the damage or the loss")
+        raise field_error("note", "describe the wear, the damage or the loss")
+    if condition == "worn":
+        cause = cause or "wear"
+    if condition in ("damaged", "lost", "worn") and cause not in CAUSES:
+        raise field_error("cause", f"damage or loss needs its cause: one of {', '.join(CAUSES)}")
+    if condition == "good":
+        cause = None
     if loan.state != "out":
         raise Conflict("this loan is already returned", {"state": [loan.state]})
     item = uow.get(Item, loan.item_id, "item")
     loan.state, loan.returned_at, loan.received_by = "returned", uow.now(), guard_id
-    loan.condition, loan.return_note = condition, note
+    loan.condition, loan.return_note, loan.damage_cause = condition, note, cause
     item.current_loan_id = None
     item.state = "lost" if condition == "lost" else "in_stock"
     result = {"loan": None, "compensation": None}
-    if condition != "good":
-        s = compensation(condition, item.replacement_value_cents, loan.deposit_cents)
+    if condition in ("damaged", "lost"):
+        s = compensation(condition, item.replacement_value_cents, loan.deposit_cents, cause)
         comp = Compensation(loan_id=loan.id, item_id=item.id, condition=condition, amount_cents=s.amount_cents,
                             deposit_applied_cents=s.deposit_applied_cents,
                             deposit_refund_cents=s.deposit_refund_cents, balance_due_cents=s.balance_due_cents,

@@ -56,8 +56,11 @@ class Loan(TenantScoped, Base):
     state: Mapped[str] = mapped_column(String(20), default="out")  # out, returned
     returned_at: Mapped[datetime | None]
     received_by: Mapped[str | None] = mapped_column(String(32))
-    condition: Mapped[str | None] = mapped_column(String(20))  # good, damaged, lost
+    condition: Mapped[str | None] = mapped_column(String(20))  # good, worn, damaged, lost
+    damage_cause: Mapped[str | None] = mapped_column(String(20))  # L3: borrower, wear, other
     return_note: Mapped[str | None] = mapped_column(Text)
+    conditions: Mapped[str | None] = mapped_column(Text)  # L1: usage conditions shown at lending
+    conditions_acknowledged_at: Mapped[datetime | None]  # … and acknowledged by the borrower
     overdue_at: Mapped[datetime | None]  # set once by the sweep (L4)
 
 

@@ -17,12 +17,14 @@ from .models import Item, Loan
 from .rules import RULES
 
 HEADER = ["序号", "物品", "编号", "借用人", "证件类型", "证件号码", "联系电话", "住址", "用途",
-          "借用时间", "应还时间", "归还时间", "归还状况", "借出经手人", "收回经手人", "借用人签名"]
+          "借用时间", "应还时间", "使用条件（借用人已确认）", "归还时间", "归还状况", "借出经手人", "收回经手人",
+          "借用人签名"]
 KIND_NAMES = {"cart": "便民服务车", "umbrella": "雨伞", "reading_glasses": "老花镜", "wheelchair": "轮椅",
               "first_aid_kit": "急救箱", "other": "其他"}
 ID_NAMES = {"resident_id_card": "居民身份证", "household_register": "户口簿", "residence_permit": "居住证",
             "passport": "护照", "other": "其他"}
-CONDITION_NAMES = {"good": "完好", "damaged": "损坏", "lost": "丢失", None: "未归还"}
+CONDITION_NAMES = {"good": "完好", "worn": "正常磨损", "damaged": "损坏", "lost": "丢失", None: "未归还"}
+CAUSE_NAMES = {"borrower": "人为，按原价赔偿", "wear": "正常损耗，不赔偿", "other": "非借用人原因，不赔偿"}
 MAX_DAYS = 366
 
 
@@ -57,8 +59,14 @@ def export_csv(uow, start: date, end: date, kind: str | None, roles=(), names=No
             n, KIND_NAMES.get(item.kind, item.kind) + (f"（{item.spec}）" if item.spec else ""), item.label,
             loan.borrower_name, ID_NAMES.get(loan.id_type, loan.id_type), loan.id_number_masked,
             loan.phone if full else mask_phone(loan.phone), loan.address if full else "***",
-            loan.purpose, local(loan.lent_at), local(loan.due_at), local(loan.returned_at),
-            CONDITION_NAMES.get(loan.condition, loan.condition) + ("（逾期）" if loan.overdue_at else ""),
+            loan.purpose, local(loan.lent_at), local(loan.due_at),
+            (loan.conditions or "") + (f"（{local(loan.conditions_acknowledged_at)} 确认）"
+                                       if loan.conditions and loan.conditions_acknowledged_at else ""),
+            local(loan.returned_at),
+            CONDITION_NAMES.get(loan.condition, loan.condition)
+            + (f"（{CAUSE_NAMES[loan.damage_cause]}）" if loan.damage_cause in CAUSE_NAMES
+               and loan.condition in ("damaged", "lost") else "")
+            + ("（逾期）" if loan.overdue_at else ""),
             names.get(loan.lent_by, loan.lent_by or ""), names.get(loan.received_by, loan.received_by or ""),
             loan.signature,
         ])

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from services.common.calendar import WorkingCalendar
 from services.common.privacy import mask_id_number
 from services.common.tenancy import GATE, LEADERS
 from services.common.clock import DEFAULT_TZ
@@ -16,7 +17,8 @@ from services.common.settings import Rule, RuleBook, integer, timezone_name
 
 KINDS = ("cart", "umbrella", "reading_glasses", "wheelchair", "first_aid_kit", "other")
 ELIGIBILITY = ("registered_resident", "anyone")
-CONDITIONS = ("good", "damaged", "lost")
+CONDITIONS = ("good", "worn", "damaged", "lost")
+CAUSES = ("borrower", "wear", "other")  # L3: damage or loss caused by the borrower (人为), ordinary wear, other
 ID_TYPES = ("resident_id_card", "household_register", "residence_permit", "passport", "other")
 LENDERS = GATE  # seed 000 4.1.2 门岗安管人员
 MANAGERS = LEADERS
@@ -34,6 +36,7 @@ KIND_DEFAULTS = {
 }
 
 HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+MMDD = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
 RESIDENT_ID = re.compile(r"^[0-9]{17}[0-9Xx]$")
 
 
@@ -41,6 +44,10 @@ RULES = RuleBook({
     "timezone": Rule(DEFAULT_TZ, timezone_name, "the township's time zone: 'end of day' is local (L4)"),
     "closing_time": Rule("17:30", lambda v: isinstance(v, str) and bool(HHMM.match(v)),
                          "HH:MM local: a same-day loan is due back by closing time (L1)"),
+    "summer_closing_time": Rule("18:00", lambda v: isinstance(v, str) and bool(HHMM.match(v)),
+                                "HH:MM local: closing time in summer hours (L1, S2 夏令时)"),
+    "summer_from": Rule("05-01", lambda v: isinstance(v, str) and bool(MMDD.match(v)), "first day (MM-DD) of summer hours"),
+    "summer_to": Rule("09-30", lambda v: isinstance(v, str) and bool(MMDD.match(v)), "last day (MM-DD) of summer hours"),
     "reminder_escalate_after_minutes": Rule(
         60, integer(5, 24 * 60), "L4: a phone reminder not done within N minutes goes to the security manager"),
 })
@@ -50,12 +57,29 @@ def tz(rules: dict) -> ZoneInfo:
     return ZoneInfo(rules["timezone"])
 
 
-def due_at(lent_at: datetime, loan_days: int, rules: dict) -> datetime:
-    """L1: due at closing time (local) of the day lent, plus ``loan_days`` days; UTC."""
+def closing_time(day, rules: dict) -> time:
+    """The hall's closing time on ``day``: summer hours (default 05-01 … 09-30) close later."""
+    key = day.strftime("%m-%d")
+    lo, hi = rules["summer_from"], rules["summer_to"]
+    summer = lo <= key <= hi if lo <= hi else (key >= lo or key <= hi)
+    hh, mm = (int(x) for x in (rules["summer_closing_time"] if summer else rules["closing_time"]).split(":"))
+    return time(hh, mm)
+
+
+def due_at(lent_at: datetime, loan_days: int, rules: dict, calendar=None) -> datetime:
+    """L1: a same-day loan is due at closing time (summer hours included) of the day lent; lent
+    after closing or on a day the hall is closed (C2a) → the next working day's closing time. A
+    loan of N days is due at closing N days later, rolled over to a working day. UTC."""
+    calendar = calendar or WorkingCalendar()
     zone = tz(rules)
-    local_day = lent_at.astimezone(zone).date() + timedelta(days=loan_days)
-    hh, mm = (int(x) for x in rules["closing_time"].split(":"))
-    return datetime.combine(local_day, time(hh, mm), tzinfo=zone).astimezone(timezone.utc)
+    local = lent_at.astimezone(zone)
+    day = local.date()
+    if loan_days == 0:
+        open_now = calendar.is_working_day(day) and local.time() < closing_time(day, rules)
+        due_day = day if open_now else calendar.next_working_day(day)
+    else:
+        due_day = calendar.hall_day(day + timedelta(days=loan_days))
+    return datetime.combine(due_day, closing_time(due_day, rules), tzinfo=zone).astimezone(timezone.utc)
 
 
 def is_overdue(due: datetime, now: datetime, rules: dict) -> bool:
@@ -90,14 +114,28 @@ class Settlement:
     balance_due_cents: int
 
 
-def compensation(condition: str, replacement_value_cents: int, deposit_cents: int) -> Settlement:
-    """L3 / seed 000 4.2.2: damage or loss is compensated at the replacement value (按原价赔偿);
-    a deposit taken is applied first and the rest refunded."""
+def compensation(condition: str, replacement_value_cents: int, deposit_cents: int,
+                 cause: str | None = None) -> Settlement:
+    """L3 / seed 000 4.2.2: damage or loss caused by the borrower (人为损坏或丢失) is compensated
+    at the original price (按原价赔偿); ordinary wear, or damage and loss not of the borrower's
+    making, is recorded and not charged. A deposit taken is applied first, the rest refunded."""
     if condition not in CONDITIONS:
         raise field_error("condition", f"one of {', '.join(CONDITIONS)}")
-    amount = 0 if condition == "good" else replacement_value_cents
+    if condition in ("damaged", "lost") and cause not in CAUSES:
+        raise field_error("cause", f"damage or loss needs its cause: one of {', '.join(CAUSES)}")
+    charged = condition in ("damaged", "lost") and cause == "borrower"
+    amount = replacement_value_cents if charged else 0
     applied = min(amount, deposit_cents)
     return Settlement(amount, applied, deposit_cents - applied, amount - applied)
+
+
+def usage_conditions(usage_notes: str | None, max_load_kg: int | None) -> str | None:
+    """L1: the conditions shown to the borrower and acknowledged at lending (e.g. in the
+    community only, ≤ 25 kg), as printed on the register."""
+    parts = [usage_notes.strip()] if usage_notes and usage_notes.strip() else []
+    if max_load_kg and not any(f"{max_load_kg}" in p for p in parts):
+        parts.append(f"载重不超过{max_load_kg}公斤")
+    return "；".join(parts) or None
 
 
 def reconcile(ledger_in_stock: dict, ledger_lent: dict, stated_in_stock, stated_lent) -> dict:

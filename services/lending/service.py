@@ -62,10 +62,10 @@ class LendingService(CalendarFollower, TownshipTimezoneFollower, BaseService):
             return ledger.lend(uow, item_id, data, caller.person_id, caller.roles)
 
     @command
-    def take_back(self, loan_id, condition, note=None):
+    def take_back(self, loan_id, condition, note=None, cause=None):
         caller = self.caller.require(*LENDERS)
         with self.db(caller.township) as uow:
-            return ledger.take_back(uow, loan_id, condition, note, caller.person_id, caller.roles)
+            return ledger.take_back(uow, loan_id, condition, note, caller.person_id, caller.roles, cause)
 
     @rpc
     def list_loans(self, state=None):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.integration
 CLOCK = FrozenClock(datetime.now(timezone.utc).replace(microsecond=0))
 BORROWER = {"borrower_name": "张三", "registered_resident": True, "id_type": "resident_id_card",
             "id_number": "110101199003071234", "phone": "13812345678", "address": "柳溪村3组",
-            "purpose": "搬运化肥", "signature": "张三"}
+            "purpose": "搬运化肥", "signature": "张三", "conditions_acknowledged": True}
 
 
 @pytest.fixture(scope="module")
@@ -112,15 +113,21 @@ def test_overdue_exactly_once_with_a_moved_clock(system):
             return conn.execute(select(Base.common.outbox.c.payload).where(
                 Base.common.outbox.c.event_type == "lending.loan_overdue")).scalars().all()
 
+    # past the end of the loan's due day (L1: lent after closing or on a closed day, that is the
+    # next working day, so the move depends on today)
+    [out] = system["guard2"].get("/lending/loans?state=out").json()
+    due_day = local_date(datetime.fromisoformat(out["due_at"]), DEFAULT_TZ)
+    past = datetime.combine(due_day + timedelta(days=1), datetime.min.time(), ZoneInfo(DEFAULT_TZ)) \
+        + timedelta(hours=1) - CLOCK.now()
     with entrypoint_hook(container, "sweep_overdue") as sweep:
         sweep()
         assert overdue_events() == []
-        CLOCK.move(days=1, hours=1)
+        CLOCK.move(seconds=past.total_seconds())
         try:
             sweep()
             sweep()
         finally:
-            CLOCK.move(days=-1, hours=-1)
+            CLOCK.move(seconds=-past.total_seconds())
     assert len(overdue_events()) == 1
     reminders = system["guard2"].get("/lending/reminders").json()
     assert len(reminders) == 1 and reminders[0]["assigned_person_id"] == system["g2"]["id"]
@@ -128,7 +135,8 @@ def test_overdue_exactly_once_with_a_moved_clock(system):
     assert len(overdue) == 1 and overdue[0]["overdue"]
     r = system["guard2"].post(f"/lending/reminders/{reminders[0]['id']}/done", {"note": "已电话联系"})
     assert r.status_code == 200 and r.json()["state"] == "done"
-    r = system["guard2"].post(f"/lending/loans/{overdue[0]['id']}/return", {"condition": "damaged", "note": "车轮损坏"})
+    r = system["guard2"].post(f"/lending/loans/{overdue[0]['id']}/return", {"condition": "damaged", "cause": "borrower",
+                                                                             "note": "车轮损坏"})
     assert r.status_code == 200 and r.json()["compensation"]["amount_cents"] == 30000
 
 
@@ -142,9 +150,10 @@ def test_register_exports_as_csv_with_bom(system):
     assert r.content.startswith("\ufeff".encode("utf-8"))
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert rows[0][:4] == ["序号", "物品", "编号", "借用人"]
-    assert len(rows) == 2 and rows[1][2] == "便民服务车1号" and rows[1][12].startswith("损坏")
+    assert len(rows) == 2 and rows[1][2] == "便民服务车1号" and rows[1][13].startswith("损坏（人为")
+    assert "载重不超过25公斤" in rows[1][11]  # L1: the conditions the borrower acknowledged
     # the guards who lent it and took it back, by name (asked of staff), not by id
-    assert rows[0][13:15] == ["借出经手人", "收回经手人"] and {rows[1][13], rows[1][14]} <= {"罗二虎", "邓长林"}
+    assert rows[0][14:16] == ["借出经手人", "收回经手人"] and {rows[1][14], rows[1][15]} <= {"罗二虎", "邓长林"}
     assert "110101199003071234" not in r.text
     r = system["guard1"].get("/lending/register.csv?from=2025-13-01&to=x")
     assert r.status_code == 422 and {"from", "to"} <= set(r.json()["details"])

@@ -15,7 +15,7 @@ from services.lending.models import Loan, ReminderTask
 
 BORROWER = {"borrower_name": "张三", "registered_resident": True, "id_type": "resident_id_card",
             "id_number": "110101199003071234", "phone": "13812345678", "address": "青山镇柳溪村3组",
-            "purpose": "搬运化肥", "signature": "张三"}
+            "purpose": "搬运化肥", "signature": "张三", "conditions_acknowledged": True}
 GUARD = ("guard",)
 
 
@@ -84,21 +84,44 @@ def test_another_townships_item_is_not_found(units):
             ledger.lend(uow, cart["id"], BORROWER, "p-guard", GUARD)
 
 
-@pytest.mark.parametrize("condition, item_state, balance", [
-    ("good", "in_stock", None), ("damaged", "in_stock", 30000), ("lost", "lost", 30000)])
-def test_return_records_condition_and_compensation(units, condition, item_state, balance):
+@pytest.mark.parametrize("condition, cause, item_state, balance", [
+    ("good", None, "in_stock", None), ("damaged", "borrower", "in_stock", 30000), ("lost", "borrower", "lost", 30000),
+    ("worn", None, "in_stock", None),           # L3: ordinary wear recorded, not charged (no compensation)
+    ("damaged", "wear", "in_stock", 0),         # damage not of the borrower's making: recorded, 0 due
+    ("lost", "other", "lost", 0)])
+def test_return_records_condition_cause_and_compensation(units, condition, cause, item_state, balance):
     cart = make(units)
     loan = lend(units, cart["id"])
     with units() as uow:
         out = ledger.take_back(uow, loan["id"], condition, "轮子坏了" if condition != "good" else None,
-                               "p-guard2", GUARD)
+                               "p-guard2", GUARD, cause)
     assert out["loan"]["condition"] == condition and out["loan"]["returned_at"]
+    assert out["loan"]["damage_cause"] == ("wear" if condition == "worn" else cause)
     assert (out["compensation"]["balance_due_cents"] if out["compensation"] else None) == balance
     with units() as uow:
         assert ledger.list_items(uow)[0]["state"] == item_state
         with pytest.raises(Conflict):
             ledger.take_back(uow, loan["id"], "good", None, "p-guard2", GUARD)
     assert units.outbox("lending.item_returned")[0]["condition"] == condition
+
+
+def test_lending_a_cart_needs_its_conditions_acknowledged(units):
+    cart = make(units)
+    with pytest.raises(ValidationFailed) as err:
+        with units() as uow:
+            ledger.lend(uow, cart["id"], {**BORROWER, "conditions_acknowledged": False}, "p-guard", GUARD)
+    assert "conditions_acknowledged" in err.value.details and "25公斤" in err.value.message
+    loan = lend(units, cart["id"])
+    assert "25公斤" in loan["conditions"] and loan["conditions_acknowledged_at"]
+
+
+def test_damage_without_its_cause_is_refused(units):
+    cart = make(units)
+    loan = lend(units, cart["id"])
+    with pytest.raises(ValidationFailed) as err:
+        with units() as uow:
+            ledger.take_back(uow, loan["id"], "damaged", "轮子坏了", "p-guard2", GUARD)
+    assert "cause" in err.value.details
 
 
 def test_damage_needs_a_note(units):
@@ -162,7 +185,9 @@ def test_register_csv_has_bom_header_and_rows(units):
     assert rows[0] == register.HEADER
     assert rows[1][1:5] == ["便民服务车", "便民服务车1号", "张三", "居民身份证"]
     assert rows[1][5] == "110***********1234" and rows[1][6] == "13812345678"
-    assert rows[1][9] == "2025-03-03 10:00" and rows[1][12] == "完好"
+    assert rows[1][9] == "2025-03-03 10:00" and rows[1][13] == "完好"
+    # L1: the conditions the borrower acknowledged are printed on the register
+    assert "载重不超过25公斤" in rows[1][11] and "2025-03-03 10:00 确认" in rows[1][11]
     assert "13812345678" not in masked and "138****5678" in masked and "柳溪村" not in masked
     assert len(list(csv.reader(io.StringIO(empty.lstrip("\ufeff"))))) == 1
     with pytest.raises(ValidationFailed):

@@ -8,7 +8,7 @@ import pytest
 
 from services.common.errors import ValidationFailed
 from services.lending.rules import (
-    RULES, check_eligibility, compensation, due_at, is_overdue, mask_id, reconcile,
+    RULES, check_eligibility, compensation, due_at, is_overdue, mask_id, reconcile, usage_conditions,
 )
 
 R = RULES.defaults()
@@ -26,6 +26,23 @@ UTC = timezone.utc
     (datetime(2025, 3, 3, 2, 0, tzinfo=UTC), 0, dict(R, closing_time="18:00"), datetime(2025, 3, 3, 10, 0, tzinfo=UTC)),
     # another township's time zone
     (datetime(2025, 3, 3, 2, 0, tzinfo=UTC), 0, dict(R, timezone="Asia/Urumqi"), datetime(2025, 3, 3, 11, 30, tzinfo=UTC)),
+    # L1: lent after closing (19:00 Mon 3 Mar) → the next working day's closing, not 17:30 that day
+    (datetime(2025, 3, 3, 11, 0, tzinfo=UTC), 0, R, datetime(2025, 3, 4, 9, 30, tzinfo=UTC)),
+    (datetime(2025, 3, 3, 9, 29, tzinfo=UTC), 0, R, datetime(2025, 3, 3, 9, 30, tzinfo=UTC)),   # 17:29: today
+    (datetime(2025, 3, 3, 9, 30, tzinfo=UTC), 0, R, datetime(2025, 3, 4, 9, 30, tzinfo=UTC)),   # 17:30: closed
+    # lent after closing on Friday 7 Mar → Monday 10 Mar
+    (datetime(2025, 3, 7, 11, 0, tzinfo=UTC), 0, R, datetime(2025, 3, 10, 9, 30, tzinfo=UTC)),
+    # lent on Saturday 8 Mar (the hall closed, C2a) → Monday's closing
+    (datetime(2025, 3, 8, 2, 0, tzinfo=UTC), 0, R, datetime(2025, 3, 10, 9, 30, tzinfo=UTC)),
+    # lent on 30 Sep 2025 after closing: National Day → the next working day is Thu 9 Oct
+    (datetime(2025, 9, 30, 11, 0, tzinfo=UTC), 0, R, datetime(2025, 10, 9, 9, 30, tzinfo=UTC)),
+    # summer hours (05-01 … 09-30): closing 18:00, so 17:45 is still the same day
+    (datetime(2025, 6, 3, 9, 45, tzinfo=UTC), 0, R, datetime(2025, 6, 3, 10, 0, tzinfo=UTC)),
+    (datetime(2025, 4, 30, 9, 45, tzinfo=UTC), 0, R, datetime(2025, 5, 6, 10, 0, tzinfo=UTC)),  # 17:45 on 30 Apr: after closing; May Day off → Tue 6 May, summer
+    (datetime(2025, 9, 30, 2, 0, tzinfo=UTC), 0, R, datetime(2025, 9, 30, 10, 0, tzinfo=UTC)),  # last summer day
+    (datetime(2025, 10, 9, 2, 0, tzinfo=UTC), 0, R, datetime(2025, 10, 9, 9, 30, tzinfo=UTC)),  # winter again
+    # a loan of N days due on a closed day rolls over to the next working day
+    (datetime(2025, 3, 5, 2, 0, tzinfo=UTC), 3, R, datetime(2025, 3, 10, 9, 30, tzinfo=UTC)),  # Sat 8 → Mon 10
 ])
 def test_due_at_closing_time_local(lent_at, loan_days, rules, due):
     assert due_at(lent_at, loan_days, rules) == due
@@ -62,16 +79,21 @@ def test_eligibility(eligibility, resident, ok):
         assert "registered_resident" in err.value.details
 
 
-@pytest.mark.parametrize("condition, value, deposit, amount, applied, refund, balance", [
-    ("good", 30000, 0, 0, 0, 0, 0),
-    ("good", 30000, 5000, 0, 0, 5000, 0),          # deposit back in full
-    ("damaged", 30000, 0, 30000, 0, 0, 30000),     # 按原价赔偿
-    ("lost", 30000, 0, 30000, 0, 0, 30000),
-    ("lost", 150000, 50000, 150000, 50000, 0, 100000),  # wheelchair: deposit applied first
-    ("damaged", 3000, 5000, 3000, 3000, 2000, 0),  # deposit larger than the value: the rest refunded
+@pytest.mark.parametrize("condition, cause, value, deposit, amount, applied, refund, balance", [
+    ("good", None, 30000, 0, 0, 0, 0, 0),
+    ("good", None, 30000, 5000, 0, 0, 5000, 0),            # deposit back in full
+    ("damaged", "borrower", 30000, 0, 30000, 0, 0, 30000),  # 人为损坏: 按原价赔偿
+    ("lost", "borrower", 30000, 0, 30000, 0, 0, 30000),
+    ("lost", "borrower", 150000, 50000, 150000, 50000, 0, 100000),  # wheelchair: deposit applied first
+    ("damaged", "borrower", 3000, 5000, 3000, 3000, 2000, 0),  # deposit larger than the value: the rest refunded
+    ("worn", "wear", 30000, 0, 0, 0, 0, 0),                 # L3: ordinary wear is recorded, not charged
+    ("worn", None, 30000, 5000, 0, 0, 5000, 0),
+    ("damaged", "wear", 30000, 0, 0, 0, 0, 0),              # a tyre worn through: not the borrower's doing
+    ("lost", "other", 30000, 5000, 0, 0, 5000, 0),          # e.g. stolen from the centre's own yard
 ])
-def test_compensation_at_replacement_value(condition, value, deposit, amount, applied, refund, balance):
-    s = compensation(condition, value, deposit)
+def test_compensation_only_for_damage_or_loss_the_borrower_caused(condition, cause, value, deposit, amount, applied,
+                                                                 refund, balance):
+    s = compensation(condition, value, deposit, cause)
     assert (s.amount_cents, s.deposit_applied_cents, s.deposit_refund_cents, s.balance_due_cents) == \
         (amount, applied, refund, balance)
 
@@ -80,6 +102,24 @@ def test_unknown_condition_is_refused():
     with pytest.raises(ValidationFailed) as err:
         compensation("wet", 100, 0)
     assert "condition" in err.value.details
+
+
+@pytest.mark.parametrize("condition", ["damaged", "lost"])
+def test_damage_or_loss_needs_its_cause(condition):
+    with pytest.raises(ValidationFailed) as err:
+        compensation(condition, 100, 0, None)
+    assert "cause" in err.value.details
+
+
+@pytest.mark.parametrize("notes, kg, text", [
+    ("仅限本社区内使用，载重不超过25公斤，当日归还", 25, "仅限本社区内使用，载重不超过25公斤，当日归还"),
+    ("仅限本社区内使用", 25, "仅限本社区内使用；载重不超过25公斤"),
+    (None, 25, "载重不超过25公斤"),
+    ("限中心内及当日使用", None, "限中心内及当日使用"),
+    (None, None, None), ("  ", None, None),
+])
+def test_the_usage_conditions_shown_to_the_borrower(notes, kg, text):
+    assert usage_conditions(notes, kg) == text
 
 
 @pytest.mark.parametrize("id_type, number, masked", [
