@@ -18,6 +18,9 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from types import MappingProxyType
+
+from nameko.extensions import DependencyProvider
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_AMQP_URI = "amqp://guest:guest@localhost:5672/"
@@ -94,6 +97,14 @@ def jwt_secret() -> str:
 
 def max_attempts() -> int:
     return int(os.environ.get("EVENT_MAX_ATTEMPTS", "5"))
+
+
+class Config(DependencyProvider):
+    """``self.config``: the container's configuration, read-only — the one way an entrypoint
+    reads a setting (a narrow provider, as nameko-examples' ``products/dependencies.py``)."""
+
+    def get_dependency(self, worker_ctx):
+        return MappingProxyType(self.container.config)
 
 
 def service_config(service: str, **overrides) -> dict:

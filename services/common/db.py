@@ -380,6 +380,18 @@ class Database(DependencyProvider):
         session.close()
         self._committed(uow)
 
+    def health(self) -> dict:
+        """``{"database": "ok" | "unreachable: …", "outbox_backlog": n}`` for ``/health``."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(select(1))
+            checks = {"database": "ok"}
+            if self.relay is not None:
+                checks["outbox_backlog"] = self.relay.backlog()
+            return checks
+        except Exception as exc:
+            return {"database": f"unreachable: {type(exc).__name__}"}
+
     def _committed(self, uow):
         if uow.emitted and self.relay:
             self.relay.wake()
@@ -397,6 +409,7 @@ class Database(DependencyProvider):
             return provider.unit_of_work(township_id, call_id=worker_ctx.call_id)
 
         open_unit.aside = aside
+        open_unit.health = self.health
         open_unit.engine = self.engine
         open_unit.worker_ctx = worker_ctx
         open_unit.command = None  # set by @command for the worker's command call

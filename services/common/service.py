@@ -11,11 +11,11 @@ from kombu import Connection
 from nameko.rpc import rpc
 from nameko.timer import timer
 from nameko.web.handlers import http
-from sqlalchemy import text
 from werkzeug.wrappers import Response
 
 from . import idempotency
 from .clock import Clock
+from .config import Config
 from .logs import CallLog
 from .metrics import Metrics
 from .tenancy import LEADERS, Caller
@@ -31,20 +31,15 @@ def broker_check(amqp_uri: str) -> str:
         return f"unreachable: {type(exc).__name__}"
 
 
-def check_health(container, db_provider) -> dict:
-    report = {"service": container.service_name, "ok": True, "checks": {}}
-    report["checks"]["broker"] = broker_check(container.config["AMQP_URI"])
+def check_health(service: str, config, db=None) -> dict:
+    """The broker (``config["AMQP_URI"]``) and, for a service with a database, ``db.health()``
+    (the worker's ``self.db``: the database and the outbox backlog)."""
+    report = {"service": service, "ok": True, "checks": {}}
+    report["checks"]["broker"] = broker_check(config["AMQP_URI"])
     report["ok"] = report["checks"]["broker"] == "ok"
-    if db_provider is not None:
-        try:
-            with db_provider.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-            report["checks"]["database"] = "ok"
-            if db_provider.relay is not None:
-                report["checks"]["outbox_backlog"] = db_provider.relay.backlog()
-        except Exception as exc:
-            report["ok"] = False
-            report["checks"]["database"] = f"unreachable: {type(exc).__name__}"
+    if db is not None:
+        report["checks"].update(db.health())
+        report["ok"] = report["ok"] and report["checks"]["database"] == "ok"
     return report
 
 
@@ -57,6 +52,7 @@ class BaseService:
     caller = Caller()
     log = CallLog()
     metrics = Metrics()
+    config = Config()
 
     @http("GET", "/metrics")
     def http_metrics(self, request):
@@ -64,12 +60,12 @@ class BaseService:
 
     @http("GET", "/health")
     def http_health(self, request):
-        report = check_health(self.metrics.container, self.metrics.database())
+        report = check_health(self.name, self.config, getattr(self, "db", None))
         return Response(json.dumps(report), status=200 if report["ok"] else 503, mimetype="application/json")
 
     @rpc
     def health(self):
-        return check_health(self.metrics.container, self.metrics.database())
+        return check_health(self.name, self.config, getattr(self, "db", None))
 
     @rpc
     def get_settings(self):

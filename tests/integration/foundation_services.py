@@ -99,7 +99,7 @@ class SinkService(BaseService):
     @sweep_timer
     def sweep(self):
         """The services' one sweep timer (config ``SWEEP_INTERVAL``), each task claimed."""
-        instance = self.metrics.container.config.get("INSTANCE", "?")
+        instance = self.config.get("INSTANCE", "?")
 
         def do(uow, task_id):
             if not claim(uow.session, Task, task_id, {"state": "pending"}, {"state": "done"}):

@@ -66,9 +66,9 @@ def test_no_service_calls_another_inside_an_open_unit_of_work(service):
 
 # -- one definition per policy ----------------------------------------------------------------
 
-def _hits(pattern: str, allowed: set[str]) -> list[str]:
+def _hits(pattern: str, allowed: set[str], under: str = "") -> list[str]:
     rx = re.compile(pattern)
-    return [f"{rel(p)}:{n}" for p in production_files() if rel(p) not in allowed
+    return [f"{rel(p)}:{n}" for p in production_files() if rel(p) not in allowed and rel(p).startswith(under)
             for n, line in enumerate(source(p).splitlines(), 1) if rx.search(line)]
 
 
@@ -82,6 +82,25 @@ def _hits(pattern: str, allowed: set[str]) -> list[str]:
 ])
 def test_each_policy_has_one_definition(what, pattern, allowed):
     assert _hits(pattern, allowed) == [], f"{what} defined outside its one place"
+
+
+def test_services_use_narrow_providers_not_the_metrics_as_a_service_locator():
+    """``self.config`` (services.common.config.Config) and ``self.db`` (the Database provider,
+    ``self.db.health()`` for /health) — not ``self.metrics.container`` / ``metrics.database()``."""
+    assert _hits(r"metrics\.database\(\)|metrics\.container", {"services/common/metrics.py"}, "services/") == []
+
+
+def test_the_config_provider_hands_out_a_read_only_view():
+    from types import SimpleNamespace
+
+    from services.common.config import Config
+
+    provider = Config()
+    provider.container = SimpleNamespace(config={"AMQP_URI": "amqp://x", "SWEEP_INTERVAL": 30.0})
+    config = provider.get_dependency(worker_ctx=None)
+    assert config["SWEEP_INTERVAL"] == 30.0 and config.get("INSTANCE", "?") == "?"
+    with pytest.raises(TypeError):
+        config["SWEEP_INTERVAL"] = 0  # a worker cannot change the service's configuration
 
 
 # -- roles: sets derived from tenancy.ROLES ---------------------------------------------------
