@@ -484,6 +484,22 @@ def tracked_applications(uow, person_id: str) -> list[dict]:
 
 # -- status from cases (C13) ---------------------------------------------------------
 
+def apply_deadline_change(uow, event: dict) -> bool:
+    """``cases.deadline_changed`` (C2: a provisional deadline firmed up when its year was loaded;
+    C3 extension; C11 pause): the applicant's status query shows the new promise date. A change
+    older than the last state change applied is left to that change's own due date."""
+    app = uow.session.scalar(select(Application).where(Application.case_id == event["case_id"]))
+    if app is None:
+        app = uow.session.scalar(select(Application).where(Application.receipt_no == event["receipt_no"]))
+    if app is None:
+        return False
+    if app.case_updated_at is not None and event["occurred_at"] < app.case_updated_at:
+        return False
+    app.case_due_date = event["due_date"]
+    app.case_due_provisional = bool(event.get("provisional"))
+    return True
+
+
 def apply_case_transition(uow, event: dict) -> bool:
     """``cases.case_transitioned``: keep the status the applicant queries. Delivery order is not
     guaranteed and two moves can share an instant (a case is received and accepted at once), so

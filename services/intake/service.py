@@ -218,6 +218,10 @@ class IntakeService(CalendarFollower, TownshipTimezoneFollower, BaseService):
     def on_case_transitioned(self, body):
         handle_once(self, "cases.case_transitioned", body, apps.apply_case_transition)
 
+    @reliable_handler("cases", "deadline_changed")
+    def on_deadline_changed(self, body):
+        handle_once(self, "cases.deadline_changed", body, apps.apply_deadline_change)
+
     @reliable_handler("staff", "organisation_changed")
     def on_organisation_changed(self, body):
         handle_once(self, "staff.organisation_changed", body, organisation.apply_change)

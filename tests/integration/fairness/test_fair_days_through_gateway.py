@@ -142,6 +142,12 @@ def test_days_of_an_unloaded_year_stay_open_until_the_year_is_loaded(system):
     assert gauge(s["staff"], "staff_attendance_days_open", tid) == 0
     firm = case_of(s, receipt["receipt_no"], provisional=False)
     assert firm["due_date"] == "2027-01-05"  # 29, 30, 31 Dec, (元旦 off), 4, 5 Jan
+
+    def applicant_sees():  # the receipt query (no login) shows the firm date too
+        r = s["api"].post(f"/public/townships/{s['town'].code}/receipts/{receipt['receipt_no']}",
+                          {"password": receipt["query_password"]})
+        return r.status_code == 200 and r.json()["due_date"] == "2027-01-05" and not r.json()["due_provisional"]
+    wait_for(applicant_sees, timeout=15, message="the applicant's status to show the firm date")
     assert any(t["action"] == "deadline_changed" for t in firm["trail"])
     wait_for(lambda: gauge(s["cases"], "cases_provisional_deadlines", tid) == 0, timeout=10)
 

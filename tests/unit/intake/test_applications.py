@@ -8,6 +8,7 @@ import re
 from datetime import date, datetime, timezone
 
 import pytest
+from sqlalchemy import select
 
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from services.intake import applications as apps
@@ -415,3 +416,23 @@ def test_an_application_received_on_a_closed_day_is_accepted_on_the_next_working
     assert event["accepted_on"] == accepted_on
     if kind_over.get("default_kind") == "immediate":
         assert event["promised_days"] == 0 and "最迟受理当日" in receipt["promise"]
+
+
+@pytest.mark.parametrize("changed_at, provisional, applied", [
+    (datetime(2025, 1, 24, 4, tzinfo=timezone.utc), False, True),   # C2: the year loaded, the date firm
+    (datetime(2025, 1, 24, 2, tzinfo=timezone.utc), False, False),  # older than the state shown: left alone
+])
+def test_a_recomputed_deadline_reaches_the_applicants_status(env, changed_at, provisional, applied):
+    make_item(env)
+    r = submit(env)["receipt"]
+    case = {"case_id": "c" * 32, "receipt_no": r["receipt_no"]}
+    with env.uow() as uow:
+        app_id = uow.session.scalar(select(Application.id).where(Application.receipt_no == r["receipt_no"]))
+        apps.apply_case_transition(uow, dict(case, application_id=app_id, to_state="in_review", status_code="ACCEPTED",
+                                             due_date=date(2027, 1, 4), provisional=True,
+                                             occurred_at=datetime(2025, 1, 24, 3, tzinfo=timezone.utc)))
+    with env.uow() as uow:
+        assert apps.apply_deadline_change(uow, dict(case, due_date=date(2027, 1, 5), provisional=provisional,
+                                                    occurred_at=changed_at)) is applied
+    _, status = query(env, r["receipt_no"], r["query_password"])
+    assert status["due_date"] == ("2027-01-05" if applied else "2027-01-04")
