@@ -1,4 +1,4 @@
-"""The seeding path of `make run` (scripts/seed_demo.seed_if_empty) against all five services
+"""The seeding path of `make run` (scripts/seed_demo.seed_if_empty) against all six services
 and the gateway: the demo township 青山镇 appears once, with what the README walk-through uses,
 and the printed tokens work."""
 from __future__ import annotations
@@ -15,7 +15,7 @@ def test_make_run_seeds_the_demo_township_once(broker, database, monkeypatch):
     monkeypatch.delenv("RUN_SERVICES", raising=False)
     from scripts.seed_demo import seed_if_empty
 
-    names = ["staff", "intake", "cases", "complaints", "lending", "gateway"]
+    names = ["staff", "intake", "cases", "complaints", "lending", "notices", "gateway"]
     with running_services(broker.uri, database, names) as c:
         info = seed_if_empty(broker.uri)
         assert info["code"] == "qingshan" and info["name"] == "青山镇"
@@ -30,6 +30,11 @@ def test_make_run_seeds_the_demo_township_once(broker, database, monkeypatch):
         assert len(boss.get("/lending/items").json()) >= 10
         assert boss.get("/cases?limit=500").json()  # the demo applications opened cases
         assert [t["code"] for t in op.get("/townships").json()] == ["qingshan"]
+        # N1: the demo's collective petition reached the leaders (P5), its loans the other posts (L2)
+        from tests.support.runtime import wait_for
+
+        wait_for(lambda: any(n["rule"] == "P5" for n in boss.get("/me/notices?per_page=100").json()["items"]),
+                 timeout=20, message="the director to be told of the collective petition")
 
         again = seed_if_empty(broker.uri)  # a second `make run`: no second township, fresh tokens
         assert [t["code"] for t in op.get("/townships").json()] == ["qingshan"]
