@@ -187,3 +187,22 @@ class Absence(TenantScoped, Base):
     ends_at: Mapped[datetime | None]  # planned end; a leave lasts until the return is recorded
     handed_over_at: Mapped[datetime | None]  # claimed when the cases moved
     returned_at: Mapped[datetime | None]
+
+
+class CalendarRecompute(TenantScoped, Base):
+    """A township whose running deadlines must be recomputed after a calendar change (C2),
+    recorded in the same transaction as the change, so a restart resumes the work.
+
+    ``version`` counts the changes; a pass recomputes the township's open cases in chunks,
+    ``cursor`` (the last case id done) saved with each chunk; it is done when ``done_version``
+    reaches the ``pass_version`` it started with. A change during a pass restarts it."""
+
+    __tablename__ = "calendar_recompute"
+    township_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    pass_version: Mapped[int] = mapped_column(Integer, default=0)
+    done_version: Mapped[int] = mapped_column(Integer, default=0)
+    cursor: Mapped[str | None] = mapped_column(String(32))
+    passes: Mapped[int] = mapped_column(Integer, default=0)  # passes started (coalescing shows here)
+    changed_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]

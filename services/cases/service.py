@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 
+from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
+from nameko.timer import Timer
 from sqlalchemy import func, select
 
 from services.common.tenancy import DECIDERS, DESK, LEADERS
@@ -18,7 +20,7 @@ from services.common.rpc import Rpc
 from services.common.service import BaseService
 from services.common.sweep import Sweeper, sweep_timer
 
-from . import fees, lifecycle, posts, public, ratings, statistics, timers
+from . import fees, lifecycle, posts, public, ratings, recompute, statistics, timers
 from .models import Base, Case
 
 log = logging.getLogger(__name__)
@@ -43,17 +45,59 @@ def _provisional(uow):
         Case.state.in_(lifecycle.OPEN), Case.provisional.is_(True)).group_by(Case.township_id)).all()
 
 
+class RecomputeTimer(Timer):
+    """Polls for townships whose deadlines wait for a recompute (``RECOMPUTE_INTERVAL`` s)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(0.25, eager=True, **kwargs)
+
+    def setup(self):
+        self.interval = float(self.container.config.get("RECOMPUTE_INTERVAL") or 0.25)
+        super().setup()
+
+
+class Recomputing(DependencyProvider):
+    """``self.recomputing()`` runs ``recompute.Recomputer.run`` on the service's database and
+    clock, stopping between chunks when the container stops. One Recomputer per container
+    (it remembers when each township last changed, and the calendar of each pass)."""
+
+    def setup(self):
+        config = self.container.config
+        self.recomputer = recompute.Recomputer(
+            chunk=int(config.get("RECOMPUTE_CHUNK") or recompute.CHUNK),
+            quiet=float(config.get("RECOMPUTE_QUIET") or recompute.QUIET),
+            max_delay=float(config.get("RECOMPUTE_MAX_DELAY") or recompute.MAX_DELAY))
+
+    def get_dependency(self, worker_ctx):
+        from services.common.clock import container_clock
+
+        database = next(d for d in self.container.dependencies if isinstance(d, Database))
+        should_stop = getattr(worker_ctx.entrypoint, "should_stop", None)
+
+        def run():
+            return self.recomputer.run(database, container_clock(self.container),
+                                       lambda: bool(should_stop is not None and should_stop.ready()))
+
+        return run
+
+
+recompute_timer = RecomputeTimer.decorator
+
+
 class CasesService(CalendarFollower, BaseService):
     name = "cases"
     db = Database(Base)
     rules = lifecycle.RULES
     staff = Rpc("staff")  # bounded by the caller's deadline (services/common/rpc.py)
     sweeper = Sweeper()
+    recomputing = Recomputing()
     metrics = Metrics(gauges={
         "cases_open": ("Open (undecided) cases", _open_cases),
         "cases_overdue": ("Open cases past their promise date (C5)", _overdue_cases),
         "cases_provisional_deadlines": ("Open cases whose deadline rests on a year without calendar data (C2): "
                                         "the operator must load it", _provisional),
+        "cases_deadline_recompute_pending": ("1 while a township's deadlines wait to be recomputed after a "
+                                             "calendar change", recompute.pending),
     })
 
     # -- events in ---------------------------------------------------------------
@@ -87,9 +131,13 @@ class CasesService(CalendarFollower, BaseService):
         handle_once(self, "staff.returned", body, posts.record_return)
 
     def calendar_changed(self, uow, event):
-        """CalendarFollower's hook: recompute running deadlines (C2 provisional → firm)."""
-        scope = None if event["scope"] == NATIONAL else event["scope"]
-        timers.recompute_open_deadlines(uow, scope)
+        """CalendarFollower's hook: the running deadlines of the scope's townships must be
+        recomputed (C2, provisional → firm); recorded here, done in chunks by the timer below."""
+        recompute.mark(uow, None if event["scope"] == NATIONAL else event["scope"])
+
+    @recompute_timer
+    def recompute_deadlines(self):
+        return self.recomputing()
 
     def _fill_organisation(self, body):
         """The copy lacks the case's window or township: ask staff before the handler's unit of

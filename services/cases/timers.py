@@ -19,7 +19,6 @@ from . import deadlines, posts
 from .casebook import (  # noqa: F401  (mark_overdue, responsible_on: re-exported)
     RUNNING, audit, awaits_upper, calendar, mark_overdue, responsible_on, silence_due, today, transition,
 )
-from .lifecycle import recompute_due
 from .models import Absence, Case
 from .rules import RULES
 
@@ -179,17 +178,3 @@ def sweep(run) -> dict:
         "silence": sweep_escalation_silence(run),
         "immediate_targets": sweep_immediate_targets(run),
     }
-
-def recompute_open_deadlines(uow, scope: str | None) -> int:
-    """After a calendar change (a year loaded, a local holiday): recompute every running
-    deadline of the scope's townships from its inputs (C2) — provisional ones become firm."""
-    stmt = select(Case).where(Case.state.in_((*RUNNING, "suspended")), Case.clock_started_on.is_not(None))
-    if scope:
-        stmt = stmt.where(Case.township_id == scope)
-    changed = 0
-    calendars: dict = {}
-    for case in uow.scalars(stmt):
-        cal = calendars.get(case.township_id) or calendars.setdefault(case.township_id, calendar(uow, case.township_id))
-        changed += recompute_due(uow, case, cal, reason="calendar changed")
-    return changed
-

@@ -281,6 +281,20 @@ class UnitOfWork:
         self.emitted.append(body)
         return body
 
+    def emit_many(self, event_type: str, payloads: list[dict], township_id: str | None = None) -> list[dict]:
+        """Like ``emit`` for many events of one type, in one multi-row INSERT (bulk work such
+        as recomputing a township's deadlines)."""
+        from . import events
+
+        now = self.clock.now()
+        bodies = events.build_many(event_type, township_id or self.township_id, now, payloads)
+        if bodies:
+            self.session.execute(self.common.outbox.insert(), [
+                dict(event_id=b["event_id"], event_type=event_type, township_id=b["township_id"], payload=b,
+                     call_id=self.call_id, created_at=now, attempts=0) for b in bodies])
+            self.emitted.extend(bodies)
+        return bodies
+
     # -- idempotency -----------------------------------------------------
     def first_time(self, event: dict, handler: str) -> bool:
         """Record that ``handler`` processes ``event``; False if it already did.

@@ -10,7 +10,7 @@ Each source service keeps its schemas in its own module here (``staff.py``, ``in
 """
 from __future__ import annotations
 
-from .base import REGISTRY, Envelope, UnknownEvent, build, parse, register, routing  # noqa: F401
+from .base import REGISTRY, Envelope, UnknownEvent, build, build_many, parse, register, routing  # noqa: F401
 
 # every source's schemas, registered on import (they build on .base, never on this package)
 from . import cases, complaints, intake, lending, staff  # noqa: F401,E402  isort: skip

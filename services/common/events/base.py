@@ -61,6 +61,15 @@ def build(event_type: str, township_id: str, occurred_at: datetime, **payload) -
     return schema.dump(schema.load(body))
 
 
+def build_many(event_type: str, township_id: str, occurred_at: datetime, payloads: list[dict]) -> list[dict]:
+    """``build`` for many events of one type: one schema instance, one load and one dump each
+    (``build`` costs about 1 ms an event; bulk work such as a deadline recompute emits hundreds)."""
+    schema, version = _schema(event_type)
+    envelope = {"event_type": event_type, "township_id": township_id, "occurred_at": occurred_at.isoformat(),
+                "schema_version": version}
+    return [schema.dump(schema.load({"event_id": uuid.uuid4().hex, **envelope, **payload})) for payload in payloads]
+
+
 def parse(event_type: str, body) -> dict:
     """Validate a received event; raises ``ValidationError`` for a malformed (poison) one."""
     if not isinstance(body, dict):

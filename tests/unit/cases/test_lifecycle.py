@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.cases import fees, lifecycle, ratings, timers
+from services.cases import fees, lifecycle, ratings, recompute, timers
 from services.common.calendar import apply_calendar_change
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
@@ -105,7 +105,9 @@ def test_deadline_running_into_2027_is_provisional_and_firms_up_when_the_year_is
         apply_calendar_change(uow.session, uow.common, {"scope": "*", "days": [
             {"day": "2027-01-01", "working": False}], "loaded_year": 2027}, uow.now())
         uow.session.flush()
-        assert timers.recompute_open_deadlines(uow, None) == 1
+        assert recompute.mark(uow, None) == [T1]  # recorded with the change, done in chunks later
+    assert w.case(case_id)["provisional"] is True
+    assert recompute.Recomputer().settle(w)["changed"] == 1
     case = w.case(case_id)
     assert (case["due_date"], case["provisional"]) == ("2027-01-04", False)
     assert w.events("cases.deadline_changed", case_id=case_id)[-1]["reason"] == "calendar changed"
