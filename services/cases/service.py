@@ -52,8 +52,14 @@ class RecomputeTimer(Timer):
         super().__init__(0.25, eager=True, **kwargs)
 
     def setup(self):
-        self.interval = float(self.container.config.get("RECOMPUTE_INTERVAL") or 0.25)
+        self.interval = float(_setting(self.container.config, "RECOMPUTE_INTERVAL", 0.25))
         super().setup()
+
+
+def _setting(config: dict, key: str, default):
+    """The container config's value (``config.service_config`` takes it from the environment)."""
+    value = config.get(key)
+    return default if value in (None, "") else value
 
 
 class Recomputing(DependencyProvider):
@@ -64,9 +70,9 @@ class Recomputing(DependencyProvider):
     def setup(self):
         config = self.container.config
         self.recomputer = recompute.Recomputer(
-            chunk=int(config.get("RECOMPUTE_CHUNK") or recompute.CHUNK),
-            quiet=float(config.get("RECOMPUTE_QUIET") or recompute.QUIET),
-            max_delay=float(config.get("RECOMPUTE_MAX_DELAY") or recompute.MAX_DELAY))
+            chunk=int(_setting(config, "RECOMPUTE_CHUNK", recompute.CHUNK)),
+            quiet=float(_setting(config, "RECOMPUTE_QUIET", recompute.QUIET)),
+            max_delay=float(_setting(config, "RECOMPUTE_MAX_DELAY", recompute.MAX_DELAY)))
 
     def get_dependency(self, worker_ctx):
         from services.common.clock import container_clock
