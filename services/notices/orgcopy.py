@@ -82,4 +82,7 @@ def everyone(uow) -> list[PersonCopy]:
 
 
 def knows(uow, people=()) -> bool:
+    """Whether the copy has the township at all, and every person named."""
+    if uow.session.scalar(select(PersonCopy.id).limit(1)) is None:
+        return False
     return all(uow.session.get(PersonCopy, p) is not None for p in people if p)

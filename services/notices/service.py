@@ -92,7 +92,7 @@ class NoticesService(CalendarFollower, TownshipTimezoneFollower, BaseService):
         named = routing.named_people(body)
         if township:
             staffdir.ensure(self.db, self.staff, township, store=orgcopy.apply_snapshot,
-                            knows=lambda uow: orgcopy.knows(uow, named) and bool(orgcopy.everyone(uow)))
+                            knows=lambda uow: orgcopy.knows(uow, named))
         handle_once(self, event_type, body, lambda uow, ev: inbox.notify(uow, event_type, ev) and None)
 
     @reliable_handler("cases", "case_reminder")
