@@ -32,7 +32,9 @@ browser-deps:
 migrate: install
 	$(PY) -m services.common.migrate upgrade staff intake cases complaints lending notices
 
+## The intake path against the framework's floor, the heavy timers (BENCH_ARGS=--quick to iterate).
 bench: install
+	$(PY) benchmarks/bench_intake.py $(BENCH_ARGS)
 	$(PY) benchmarks/bench_gateway.py
 
 clean:
