@@ -1,4 +1,4 @@
-"""The whole system as processes (the five services and the gateway, as `make run` starts them)
+"""The whole system as processes (the six services and the gateway, as `make run` starts them)
 on the tests' own vhost and PostgreSQL databases, with one township set up through the API:
 a department, a window, a clerk, a catalogue item, one application and its case."""
 from __future__ import annotations
@@ -12,7 +12,7 @@ from tests.support.runtime import wait_for
 from tests.support.system import Api, Township
 
 SECRET = "e2e-secret-" + "f" * 40
-SERVICES = ("staff", "intake", "cases", "complaints", "lending")
+SERVICES = ("staff", "intake", "cases", "complaints", "lending", "notices")
 MATERIALS = [{"name": "低保申请书", "main": True}, {"name": "居民身份证", "main": True}]
 APPLICANT = {"name": "李秀兰", "phone": "13812345678", "id_no": "110101199003071234"}
 
