@@ -15,8 +15,10 @@ day roll over to the next working day (Art. 203).
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 import chinese_calendar
 from sqlalchemy import or_, select
@@ -42,6 +44,7 @@ class WorkingCalendar:
     loaded_years: frozenset[int] = frozenset()
     _days: dict = field(default_factory=dict, init=False, repr=False, compare=False)
     _years: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _working_ordinals: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def year_known(self, year: int) -> bool:
         known = self._years.get(year)
@@ -58,10 +61,29 @@ class WorkingCalendar:
     def _working(self, day: date) -> bool:
         if day in self.overrides:
             return self.overrides[day]
-        try:
-            return chinese_calendar.is_workday(day)
-        except NotImplementedError:
-            return day.weekday() < 5
+        return _package_workday(day)
+
+    def _year_index(self, year: int) -> list[int]:
+        """The ordinals of the working days of ``year``, sorted (built once per calendar)."""
+        days = self._working_ordinals.get(year)
+        if days is None:
+            first, last = date(year, 1, 1).toordinal(), date(year + 1, 1, 1).toordinal()
+            working = self.is_working_day
+            fromordinal = date.fromordinal
+            days = self._working_ordinals[year] = [o for o in range(first, last) if working(fromordinal(o))]
+        return days
+
+    def _provisional_between(self, start: date, end: date) -> bool:
+        """Whether a day in (start, end] is provisional: in a year nobody has data for, and not
+        overridden (C2)."""
+        for year in range(start.year, end.year + 1):
+            if self.year_known(year):
+                continue
+            lo = max(start + timedelta(days=1), date(year, 1, 1))
+            hi = min(end, date(year, 12, 31))
+            if lo <= hi and sum(1 for d in self.overrides if lo <= d <= hi) < (hi - lo).days + 1:
+                return True
+        return False
 
     def is_provisional(self, day: date) -> bool:
         return day not in self.overrides and not self.year_known(day.year)
@@ -70,13 +92,21 @@ class WorkingCalendar:
         """The close of the n-th working day after ``start`` (Art. 201); n=0 is ``start``."""
         if n < 0:
             raise ValueError("n must be >= 0")
-        day, provisional, counted = start, False, 0
-        while counted < n:
-            day += timedelta(days=1)
-            provisional = provisional or self.is_provisional(day)
-            if self.is_working_day(day):
-                counted += 1
-        return Due(day, provisional)
+        if n == 0:
+            return Due(start, False)
+        # a binary search in the year's working days, not a walk day by day: a deadline is
+        # computed for every application and every recomputed case
+        year = start.year
+        days = self._year_index(year)
+        i, remaining = bisect_right(days, start.toordinal()), n
+        while i + remaining > len(days):
+            remaining -= len(days) - i
+            year, i = year + 1, 0
+            if year > start.year + 1000:
+                raise ValueError("no working days in a thousand years")
+            days = self._year_index(year)
+        end = date.fromordinal(days[i + remaining - 1])
+        return Due(end, self._provisional_between(start, end))
 
     def working_days_between(self, start: date, end: date) -> int:
         """Working days in (start, end]: how many of a period's days ``end`` has used."""
@@ -113,6 +143,18 @@ class WorkingCalendar:
         return [y for y in range(start.year, end.year + 1) if not self.year_known(y)]
 
 
+@lru_cache(maxsize=8192)
+def _package_workday(day: date) -> bool:
+    """``chinese_calendar``'s answer (weekends only for a year it does not know), memoised for
+    the process: the package scans its whole table on every call (about 0.1 ms) and never
+    changes while the process runs."""
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:
+        return day.weekday() < 5
+
+
+@lru_cache(maxsize=256)
 def _package_knows(year: int) -> bool:
     try:
         chinese_calendar.is_workday(date(year, 6, 1))

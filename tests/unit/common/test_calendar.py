@@ -103,3 +103,24 @@ def test_add_working_days_invariants(start, n):
 def test_add_working_days_composes(start, a, b):
     first = CAL.add_working_days(start, a).day
     assert CAL.add_working_days(first, b).day == CAL.add_working_days(start, a + b).day
+
+
+def _walk(cal: WorkingCalendar, start: date, n: int) -> Due:
+    """C2 / 民法典 Art. 201 by definition: walk day by day, count working days."""
+    day, provisional, counted = start, False, 0
+    while counted < n:
+        day += timedelta(days=1)
+        provisional = provisional or cal.is_provisional(day)
+        if cal.is_working_day(day):
+            counted += 1
+    return Due(day, provisional)
+
+
+@settings(max_examples=300, deadline=None)
+@given(start=st.dates(date(2023, 10, 1), date(2031, 3, 1)), n=st.integers(0, 400),
+       overrides=st.dictionaries(st.dates(date(2024, 1, 1), date(2032, 12, 31)), st.booleans(), max_size=20),
+       loaded=st.frozensets(st.integers(2027, 2032), max_size=3))
+def test_add_working_days_by_index_equals_the_day_by_day_count(start, n, overrides, loaded):
+    """The indexed count (a binary search in each year's working days, issue 9) answers exactly
+    what counting day by day does, across year ends, overrides and unknown (provisional) years."""
+    assert WorkingCalendar(overrides, loaded).add_working_days(start, n) == _walk(WorkingCalendar(overrides, loaded), start, n)
