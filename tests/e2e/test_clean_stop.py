@@ -1,7 +1,7 @@
-"""A service stopped with SIGTERM while events flow into it (issue 7, "A clean stop",
+"""A service stopped with SIGTERM while events and RPCs flow into it (issue 7, "A clean stop",
 must-show 5): it exits 0 within seconds and without a traceback; what its workers committed
 is published (the outbox relay's last pass); the messages it had not handled wait in the
-queue; after a restart every event has had its effect exactly once."""
+queue; after a restart every event has had its effect exactly once and every RPC was answered."""
 from __future__ import annotations
 
 import threading
@@ -9,7 +9,9 @@ import time
 from datetime import datetime, timezone
 
 import pytest
+import eventlet
 from kombu import Connection, Exchange
+from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import create_engine, func, select
 
 from services.cases.models import Base, Case, CaseLog, PersonCopy, TownshipCopy
@@ -76,6 +78,20 @@ def test_sigterm_mid_stream_loses_nothing_and_does_nothing_twice(broker, databas
                                  serializer="json", delivery_mode=2)
                 time.sleep(0.01)
 
+    # RPCs flowing too: clients asking cases for their township's cases, before, during and after
+    answers, failures, calls_done = [], [], eventlet.event.Event()
+
+    def client():
+        with ClusterRpcProxy({"AMQP_URI": broker.uri}, context_data={"township_id": TOWNSHIP, "roles": ["director"]},
+                             timeout=40) as rpc:
+            while not calls_done.ready():
+                try:
+                    answers.append((time.monotonic(), len(rpc.cases.list_cases(limit=5))))
+                except Exception as exc:  # noqa: BLE001 — any failure is what the test counts
+                    failures.append(repr(exc))
+                eventlet.sleep(0.05)
+
+    clients = [eventlet.spawn(client) for _ in range(3)]
     publisher = threading.Thread(target=publish_all)
     publisher.start()
     try:
@@ -103,6 +119,13 @@ def test_sigterm_mid_stream_loses_nothing_and_does_nothing_twice(broker, databas
         assert final["cases"] == final["applications"] == EVENTS
         assert final["received"] == EVENTS  # one "received" transition per case: nothing done twice
         assert final["processed"] == EVENTS
+        restarted = time.monotonic()
+        wait_for(lambda: any(at > restarted for at, _ in answers), timeout=20, message="RPCs answered again")
     finally:
+        calls_done.send(True)
+        for c in clients:
+            c.wait()
         cases.stop()
+    # every RPC got its answer: those in flight at the stop finished, those queued waited for the restart
+    assert failures == [] and any(at < started for at, _ in answers)
     assert "Traceback" not in cases.log_path.read_text(errors="replace")
