@@ -5,6 +5,11 @@ applies its migrations first), waits until each answers /health, seeds the demo 
 when the system is empty, prints the gateway URL and tokens, and stops everything on Ctrl-C.
 Configuration from the environment (see services/common/config.py); the gateway listens on
 :8000 unless GATEWAY_PORT says otherwise.
+
+``SCALE="gateway=2 intake=2 cases=2"`` starts that many instances of a service (on PostgreSQL:
+set ``<SERVICE>_DATABASE_URL``; instances share the work through the broker's queues and the
+database's claims). Instance k (from 2) listens on its first instance's port + 100·(k-1):
+the gateway on :8000 and :8100, intake's /health on :9102 and :9202; all are printed.
 """
 from __future__ import annotations
 
@@ -25,11 +30,38 @@ from services.common.stopping import grace_seconds  # noqa: E402
 
 # RUN_SERVICES runs a subset (e.g. "staff,gateway"); the default is the whole system.
 SERVICES = [s for s in os.environ.get("RUN_SERVICES", ",".join(cfg.SERVICES + ("gateway",))).split(",") if s]
+PORT_STEP = 100  # instance k listens on the first instance's port + PORT_STEP·(k-1)
 
 
-def health_url(name: str) -> str:
-    addr = cfg.http_address(name)
-    host, port = addr.rsplit(":", 1)
+def scale(spec: str | None = None) -> dict[str, int]:
+    """``SCALE="gateway=2 intake=2"`` (spaces or commas) → ``{"gateway": 2, "intake": 2}``."""
+    counts = {}
+    for part in (os.environ.get("SCALE", "") if spec is None else spec).replace(",", " ").split():
+        name, _, n = part.partition("=")
+        if name not in cfg.SERVICES + ("gateway",) or not n.isdigit() or int(n) < 1:
+            raise SystemExit(f"SCALE: {part!r} is not <service>=<instances ≥ 1>")
+        counts[name] = int(n)
+    return counts
+
+
+def instance_key(name: str, k: int) -> str:
+    return name if k == 1 else f"{name}#{k}"
+
+
+def split_key(key: str) -> tuple[str, int]:
+    name, _, k = key.partition("#")
+    return name, int(k or 1)
+
+
+def address(key: str) -> str:
+    """host:port where instance ``key`` serves (the gateway its API, a service /health)."""
+    name, k = split_key(key)
+    host, port = cfg.http_address(name).rsplit(":", 1)
+    return f"{host}:{int(port) + PORT_STEP * (k - 1)}"
+
+
+def health_url(key: str) -> str:
+    host, port = address(key).rsplit(":", 1)
     host = "127.0.0.1" if host in ("0.0.0.0", "") else host
     return f"http://{host}:{port}/health"
 
@@ -45,11 +77,21 @@ def _child_setup() -> None:
         pass
 
 
-def start(name: str) -> subprocess.Popen:
+def start(key: str) -> subprocess.Popen:
+    name, k = split_key(key)
+    env = dict(os.environ)
+    if k > 1:
+        host, port = address(key).rsplit(":", 1)
+        if name == "gateway":
+            env["GATEWAY_HOST"], env["GATEWAY_PORT"] = host, port
+        else:
+            env[f"{name.upper()}_HTTP_ADDRESS"] = f"{host}:{port}"
     # a process group of its own: the terminal's Ctrl-C (SIGINT to the foreground group) reaches
     # only this runner, which then stops each service once, with SIGTERM (two signals made
     # nameko stop every container twice: 17 s and a screen of tracebacks)
-    return subprocess.Popen([sys.executable, "-m", "services.run", name], cwd=ROOT,
+    # the first instance applied the migrations
+    extra = ["--no-migrate"] if k > 1 and name != "gateway" else []
+    return subprocess.Popen([sys.executable, "-m", "services.run", name, *extra], cwd=ROOT, env=env,
                             process_group=0, preexec_fn=_child_setup)
 
 
@@ -61,7 +103,7 @@ def wait_healthy(procs: dict, timeout: float = 120) -> None:
             if procs[name].poll() is not None:
                 raise SystemExit(f"{name} exited with {procs[name].returncode} while starting")
             try:
-                if name == "gateway":  # up once it can check tokens (503 while a service is missing)
+                if split_key(name)[0] == "gateway":  # up once it can check tokens (503 while a service is missing)
                     ok = requests.get(health_url(name), timeout=5).json()["checks"].get("tokens") == "ok"
                 else:
                     ok = requests.get(health_url(name), timeout=2).status_code == 200
@@ -110,9 +152,24 @@ def main() -> int:
     print(f"broker {cfg.amqp_uri().split('@')[-1]}; data in {cfg.var_dir()} (unless *_DATABASE_URL set)")
     procs: dict[str, subprocess.Popen] = {}
     try:
+        counts = scale()
+        for name, n in counts.items():
+            if n > 1 and name != "gateway" and not cfg.database_url(name).startswith("postgresql"):
+                raise SystemExit(f"SCALE {name}={n}: several instances need PostgreSQL "
+                                 f"({name.upper()}_DATABASE_URL=postgresql://…)")
         for name in SERVICES:
             procs[name] = start(name)
         wait_healthy(procs)
+        more = {}
+        for name in SERVICES:  # after the first instances: they have applied the migrations
+            for k in range(2, counts.get(name, 1) + 1):
+                more[instance_key(name, k)] = start(instance_key(name, k))
+        wait_healthy(more)
+        procs.update(more)
+        gateways = [f"http://localhost:{address(key).rsplit(':', 1)[1]}" for key in procs
+                    if split_key(key)[0] == "gateway"]
+        if len(gateways) > 1:
+            print(f"  {len(gateways)} gateways: {' '.join(gateways)}", flush=True)
         from scripts.seed_demo import seed_if_empty
 
         info = seed_if_empty()

@@ -59,3 +59,45 @@ def test_make_run_starts_seeds_prints_tokens_and_stops_on_ctrl_c(broker, tmp_pat
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
         out.close()
+
+
+def test_scale_starts_several_instances_of_a_service_and_of_the_gateway(broker, postgres, tmp_path):
+    """issue 9: ``SCALE="staff=2 gateway=2" make run`` on PostgreSQL — two gateways on distinct
+    (printed) ports and two staff instances, each serving; the demo is seeded once."""
+    gateway_port, staff_port = free_port(), free_port()
+    db = postgres.create_database("scale_staff")
+    env = base_env(broker.uri, tmp_path, RUN_SERVICES="staff,gateway", GATEWAY_PORT=gateway_port,
+                   STAFF_HTTP_ADDRESS=f"127.0.0.1:{staff_port}", STAFF_DATABASE_URL=db,
+                   SCALE="staff=2 gateway=2", GATEWAY_JWT_SECRET="run-secret-" + "r" * 40)
+    out = open(tmp_path / "run.log", "wb")
+    proc = subprocess.Popen([sys.executable, "scripts/run_all.py"], cwd=ROOT, env=env, stdout=out,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while b"The system is up" not in (tmp_path / "run.log").read_bytes():
+            assert proc.poll() is None, (tmp_path / "run.log").read_text(errors="replace")[-3000:]
+            assert time.monotonic() < deadline, "make run did not come up"
+            time.sleep(0.5)
+        text = (tmp_path / "run.log").read_text()
+        second = gateway_port + 100
+        assert f"2 gateways: http://localhost:{gateway_port} http://localhost:{second}" in text
+        token = text.split("export TOKEN=", 1)[1].split()[0]
+        for port in (gateway_port, second):
+            r = requests.get(f"http://127.0.0.1:{port}/windows", headers={"Authorization": f"Bearer {token}"})
+            assert r.status_code == 200 and len(r.json()) == 6  # seeded once: six windows, not twelve
+        for port in (staff_port, staff_port + 100):
+            assert requests.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(40) == 0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        out.close()
+        postgres.drop_database(db)
+
+
+def test_scale_refuses_several_instances_on_sqlite(tmp_path):
+    env = base_env("amqp://guest:guest@127.0.0.1:1/", tmp_path, SCALE="staff=2")
+    run = subprocess.run([sys.executable, "scripts/run_all.py"], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode != 0 and "STAFF_DATABASE_URL=postgresql" in run.stderr + run.stdout
