@@ -47,3 +47,11 @@ def deadline(seconds: float):
     import eventlet
 
     return eventlet.Timeout(seconds, exception=TimeoutError)
+
+
+def in_thread(fn, *args, **kwargs):
+    """Run a CPU-bound C call (a password hash) in a real OS thread, so the hub keeps serving
+    other workers while it runs (the GIL is released inside the C code)."""
+    from eventlet import tpool
+
+    return tpool.execute(fn, *args, **kwargs)

@@ -51,7 +51,7 @@ AUDITORS = role_set(*LEADERS, "inspector")
 #: the lending desk at the gate (seed 000 4.1.2 门岗安管人员)
 GATE = role_set("guard", "security_manager")
 
-CONTEXT_KEYS = ("township_id", "user_id", "roles", "person_id")
+CONTEXT_KEYS = ("township_id", "user_id", "roles", "person_id", "account_id")
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,7 @@ class CallerInfo:
     user_id: str | None = None
     person_id: str | None = None
     roles: tuple[str, ...] = field(default_factory=tuple)
+    account_id: str | None = None  # the account (or API key) behind the token
 
     @property
     def township(self) -> str:
@@ -82,6 +83,7 @@ def caller_from_context(data: dict) -> CallerInfo:
         user_id=data.get("user_id"),
         person_id=data.get("person_id"),
         roles=tuple(data.get("roles") or ()),
+        account_id=data.get("account_id"),
     )
 
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.common.clock import DEFAULT_TZ
@@ -22,6 +23,10 @@ class Township(Base):
     timezone: Mapped[str] = mapped_column(String(40), default=DEFAULT_TZ)
     settings: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime]
+    #: Accounts: a suspended township's tokens are all refused; every suspension or
+    #: reinstatement bumps ``version``, which its tokens carry (``tver``).
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class Department(TenantScoped, Base):
@@ -56,26 +61,48 @@ class Person(TenantScoped, Base):
     created_at: Mapped[datetime]
 
 
-class TokenRecord(Base):
-    """An account's token: issued by a director (or the operator tool), revocable.
+class Account(Base):
+    """Who may hold a token (DOMAIN "Accounts"): a person's sign-in account (``kind`` person),
+    a platform operator (operator, no township), or a machine's API key (key).
 
-    ``township_id`` is empty for platform operators."""
+    ``version`` is carried in every token of the account; any change of its rights
+    (deactivation, roles, window, sign-out, password) bumps it, and the gateways refuse
+    tokens of an older version. Passwords are argon2id hashes; the activation code is stored
+    as its SHA-256 (a random 96-bit code), cleared once used."""
 
-    __tablename__ = "tokens"
-    jti: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    __tablename__ = "accounts"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(10))  # person, operator, key
     township_id: Mapped[str | None] = mapped_column(String(32), index=True)
-    person_id: Mapped[str | None] = mapped_column(String(32))
-    roles: Mapped[list] = mapped_column(JSON)
-    label: Mapped[str | None] = mapped_column(Text)
-    issued_at: Mapped[datetime]
-    expires_at: Mapped[datetime]
+    person_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    username: Mapped[str | None] = mapped_column(String(60), unique=True)
+    name: Mapped[str | None] = mapped_column(String(100))  # keys: what the key is for
+    roles: Mapped[list | None] = mapped_column(JSON)  # operators and keys (people: the roster's)
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    code_hash: Mapped[str | None] = mapped_column(String(64))
+    code_expires_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    expires_at: Mapped[datetime | None]  # keys
+    created_at: Mapped[datetime]
+    created_by: Mapped[str | None] = mapped_column(String(32))
     revoked_at: Mapped[datetime | None]
+
+
+class SignInGuard(Base):
+    """Wrong-password counting per user name (known or not, so both answer alike), shared by
+    every gateway and staff replica: one row, claimed by an atomic conditional UPDATE."""
+
+    __tablename__ = "sign_in_guards"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the user name
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
 
 
 # -- staff discipline (S2–S8) ---------------------------------------------------------
 from datetime import date as _date  # noqa: E402
 
-from sqlalchemy import Date, Float, Integer  # noqa: E402
+from sqlalchemy import Date, Float  # noqa: E402
 
 
 class AttendanceMark(TenantScoped, Base):

@@ -4,24 +4,23 @@ event (ARCHITECTURE "Who owns what")."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.common.clock import DEFAULT_TZ
 from services.common.calendar import apply_calendar_change, load_calendar
-from services.common.db import NATIONAL
 from services.common.errors import Conflict, NotFound, ValidationFailed, field_error
 from services.common.settings import timezone_name
 from services.common.tenancy import ROLES
 
 from services.contracts import staff as contract
 
-from .models import Department, Person, TokenRecord, Township, Window
+from . import accounts
+from .models import Department, Person, Township, Window
 
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
-MAX_TOKEN_DAYS = 366
 
 
 def _announce(uow, entity: str, entity_id: str, action: str, data: dict, township_id: str):
@@ -122,6 +121,7 @@ def create_person(uow, name: str, roles, window_id=None, department_id=None, pho
 
 def update_person(uow, person_id: str, **changes) -> dict:
     person = uow.get(Person, person_id, "person")
+    before = (bool(person.active), list(person.roles or []), person.window_id)
     if "roles" in changes and changes["roles"] is not None:
         changes["roles"] = _check_roles(changes["roles"])
     if changes.get("window_id") is not None:
@@ -133,8 +133,12 @@ def update_person(uow, person_id: str, **changes) -> dict:
                                           "badge_no", "home_unit", "active"}:
             setattr(person, key, value)
     uow.session.flush()
+    access = None
+    if before != (bool(person.active), list(person.roles or []), person.window_id):
+        access = accounts.person_rights_changed(uow, person)  # DOMAIN "Accounts": tokens follow the person
     _announce(uow, "person", person.id, "updated", contract.Person().dump(person), uow.township_id)
-    return contract.Person().dump(person)
+    record = contract.Person().dump(person)
+    return {**record, "access": access} if access else record
 
 
 def set_ab_pair(uow, window_id: str, a_person_id: str, b_person_id: str) -> dict:
@@ -183,6 +187,7 @@ def remove_from_window(uow, person: Person, reason: str, fault_id: str | None = 
                        if "director" in (p.roles or []))
     person.window_id = None
     uow.session.flush()
+    accounts.person_rights_changed(uow, person)  # DOMAIN "Accounts": the person's tokens go stale too
     if window is not None:
         _announce(uow, "window", window.id, "updated", contract.Window().dump(window), uow.township_id)
     _announce(uow, "person", person.id, "updated", contract.Person().dump(person), uow.township_id)
@@ -226,49 +231,6 @@ def staff_on_duty(uow) -> list[dict]:
             w = windows[p.window_id]
             on_duty.append({"name": p.name, "badge_no": p.badge_no, "window": w.number, "window_name": w.name})
     return contract.OnDuty(many=True).dump(on_duty)
-
-
-# -- tokens ------------------------------------------------------------------
-
-def issue_token(uow, person_id: str | None, days: int = 30, roles=None, label=None) -> dict:
-    """Record a token for a person of this township (or an operator token without one)."""
-    if not 1 <= int(days) <= MAX_TOKEN_DAYS:
-        raise field_error("days", f"between 1 and {MAX_TOKEN_DAYS}")
-    if person_id is not None:
-        person = uow.get(Person, person_id, "person")
-        if not person.active:
-            raise ValidationFailed("person is not active", {"person_id": ["inactive"]})
-        roles = list(person.roles)
-        township_id = person.township_id
-    else:
-        roles = ["operator"]
-        township_id = None
-    now = uow.now()
-    record = TokenRecord(township_id=township_id, person_id=person_id, roles=roles, label=label,
-                         issued_at=now, expires_at=now + timedelta(days=int(days)))
-    uow.session.add(record)
-    uow.session.flush()
-    return contract.Token().dump(record)
-
-
-def revoke_token(uow, jti: str, township_id: str | None) -> dict:
-    record = uow.session.get(TokenRecord, jti)
-    if record is None or (township_id is not None and record.township_id != township_id):
-        raise NotFound("token not found")
-    if record.revoked_at is None:
-        record.revoked_at = uow.now()
-        uow.emit("staff.token_revoked", township_id=record.township_id or NATIONAL,
-                 jti=record.jti, expires_at=record.expires_at.isoformat())
-    return contract.Token().dump(record)
-
-
-def revoked_tokens(uow) -> list[str]:
-    """Revoked tokens not yet expired: what a starting gateway must refuse."""
-    now = uow.now()
-    rows = uow.session.scalars(
-        select(TokenRecord.jti).where(TokenRecord.revoked_at.is_not(None), TokenRecord.expires_at > now)
-    )
-    return list(rows)
 
 
 # -- calendar ----------------------------------------------------------------

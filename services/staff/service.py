@@ -19,7 +19,7 @@ from services.common.service import BaseService
 from services.common.sweep import Sweeper, sweep_timer
 from services.contracts.staff import Township as TownshipOut
 
-from . import accountability, attendance, grades, honours, leave, patrols, roster, scoring, sweep
+from . import accountability, accounts, attendance, grades, honours, leave, patrols, roster, scoring, sweep
 from . import organisation as org
 from .models import Base
 from .rules import RULES
@@ -143,43 +143,87 @@ class StaffService(BaseService):
         with self.db(township_id) as uow:
             return org.organisation_snapshot(uow)
 
-    # -- tokens -------------------------------------------------------------
+    # -- accounts, sessions, API keys (DOMAIN "Accounts") --------------------
+    # Opening an account, activation, sign-in and a password change are plain @rpc, not
+    # @command: a command's result (and arguments) are recorded for replays, and these carry a
+    # one-time code or a password; each is safe to repeat anyway (a new code, the same password).
     @command
-    def issue_token(self, person_id=None, days=30, label=None):
-        """A director issues a token for a person of the township; the operator tool issues
-        operator tokens (person_id None) with the platform's own credentials."""
-        caller = self.caller
-        if person_id is None:
-            caller.require("operator")
-            with self.db() as uow:
-                return org.issue_token(uow, None, days, label=label)
-        if caller.has("operator") and caller.township_id is None:
-            raise Forbidden("operators issue tokens inside a township only through its director")
-        caller.require(*MANAGERS)
-        with self.db(caller.township) as uow:
-            return org.issue_token(uow, person_id, days, label=label)
-
-    @command
-    def bootstrap_token(self, township_id, person_id, days=30):
-        """Operator: the first token of a new township's director."""
+    def set_township_suspended(self, township_id, suspended):
         self.caller.require("operator")
-        with self.db(township_id) as uow:
-            return org.issue_token(uow, person_id, days, label="bootstrap")
-
-    @command
-    def revoke_token(self, jti):
-        caller = self.caller
-        if caller.has("operator"):
-            with self.db() as uow:
-                return org.revoke_token(uow, jti, None)
-        caller.require(*MANAGERS)
-        with self.db(caller.township) as uow:
-            return org.revoke_token(uow, jti, caller.township)
+        with self.db() as uow:
+            return accounts.set_township_suspended(uow, org.get_township(uow, township_id), suspended)
 
     @rpc
-    def revoked_tokens(self):
+    def create_account(self, person_id, username):
+        """A manager opens a person's account: returns the one-time activation code."""
+        caller = self.caller.require(*MANAGERS)
+        with self.db(caller.township) as uow:
+            return accounts.create_person_account(uow, person_id, username, by=caller.person_id)
+
+    @rpc
+    def create_director_account(self, township_id, person_id, username):
+        """Operator: the account of a new township's first director (POST /townships)."""
+        self.caller.require("operator")
+        with self.db(township_id) as uow:
+            return accounts.create_person_account(uow, person_id, username)
+
+    @rpc
+    def create_operator(self, username):
+        self.caller.require("operator")
         with self.db() as uow:
-            return org.revoked_tokens(uow)
+            return accounts.create_operator(uow, username, by=self.caller.account_id)
+
+    @rpc
+    def activate_account(self, username, code, password):
+        """Public: set the password with the activation code."""
+        with self.db() as uow:
+            return accounts.activate(uow, username, code, password)
+
+    @rpc
+    def start_session(self, username, password):
+        """Public: the record of a short-lived access token (the gateway signs it)."""
+        return accounts.sign_in(self.db, username, password)
+
+    @command
+    def end_sessions(self):
+        """Sign-out: every session of the caller's account ends."""
+        with self.db() as uow:
+            return accounts.sign_out(uow, self._account())
+
+    @rpc
+    def change_password(self, old_password, new_password):
+        with self.db() as uow:
+            return accounts.change_password(uow, self._account(), old_password, new_password)
+
+    @command
+    def create_api_key(self, name, roles, days):
+        caller = self.caller.require(*MANAGERS)
+        with self.db(caller.township) as uow:
+            return accounts.create_key(uow, name, roles, days, by=caller.person_id)
+
+    @rpc
+    def list_api_keys(self):
+        caller = self.caller.require(*MANAGERS)
+        with self.db(caller.township) as uow:
+            return accounts.list_keys(uow)
+
+    @command
+    def revoke_api_key(self, key_id):
+        caller = self.caller.require(*MANAGERS)
+        with self.db(caller.township) as uow:
+            return accounts.revoke_key(uow, key_id)
+
+    @rpc
+    def access_snapshot(self):
+        """Internal (gateways): every account's and township's version, ids and integers only."""
+        with self.db() as uow:
+            return accounts.access_snapshot(uow)
+
+    def _account(self) -> str:
+        account_id = self.caller.account_id
+        if not account_id:
+            raise Forbidden("this needs a signed-in account")
+        return account_id
 
     # -- calendar -----------------------------------------------------------
     @command

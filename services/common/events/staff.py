@@ -12,10 +12,17 @@ class CalendarChanged(Envelope):
     loaded_year = fields.Integer(allow_none=True, load_default=None)
 
 
-@register("staff.token_revoked")
-class TokenRevoked(Envelope):
-    jti = fields.String(required=True)
-    expires_at = fields.DateTime(allow_none=True, load_default=None)
+@register("staff.access_changed")
+class AccessChanged(Envelope):
+    """An account's (or a whole township's) rights changed: deactivation, roles, window,
+    sign-out, password, a key revoked, a township suspended. Tokens carry the version they
+    were issued under; gateways refuse older ones (DOMAIN "Accounts"). Never carries a
+    password, code or token."""
+
+    subject = fields.String(required=True)  # "account" or "township"
+    subject_id = fields.String(required=True)
+    version = fields.Integer(required=True)
+    active = fields.Boolean(required=True)
 
 
 @register("staff.organisation_changed")
