@@ -69,14 +69,11 @@ def main():
         try:
             with processes(broker.uri, tmp, {"staff": db}, ["staff", "gateway"],
                            GATEWAY_JWT_SECRET="bench-secret-" + "b" * 40) as procs:
-                from gateway.tokens import operator_token
+                from tests.support.system import Api, Township, operator_token
 
                 api = procs["gateway"].url
-                op = operator_token(1, amqp_uri=broker.uri, key="bench-secret-" + "b" * 40)
-                r = requests.post(api + "/townships", json={"code": "bench", "name": "基准镇", "director": {"name": "主任"}},
-                                  headers={"Authorization": f"Bearer {op}"})
-                r.raise_for_status()
-                token = r.json()["director_token"]
+                op = operator_token(broker.uri, key="bench-secret-" + "b" * 40)
+                token = Township(Api(api), Api(api, op), "bench", "基准镇").director_token
                 session = requests.Session()
                 session.headers["Authorization"] = f"Bearer {token}"
                 session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=args.concurrency))

@@ -7,7 +7,8 @@ against it (gateway/resilience.py, services/common/rpc.py); past it the answer i
 the entrypoint
 1. refuses a body over ``GATEWAY_MAX_BODY`` bytes (413; chunked bodies too), or one that does not
    arrive within ``GATEWAY_READ_TIMEOUT`` seconds (408),
-2. authenticates the bearer token unless the route is public (401), refusing revoked tokens,
+2. authenticates the bearer token unless the route is public (401), refusing a token whose
+   account has changed since it was issued (gateway/access.py),
 3. checks the caller's roles against the route's (403),
 4. parses JSON (400, also when nested deeper than ``GATEWAY_MAX_JSON_DEPTH``) and validates it
    with the route's marshmallow schema (422, fields named; every schema derives from
@@ -176,40 +177,6 @@ class JsonWebServer(WebServer):
         )
 
 
-class Revocations(DependencyProvider):
-    """Revoked token ids, loaded from staff at start and kept current by its events."""
-
-    def setup(self):
-        self.revoked: set[str] = set()
-        self.loaded = False
-        self._gt = None
-
-    def start(self):
-        self._gt = self.container.spawn_managed_thread(self._load)
-
-    def _load(self):
-        from nameko.standalone.rpc import ServiceRpcProxy
-
-        delay = 0.5
-        while not self.loaded:
-            try:
-                with ServiceRpcProxy("staff", {"AMQP_URI": self.container.config["AMQP_URI"]}, timeout=5) as staff:
-                    self.revoked.update(staff.revoked_tokens())
-                self.loaded = True
-                log.info("revocation list loaded (%d revoked)", len(self.revoked))
-            except Exception as exc:
-                log.warning("revocation list not loaded yet: %s", type(exc).__name__)
-                green.sleep(delay)
-                delay = min(delay * 2, 5)
-
-    def stop(self):
-        if self._gt is not None:
-            self._gt.kill()
-
-    def get_dependency(self, worker_ctx):
-        return self.revoked
-
-
 class CallContext(DependencyProvider):
     """The worker's call context, so a public route can set the township it resolved."""
 
@@ -287,11 +254,14 @@ class ApiEntrypoint(HttpRequestHandler):
         return _openapi_path(self.url)
 
     # -- request -----------------------------------------------------------
-    def _revocations(self):
-        for dep in self.container.dependencies:
-            if isinstance(dep, Revocations):
-                return dep
-        return None
+    def _access(self):
+        from .access import AccessCache
+
+        cached = getattr(self, "_access_cache", None)
+        if cached is None:
+            cached = next((d for d in self.container.dependencies if isinstance(d, AccessCache)), False)
+            self._access_cache = cached
+        return cached or None
 
     def authenticate(self, request) -> dict:
         header = request.headers.get("Authorization", "")
@@ -301,12 +271,9 @@ class ApiEntrypoint(HttpRequestHandler):
 
         claims = auth.verify(header[7:].strip(), self.container.config["JWT_SECRET"],
                              now=container_clock(self.container).now())
-        revocations = self._revocations()
-        if revocations is not None:
-            if not revocations.loaded:
-                raise Unavailable("tokens cannot be checked yet (staff unreachable); try again shortly")
-            if claims["jti"] in revocations.revoked:
-                raise Unauthorized("token revoked")
+        access = self._access()
+        if access is not None:  # the account's current version (DOMAIN "Accounts")
+            access.check(claims)
         context = auth.context_from_claims(claims)
         if self.roles and not any(r in context["roles"] for r in self.roles):
             raise Forbidden(f"this endpoint needs one of the roles: {', '.join(self.roles)}")

@@ -1,7 +1,10 @@
 """Bearer tokens: HS256 JWTs signed with a key from the environment, with an expiry.
 
-Claims: ``jti`` (the token record in staff, for revocation), ``sub`` (person id, empty for an
-operator), ``tid`` (township id, empty for an operator), ``roles``, ``iat``, ``exp``.
+Claims: ``jti`` (this token), ``typ`` (``session`` from sign-in, ``key`` for a machine),
+``aid`` and ``ver`` (the account and its version when issued), ``sub`` (person id, empty for
+an operator or a key), ``tid`` and ``tver`` (township and its version, empty for an
+operator), ``roles``, ``iat``, ``exp``. The gateway refuses a token whose account or township
+has moved to a newer version since (gateway/access.py).
 
 The key is ``GATEWAY_JWT_SECRET`` (``services.common.config.jwt_secret``); when unset (one
 machine, ``make run``) a random key is created once in ``var/jwt-secret`` so every process of
@@ -20,11 +23,15 @@ ALGORITHM = "HS256"
 
 
 def sign(record: dict, key: str | None = None) -> str:
-    """A token for a record from ``staff.issue_token``."""
+    """A token for a record from ``staff.sign_in`` or ``staff.create_api_key``."""
     claims = {
         "jti": record["jti"],
+        "typ": record["kind"],
+        "aid": record["account_id"],
+        "ver": int(record["version"]),
         "sub": record.get("person_id") or "",
         "tid": record.get("township_id") or "",
+        "tver": record.get("township_version"),
         "roles": list(record["roles"]),
         "iat": int(datetime.fromisoformat(record["issued_at"]).timestamp()),
         "exp": int(datetime.fromisoformat(record["expires_at"]).timestamp()),
@@ -38,11 +45,13 @@ def verify(token: str, key: str, now: datetime | None = None) -> dict:
     try:
         claims = jwt.decode(
             token, key, algorithms=[ALGORITHM],
-            options={"require": ["exp", "iat", "jti", "roles"], "verify_exp": False, "verify_iat": False},
+            options={"require": ["exp", "iat", "jti", "roles", "aid", "ver"], "verify_exp": False,
+                     "verify_iat": False},
         )
     except jwt.PyJWTError as exc:
         raise Unauthorized(f"invalid token: {exc}") from None
-    if not isinstance(claims.get("roles"), list) or not isinstance(claims.get("exp"), (int, float)):
+    if (not isinstance(claims.get("roles"), list) or not isinstance(claims.get("exp"), (int, float))
+            or not isinstance(claims.get("ver"), int) or not isinstance(claims.get("aid"), str)):
         raise Unauthorized("invalid token: claims")
     moment = (now or utcnow()).timestamp()
     if claims["exp"] <= moment:
@@ -55,8 +64,9 @@ def context_from_claims(claims: dict) -> dict:
     return {
         "township_id": claims.get("tid") or None,
         "person_id": claims.get("sub") or None,
-        "user_id": claims.get("sub") or f"operator:{claims['jti']}",
+        "user_id": claims.get("sub") or f"{claims.get('typ') or 'account'}:{claims['aid']}",
         "roles": list(claims["roles"]),
+        "account_id": claims["aid"],
         "jti": claims["jti"],
     }
 

@@ -16,7 +16,8 @@ from services.common.clock import Clock
 from services.common.logs import CallLog
 from services.common.metrics import Metrics
 
-from .api import CallContext, Revocations
+from .access import AccessCache
+from .api import CallContext
 from .resilience import ServiceRpc
 from .routes.cases import CasesRoutes
 from .routes.complaints import ComplaintsRoutes
@@ -78,20 +79,15 @@ class GatewayService(CoreRoutes, IntakeRoutes, CasesRoutes, DisciplineRoutes, Co
     clock = Clock()
     log = CallLog()
     metrics = GatewayMetrics()
-    revoked = Revocations()
+    access = AccessCache()
     context = CallContext()
     config = ConfigDep()
 
-    def revocations_loaded(self) -> bool:
-        for dep in self.metrics.container.dependencies:
-            if isinstance(dep, Revocations):
-                return dep.loaded
-        return False
-
-    @event_handler("staff", "token_revoked", handler_type=BROADCAST, reliable_delivery=False)
-    def on_token_revoked(self, event):
-        self.revoked.add(event["jti"])
-        log.info("token revoked", extra={"event_id": event.get("event_id")})
+    @event_handler("staff", "access_changed", handler_type=BROADCAST, reliable_delivery=False)
+    def on_access_changed(self, event):
+        """Speed only: a lost event is made up by the next reload (gateway/access.py)."""
+        self.access.apply(event["subject"], event["subject_id"], event["version"], event["active"])
+        log.info("access changed", extra={"event_id": event.get("event_id")})
 
 
 SERVICE = GatewayService

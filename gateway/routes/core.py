@@ -21,8 +21,12 @@ MANAGERS = ["director", "deputy_director"]
 STAFF_ROLES = [r for r in ROLES if r != "operator"]
 
 
+USERNAME_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]{2,59}$"
+
+
 class DirectorIn(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 60))
+    username = fields.String(validate=validate.Regexp(USERNAME_RE), metadata={"example": "qingshan-director"})
     phone = fields.String(validate=validate.Regexp(r"^\+?[0-9-]{6,20}$"))
     badge_no = fields.String(validate=validate.Length(1, 30))
     home_unit = fields.String(validate=validate.Length(1, 100))
@@ -73,17 +77,36 @@ class PersonPatch(Schema):
     active = fields.Boolean()
 
 
-class TokenIn(Schema):
-    person_id = fields.String(required=True)
-    days = fields.Integer(load_default=30, validate=validate.Range(1, 366))
-    label = fields.String(validate=validate.Length(max=200))
+class TownshipPatch(Schema):
+    suspended = fields.Boolean(required=True)
 
 
-class TokenOut(Schema):
-    token = fields.String()
-    jti = fields.String()
-    expires_at = fields.DateTime()
-    roles = fields.List(fields.String())
+class AccountIn(Schema):
+    username = fields.String(required=True, validate=validate.Regexp(USERNAME_RE), metadata={"example": "wang.xiaoyan"})
+
+
+class ActivationIn(Schema):
+    username = fields.String(required=True, validate=validate.Length(1, 100), metadata={"example": "wang.xiaoyan"})
+    code = fields.String(required=True, validate=validate.Length(1, 100))
+    password = fields.String(required=True, validate=validate.Length(1, 1000),
+                             metadata={"description": "10 to 200 characters, not containing the user name"})
+
+
+class SignInIn(Schema):
+    username = fields.String(required=True, validate=validate.Length(1, 100), metadata={"example": "wang.xiaoyan"})
+    password = fields.String(required=True, validate=validate.Length(1, 1000))
+
+
+class PasswordIn(Schema):
+    old_password = fields.String(required=True, validate=validate.Length(1, 1000))
+    new_password = fields.String(required=True, validate=validate.Length(1, 1000))
+
+
+class ApiKeyIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(1, 100), metadata={"example": "大厅显示屏"})
+    roles = fields.List(fields.String(validate=validate.OneOf(STAFF_ROLES)), required=True,
+                        validate=validate.Length(min=1), metadata={"example": ["guard"]})
+    days = fields.Integer(load_default=30, validate=validate.Range(1, 90))
 
 
 class CalendarDayIn(Schema):
@@ -149,8 +172,8 @@ class CoreRoutes(PublicTownships):
                 detail = probe.get("detail")
                 report["checks"][name] = detail if isinstance(detail, dict) else (
                     f"breaker {state['breaker']}" if probe.get("ok") else str(detail))
-        # bearer tokens are accepted only once the revocation list is loaded from staff
-        report["checks"]["tokens"] = "ok" if self.revocations_loaded() else "loading revocation list"
+        # bearer tokens are accepted only while the copy of account versions is fresh
+        report["checks"]["tokens"] = "ok" if self.access.fresh else "account versions not loaded (staff unreachable)"
         report["ok"] = report["ok"] and report["checks"]["tokens"] == "ok"
         report["checks"]["broker"] = self._broker_state()
         report["ok"] = report["ok"] and report["checks"]["broker"] == "ok"
@@ -198,12 +221,23 @@ class CoreRoutes(PublicTownships):
     # -- townships (operator) --------------------------------------------------
     @api("POST", "/townships", response=staff_out.TownshipCreated, roles=["operator"], body=TownshipIn,
          status=201, tags=["organisation"],
-         summary="Create a township and its first director (returns the director's first token)")
+         summary="Create a township and its first director (returns the director's one-time activation code)")
     def create_township(self, request, body):
-        created = self.staff.create_township(body["code"], body["name"], body["director"], body["timezone"])
-        record = self.staff.bootstrap_token(created["township"]["id"], created["director"]["id"], 30)
-        created["director_token"] = auth.sign(record, self.config["JWT_SECRET"])
+        director = dict(body["director"])
+        username = director.pop("username", None) or f"{body['code']}-director"
+        created = self.staff.create_township(body["code"], body["name"], director, body["timezone"])
+        # not part of the (recorded, replayable) create_township command: the code is a secret
+        created["director_account"] = self.staff.create_director_account(
+            created["township"]["id"], created["director"]["id"], username)
         return 201, created
+
+    @api("PATCH", "/townships/<string:township_id>", response=staff_out.TownshipAccess, roles=["operator"],
+         body=TownshipPatch, tags=["organisation"],
+         summary="Suspend a township (every token of it is refused within seconds) or reinstate it")
+    def update_township(self, request, township_id, body):
+        out = self.staff.set_township_suspended(township_id, body["suspended"])
+        self.access.apply("township", out["id"], out["version"], not out["suspended"])
+        return out
 
     @api("GET", "/townships", response=staff_out.Township(many=True), roles=["operator"],
          tags=["organisation"], summary="All townships")
@@ -256,20 +290,67 @@ class CoreRoutes(PublicTownships):
     @api("PATCH", "/people/<string:person_id>", response=staff_out.Person, roles=MANAGERS, body=PersonPatch,
          tags=["organisation"])
     def update_person(self, request, person_id, body):
-        return self.staff.update_person(person_id, **body)
+        person = self.staff.update_person(person_id, **body)
+        change = person.pop("access", None)  # the person's tokens go stale: at once on this gateway
+        if change:
+            self.access.apply("account", change["account_id"], change["version"], change["active"])
+        return person
 
-    # -- tokens --------------------------------------------------------------
-    @api("POST", "/tokens", roles=MANAGERS, body=TokenIn, response=TokenOut, status=201, tags=["tokens"],
-         summary="Issue a token for a person of the township")
-    def issue_token(self, request, body):
-        record = self.staff.issue_token(body["person_id"], body["days"], body.get("label"))
-        return 201, {"token": auth.sign(record, self.config["JWT_SECRET"]), "jti": record["jti"],
-                     "expires_at": record["expires_at"], "roles": record["roles"]}
+    # -- accounts, sessions, API keys (DOMAIN "Accounts") ---------------------------
+    @api("POST", "/people/<string:person_id>/account", roles=MANAGERS, body=AccountIn,
+         response=staff_out.AccountCode, status=201, tags=["accounts"],
+         summary="Open a person's account (or reset it): returns a one-time activation code")
+    def create_account(self, request, person_id, body):
+        return 201, self.staff.create_account(person_id, body["username"])
 
-    @api("DELETE", "/tokens/<string:jti>", response=staff_out.Token, roles=MANAGERS + ["operator"], tags=["tokens"],
-         summary="Revoke a token (every gateway refuses it once the event arrives)")
-    def revoke_token(self, request, jti):
-        return self.staff.revoke_token(jti)
+    @api("POST", "/accounts/activation", public=True, body=ActivationIn, response=staff_out.Activated,
+         tags=["accounts"], errors=(401,), summary="Set your password with the activation code")
+    def activate_account(self, request, body):
+        return self.staff.activate_account(body["username"], body["code"], body["password"])
+
+    @api("POST", "/sessions", public=True, body=SignInIn, response=staff_out.Session, status=201,
+         tags=["accounts"], errors=(401, 403, 429), summary="Sign in: a short-lived access token",
+         description="An unknown user name and a wrong password answer alike (401). Five wrong passwords "
+                     "lock the user name for 15 minutes (429), the right password included.")
+    def start_session(self, request, body):
+        record = self.staff.start_session(body["username"], body["password"])
+        return 201, {"token": auth.sign(record, self.config["JWT_SECRET"]), "expires_at": record["expires_at"],
+                     "roles": record["roles"], "township_id": record["township_id"],
+                     "person_id": record["person_id"]}
+
+    @api("DELETE", "/sessions/current", status=204, tags=["accounts"],
+         summary="Sign out: every session of your account ends at once")
+    def end_session(self, request):
+        out = self.staff.end_sessions()
+        self.access.apply("account", out["account_id"], out["version"], True)
+        return 204, None
+
+    @api("PUT", "/me/password", body=PasswordIn, response=staff_out.PasswordChanged, tags=["accounts"],
+         summary="Change your password (your sessions end: sign in again)")
+    def change_password(self, request, body):
+        out = self.staff.change_password(body["old_password"], body["new_password"])
+        self.access.apply("account", self.context["account_id"], out["version"], True)
+        return {"changed": True}
+
+    @api("POST", "/tokens", roles=MANAGERS, body=ApiKeyIn, response=staff_out.ApiKeyIssued, status=201,
+         tags=["accounts"],
+         summary="A named API key for a machine (kiosk, display screen, county system): explicit roles, ≤ 90 days")
+    def create_api_key(self, request, body):
+        record = self.staff.create_api_key(body["name"], body["roles"], body["days"])
+        return 201, {"token": auth.sign(record, self.config["JWT_SECRET"]), "id": record["account_id"],
+                     "name": record["name"], "expires_at": record["expires_at"], "roles": record["roles"]}
+
+    @api("GET", "/tokens", roles=MANAGERS, response=staff_out.ApiKey(many=True), tags=["accounts"],
+         summary="The township's API keys")
+    def list_api_keys(self, request):
+        return self.staff.list_api_keys()
+
+    @api("DELETE", "/tokens/<string:key_id>", roles=MANAGERS, response=staff_out.ApiKey, tags=["accounts"],
+         summary="Revoke an API key (refused at once here, within seconds on every gateway)")
+    def revoke_api_key(self, request, key_id):
+        out = self.staff.revoke_api_key(key_id)
+        self.access.apply("account", out["id"], out["version"], False)
+        return out
 
     # -- calendar ------------------------------------------------------------
     @api("PUT", "/calendar", response=CalendarChange, roles=MANAGERS, body=CalendarIn, tags=["calendar"],

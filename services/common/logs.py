@@ -9,6 +9,7 @@ import contextvars
 import json
 import logging
 import os
+import re
 import sys
 from datetime import datetime, timezone
 
@@ -17,18 +18,50 @@ from nameko.extensions import DependencyProvider
 call_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("call_id", default=None)
 
 
+#: a safety net under "never log a secret" (issue 8): signed tokens, bearer headers and
+#: password/code fields in whatever text reaches a log line are replaced before it is written
+SECRETS = (
+    (re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+"), "[token]"),
+    (re.compile(r"(?i)(bearer\s+)[^\s'\",]+"), r"\1[token]"),
+    (re.compile(r"(?i)([\"']?(?:password|old_password|new_password|activation_code|token)[\"']?\s*[:=]\s*)"
+                r"(\"[^\"]*\"|'[^']*'|[^\s,}]+)"), r"\1[redacted]"),
+)
+
+
+def redact(text: str) -> str:
+    for pattern, replacement in SECRETS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 class JsonFormatter(logging.Formatter):
+    """One JSON object a line. Never raises: a record whose message cannot be formatted
+    (wrong arguments) or a field that is not JSON is written as text, never dropped."""
+
     def __init__(self, service: str):
         super().__init__()
         self.service = service
 
     def format(self, record: logging.LogRecord) -> str:
+        try:
+            return self._format(record)
+        except Exception as exc:  # never lose the line, never break the caller
+            return json.dumps({"ts": datetime.now(timezone.utc).isoformat(), "level": "error",
+                               "service": self.service, "logger": getattr(record, "name", "?"),
+                               "message": redact(f"unformattable log record: {type(exc).__name__}: "
+                                                 f"{getattr(record, 'msg', '')!r}")}, ensure_ascii=False)
+
+    def _format(self, record: logging.LogRecord) -> str:
+        try:
+            message = record.getMessage()
+        except Exception:
+            message = f"{record.msg!r} % {record.args!r}"
         entry = {
             "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
             "level": record.levelname.lower(),
             "service": self.service,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": redact(str(message)),
         }
         call_id = call_id_var.get()
         if call_id:
@@ -37,8 +70,8 @@ class JsonFormatter(logging.Formatter):
             if hasattr(record, key):
                 entry[key] = getattr(record, key)
         if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+            entry["exc"] = redact(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False, default=lambda v: redact(str(v)))
 
 
 class DomainErrorFilter(logging.Filter):

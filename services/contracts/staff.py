@@ -51,7 +51,8 @@ class Person(Out):
 class TownshipCreated(Out):
     township = One(Township)
     director = One(Person)
-    director_token = fields.String(metadata={"description": "the director's first bearer token"})
+    director_account = fields.Nested(lambda: AccountCode, metadata={
+        "description": "the director's user name and one-time activation code (POST /accounts/activation)"})
 
 
 class OnDuty(Out):
@@ -63,23 +64,59 @@ class OnDuty(Out):
     window_name = Str()
 
 
-class Token(Out):
-    """A token as recorded by staff (the signed token itself is shown once, at issue)."""
+class AccountCode(Out):
+    """A person's (or operator's) account, opened: the one-time activation code is shown only here."""
 
-    jti = Id()
+    account_id = Id()
+    username = Str(metadata={"example": "wang.xiaoyan"})
+    activation_code = Str(metadata={"description": "one-time; the person sets a password with it"})
+    code_expires_at = Moment()
+
+
+class Activated(Out):
+    username = Str()
+    activated = Bool()
+
+
+class Session(Out):
+    token = Str(metadata={"description": "the access token; 8 hours at most, never past local midnight"})
+    expires_at = Moment()
+    roles = Strings()
     township_id = Ref()
     person_id = Ref()
+
+
+class ApiKey(Out):
+    """A machine's key (kiosk, display screen, county system): explicit roles, ≤ 90 days."""
+
+    id = Id()
+    name = Str(metadata={"example": "大厅显示屏"})
     roles = Strings()
-    issued_at = Moment()
+    created_at = Moment()
+    created_by = Ref()
     expires_at = Moment()
     revoked_at = Moment(null=True)
+    active = Bool()
+    version = Int()
 
 
-class IssuedToken(Out):
-    token = Str(metadata={"description": "the bearer token; shown only in this answer"})
-    jti = Id()
+class ApiKeyIssued(Out):
+    token = Str(metadata={"description": "the key's bearer token; shown only in this answer"})
+    id = Id()
+    name = Str()
     expires_at = Moment()
     roles = Strings()
+
+
+class TownshipAccess(Out):
+    id = Id()
+    code = Str()
+    suspended = Bool()
+    version = Int()
+
+
+class PasswordChanged(Out):
+    changed = Bool()
 
 
 # -- S1 roster ------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import requests
 from services.common.migrate import upgrade
 from tests.support.processes import processes
 from tests.support.runtime import wait_for
-from tests.support.system import Api, Township
+from tests.support.system import Api, Township, operator_token
 
 pytestmark = pytest.mark.e2e
 
@@ -37,10 +37,8 @@ def system(broker, postgres, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("procs")
     try:
         with processes(broker.uri, tmp, dbs, NAMES, GATEWAY_JWT_SECRET=SECRET) as procs:
-            from gateway.tokens import operator_token
-
             api = Api(procs["gateway"].url)
-            op = api.as_(operator_token(1, amqp_uri=broker.uri, key=SECRET))
+            op = api.as_(operator_token(broker.uri, key=SECRET))
             town = Township(api, op, "e2e-proc", "进程镇")
             boss = town.boss
             dept = boss.post("/departments", {"name": "民政办"}).json()

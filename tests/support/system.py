@@ -14,16 +14,36 @@ TEST_SECRET = "test-secret-" + "x" * 40
 
 
 class Api:
-    """requests against the gateway, with a token."""
+    """requests against the gateway, with a token. A client made by signing in
+    (``signed_in``) signs in again when its token has *expired* (tests move the clock by
+    days; an access token ends by local midnight) — never when it was refused for any other
+    reason (signed out, revoked, rights changed)."""
 
-    def __init__(self, base: str, token: str | None = None):
+    def __init__(self, base: str, token: str | None = None, credentials: tuple[str, str] | None = None):
         self.base = base
         self.token = token
+        self.credentials = credentials
 
     def as_(self, token):
         return Api(self.base, token)
 
+    def signed_in(self, username: str, password: str) -> "Api":
+        r = self.post("/sessions", {"username": username, "password": password}, token="")
+        assert r.status_code == 201, r.text
+        return Api(self.base, r.json()["token"], (username, password))
+
     def call(self, method, path, body=None, token=None, raw=None, headers=None):
+        response = self._call(method, path, body, token, raw, headers)
+        if (self.credentials and token is None and response.status_code == 401
+                and response.json().get("message") == "token expired"):
+            again = self.post("/sessions", {"username": self.credentials[0], "password": self.credentials[1]},
+                              token="")
+            if again.status_code == 201:
+                self.token = again.json()["token"]
+                response = self._call(method, path, body, token, raw, headers)
+        return response
+
+    def _call(self, method, path, body=None, token=None, raw=None, headers=None):
         headers = dict(headers or {})
         token = token if token is not None else self.token
         if token:
@@ -87,29 +107,62 @@ def gateway_api(container) -> Api:
     return Api(f"http://127.0.0.1:{http_port(container)}")
 
 
-def operator_token(amqp_uri: str, days: int = 1) -> str:
-    from gateway.tokens import operator_token as issue
+PASSWORD = "test password 测试"  # every account the helpers open uses it
+OPERATOR_CONTEXT = {"roles": ["operator"], "user_id": "test-helper"}
 
-    return issue(days, amqp_uri=amqp_uri, key=TEST_SECRET, label="test")
+
+def operator_record(amqp_uri: str, username: str | None = None) -> dict:
+    """A fresh operator account, activated and signed in through staff's RPCs (the broker is
+    trusted: this is what ``python -m services.staff.admin create-operator`` does with the
+    database). Returns the access token's record."""
+    import uuid
+
+    from nameko.standalone.rpc import ServiceRpcProxy
+
+    username = username or f"op-{uuid.uuid4().hex[:12]}"
+    with ServiceRpcProxy("staff", {"AMQP_URI": amqp_uri}, context_data=OPERATOR_CONTEXT, timeout=30) as staff:
+        made = staff.create_operator(username)
+        staff.activate_account(username, made["activation_code"], PASSWORD)
+        return staff.start_session(username, PASSWORD)
+
+
+def operator_token(amqp_uri: str, key: str = TEST_SECRET) -> str:
+    from gateway import auth
+
+    return auth.sign(operator_record(amqp_uri), key)
+
+
+def activate(api: Api, account: dict, password: str = PASSWORD) -> Api:
+    """Activate an account from its one-time code and sign in: the person's client."""
+    r = api.post("/accounts/activation", {"username": account["username"], "code": account["activation_code"],
+                                          "password": password}, token="")
+    assert r.status_code == 200, r.text
+    return api.signed_in(account["username"], password)
 
 
 class Township:
     """A township made through the API by the operator, with its director's client, and
-    people (with their own clients) made by the director."""
+    people (with their own clients: account opened, activated, signed in) made by the director."""
 
-    def __init__(self, api: Api, op: Api, code: str, name: str | None = None, director: str = "主任"):
-        r = op.post("/townships", {"code": code, "name": name or code, "director": {"name": director}})
+    def __init__(self, api: Api, op: Api, code: str, name: str | None = None, director: str = "主任", **extra):
+        r = op.post("/townships", {"code": code, "name": name or code, "director": {"name": director}, **extra})
         assert r.status_code == 201, r.text
         self.record = r.json()
         self.id = self.record["township"]["id"]
         self.code = code
-        self.director_token = self.record["director_token"]
         self.api = api
-        self.boss = api.as_(self.director_token)
+        self.boss = activate(api, self.record["director_account"])
+        self.director_token = self.record["director_token"] = self.boss.token
+        self.usernames: dict[str, str] = {}
 
     def person(self, name: str, roles, **fields) -> tuple[dict, Api]:
         p = self.boss.post("/people", {"name": name, "roles": list(roles), **fields})
         assert p.status_code == 201, p.text
-        t = self.boss.post("/tokens", {"person_id": p.json()["id"]})
-        assert t.status_code == 201, t.text
-        return p.json(), self.api.as_(t.json()["token"])
+        return p.json(), self.sign_in_as(p.json()["id"])
+
+    def sign_in_as(self, person_id: str) -> Api:
+        """Open the person's account (user name from the id), activate it, sign in."""
+        username = self.usernames.setdefault(person_id, f"{self.code}-{person_id[:10]}")
+        a = self.boss.post(f"/people/{person_id}/account", {"username": username})
+        assert a.status_code == 201, a.text
+        return activate(self.api, a.json())

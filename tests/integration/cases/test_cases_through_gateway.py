@@ -12,7 +12,7 @@ from kombu import Connection, Exchange, Queue
 from services.common.clock import FrozenClock
 from tests.integration.cases.support import accepted, outbox, publish
 from tests.support.runtime import wait_for
-from tests.support.system import gateway_api, operator_token, running_services
+from tests.support.system import Township, gateway_api, operator_token, running_services
 
 pytestmark = pytest.mark.integration
 
@@ -35,12 +35,8 @@ def system(broker, module_database):
         containers.update(cases)
         api = gateway_api(containers["gateway"])
         op = api.as_(operator_token(broker.uri))
-        towns = {}
-        for code in ("cases-a", "cases-b"):
-            r = op.post("/townships", {"code": code, "name": code, "director": {"name": "主任"}})
-            assert r.status_code == 201, r.text
-            towns[code] = r.json()
-        boss = api.as_(towns["cases-a"]["director_token"])
+        towns = {code: Township(api, op, code) for code in ("cases-a", "cases-b")}
+        boss = towns["cases-a"].boss
         window = boss.post("/windows", {"number": 1, "name": "民政"}).json()
         people = {}
         for key, roles, win in [("a", ["clerk"], window["id"]), ("b", ["clerk"], window["id"]),
@@ -49,9 +45,9 @@ def system(broker, module_database):
             people[key] = boss.post("/people", body).json()
         assert boss.put(f"/windows/{window['id']}/ab-pair", {"a_person_id": people["a"]["id"],
                                                              "b_person_id": people["b"]["id"]}).status_code == 200
-        tokens = {k: api.as_(boss.post("/tokens", {"person_id": p["id"]}).json()["token"]) for k, p in people.items()}
-        yield {"api": api, "op": op, "boss": boss, "other": api.as_(towns["cases-b"]["director_token"]),
-               "tid": towns["cases-a"]["township"]["id"], "window": window, "people": people, "as": tokens,
+        tokens = {k: towns["cases-a"].sign_in_as(p["id"]) for k, p in people.items()}
+        yield {"api": api, "op": op, "boss": boss, "other": towns["cases-b"].boss,
+               "tid": towns["cases-a"].id, "window": window, "people": people, "as": tokens,
                "amqp": broker.uri, "clock": clock, "cases": containers["cases"], "watch": watch}
 
 

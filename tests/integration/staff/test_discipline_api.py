@@ -44,7 +44,7 @@ def system(broker, module_database):
             if window:
                 body["window_id"] = window
             people[key] = boss.post("/people", body).json()["id"]
-            tokens[key] = boss.post("/tokens", {"person_id": people[key], "days": 30}).json()["token"]
+            tokens[key] = town.sign_in_as(people[key]).token
         assert boss.put(f"/windows/{win['id']}/ab-pair",
                         {"a_person_id": people["a"], "b_person_id": people["b"]}).status_code == 200
         yield {"api": api, "boss": boss, "a": a, "b": b, "people": people, "window": win,
