@@ -2,7 +2,8 @@
 
 Starts the six services and the gateway as separate processes on the local broker (each
 applies its migrations first), waits until each answers /health, seeds the demo township 青山镇
-when the system is empty, prints the gateway URL and tokens, and stops everything on Ctrl-C.
+when the system is empty, prints the gateway URL and the demo people's user names and
+passwords (with the lines that sign them in), and stops everything on Ctrl-C.
 Configuration from the environment (see services/common/config.py); the gateway listens on
 :8000 unless GATEWAY_PORT says otherwise.
 
@@ -140,6 +141,31 @@ def stop(procs: dict) -> None:
             proc.wait()
 
 
+def sign_in_text(info: dict, port) -> str:
+    """The demo people's user names and passwords, and the sign-in lines of the README."""
+    rows = "\n".join(f"    {a['key']:<15} {a['name']:<6} {a['username']:<20} {a['password']}" for a in info["accounts"])
+    by_key = {a["key"]: a for a in info["accounts"]}
+
+    def sign_in(var, key):
+        a = by_key[key]
+        body = '{"username": "%s", "password": "%s"}' % (a["username"], a["password"])
+        return (f"  export {var}=$(curl -s -X POST $G/sessions -H 'Content-Type: application/json' "
+                f"-d '{body}' | jq -r .token)")
+
+    return (
+        "\nThe system is up.\n"
+        f"  gateway      http://localhost:{port}   (OpenAPI: /openapi.json, health: /health)\n"
+        f"  township     {info['name']} (code {info['code']})\n"
+        "  demo accounts (user name, password; kept in var/demo-accounts.json):\n"
+        f"{rows}\n"
+        "  sign in (access tokens last 8 hours, never past midnight):\n"
+        f"  export G=http://localhost:{port}\n"
+        f"{sign_in('TOKEN', 'director')}\n{sign_in('CLERK', 'clerk_civil_a')}\n{sign_in('OPERATOR', 'operator')}\n"
+        "  try          curl -H \"Authorization: Bearer $TOKEN\" $G/windows\n"
+        "Ctrl-C stops everything."
+    )
+
+
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
@@ -174,17 +200,7 @@ def main() -> int:
 
         info = seed_if_empty()
         port = cfg.http_address("gateway").rsplit(":", 1)[1]
-        print(
-            "\nThe system is up.\n"
-            f"  gateway      http://localhost:{port}   (OpenAPI: /openapi.json, health: /health)\n"
-            f"  township     {info['name']} (code {info['code']})\n"
-            f"  director     export TOKEN={info['director_token']}\n"
-            f"  clerk (民政)  export CLERK={info['clerk_token']}\n"
-            f"  operator     export OPERATOR={info['operator_token']}\n"
-            f"  try          curl -H \"Authorization: Bearer $TOKEN\" http://localhost:{port}/windows\n"
-            "Ctrl-C stops everything.",
-            flush=True,
-        )
+        print(sign_in_text(info, port), flush=True)
         while True:
             for name, proc in procs.items():
                 if proc.poll() is not None:

@@ -1,17 +1,17 @@
 """The seeding path of `make run` (scripts/seed_demo.seed_if_empty) against all six services
 and the gateway: the demo township 青山镇 appears once, with what the README walk-through uses,
-and the printed tokens work."""
+and the printed user names and passwords sign in."""
 from __future__ import annotations
 
 import pytest
 
-from tests.support.system import TEST_SECRET, gateway_api, running_services
+from tests.support.system import gateway_api, running_services
 
 pytestmark = pytest.mark.e2e
 
 
-def test_make_run_seeds_the_demo_township_once(broker, database, monkeypatch):
-    monkeypatch.setenv("GATEWAY_JWT_SECRET", TEST_SECRET)  # the key the printed tokens are signed with
+def test_make_run_seeds_the_demo_township_once(broker, database, monkeypatch, tmp_path):
+    monkeypatch.setenv("VAR_DIR", str(tmp_path))  # var/demo-accounts.json of this test only
     monkeypatch.delenv("RUN_SERVICES", raising=False)
     from scripts.seed_demo import seed_if_empty
 
@@ -20,7 +20,9 @@ def test_make_run_seeds_the_demo_township_once(broker, database, monkeypatch):
         info = seed_if_empty(broker.uri)
         assert info["code"] == "qingshan" and info["name"] == "青山镇"
         api = gateway_api(c["gateway"])
-        boss, clerk, op = (api.as_(info[k]) for k in ("director_token", "clerk_token", "operator_token"))
+        accounts = {a["key"]: a for a in info["accounts"]}
+        boss, clerk, op = (api.signed_in(accounts[k]["username"], accounts[k]["password"])
+                           for k in ("director", "clerk_civil_a", "operator"))
 
         windows = boss.get("/windows").json()
         assert len(windows) == 6 and all(w["a_person_id"] and w["b_person_id"] for w in windows)
@@ -36,6 +38,7 @@ def test_make_run_seeds_the_demo_township_once(broker, database, monkeypatch):
         wait_for(lambda: any(n["rule"] == "P5" for n in boss.get("/me/notices?per_page=100").json()["items"]),
                  timeout=20, message="the director to be told of the collective petition")
 
-        again = seed_if_empty(broker.uri)  # a second `make run`: no second township, fresh tokens
+        again = seed_if_empty(broker.uri)  # a second `make run`: no second township, the same passwords
         assert [t["code"] for t in op.get("/townships").json()] == ["qingshan"]
-        assert api.as_(again["director_token"]).get("/windows").status_code == 200
+        assert again["accounts"] == info["accounts"]
+        assert boss.get("/windows").status_code == 200  # the saved passwords were checked, not reset

@@ -1,9 +1,11 @@
 """`make run` itself (scripts/run_all.py): starts the services as processes, seeds the demo,
-prints the gateway URL and tokens that work, and Ctrl-C stops all of it — within 5 s and
-without a traceback (issue 7, must-show 5)."""
+prints the gateway URL and the demo people's user names and passwords (which sign in), and
+Ctrl-C stops all of it — within 5 s and without a traceback (issue 7, must-show 5)."""
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -34,7 +36,14 @@ def test_make_run_starts_seeds_prints_tokens_and_stops_on_ctrl_c(broker, tmp_pat
             time.sleep(0.5)
         text = (tmp_path / "run.log").read_text()
         assert f"http://localhost:{gateway_port}" in text
-        token = text.split("export TOKEN=", 1)[1].split()[0]
+        # it prints the demo people's user names and passwords and the lines that sign them in
+        line = next(line for line in text.splitlines() if "export TOKEN=" in line)
+        body = json.loads(re.search(r"-d '(\{.*\})'", line).group(1))
+        assert body["username"] == "qingshan.director" and f"{body['username']:<20} {body['password']}" in text
+        r = requests.post(f"http://127.0.0.1:{gateway_port}/sessions", json=body)
+        assert r.status_code == 201, r.text
+        token = r.json()["token"]
+        assert token not in text  # no token is printed, let alone one that never ends
         r = requests.get(f"http://127.0.0.1:{gateway_port}/windows", headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 200 and len(r.json()) == 6  # the demo township's windows
         # SQLite files under VAR_DIR, one per service, when no database URL is set
