@@ -2,13 +2,13 @@
 programs used in township offices open the Chinese text correctly)."""
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from services.common import csvsafe
 from services.common.errors import field_error
 from services.common.privacy import mask_phone
 
@@ -52,7 +52,7 @@ def export_csv(uow, start: date, end: date, kind: str | None, roles=(), names=No
 
     out = io.StringIO()
     out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csvsafe.writer(out, lineterminator="\r\n")
     writer.writerow(HEADER)
     for n, (loan, item) in enumerate(uow.session.execute(stmt).all(), start=1):
         writer.writerow([

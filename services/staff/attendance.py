@@ -19,13 +19,13 @@ The rules (seed 004 五、考勤制度; numbers are settings, ``rules.RULES``):
 """
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, select
 
+from services.common import csvsafe
 from services.common.calendar import load_calendar
 from services.common.errors import Conflict, NotFound, field_error
 
@@ -501,7 +501,7 @@ def weekly_csv(uow, week_start) -> str:
     """The weekly sheet as CSV text (the caller encodes UTF-8 with a BOM for Excel)."""
     sheet = weekly_sheet(uow, week_start)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csvsafe.writer(out)
     header = ["姓名", "工号", "窗口"]
     for d in sheet["working_days"]:
         header += [f"{d} 上午", f"{d} 下午"]

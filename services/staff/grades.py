@@ -16,13 +16,13 @@ the yearly bar for awards; the quarterly scoreboard (T2: internal).
 """
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from statistics import mean
 
 from sqlalchemy import select
 
+from services.common import csvsafe
 from services.common.errors import Conflict, field_error
 
 from . import periods
@@ -206,7 +206,7 @@ def close_quarter(uow, quarter: str) -> dict:
 def scoreboard_csv(uow, quarter: str) -> str:
     board = scoreboard(uow, quarter)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csvsafe.writer(out)
     writer.writerow(["名次", "姓名", "工号", "窗口", "中心考核分", "加分", "群众评议", "窗口互评", "综合得分",
                      "等次", "投诉否决", "年度累计扣分", "可参评奖", "退回派出单位"])
     for r in board["rows"]:
