@@ -47,6 +47,28 @@ def test_k8s_has_a_deployment_per_service_with_probes_on_its_port():
         assert dep["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"] == str(port)
 
 
+def _networks(value: str):
+    import ipaddress
+
+    return [ipaddress.ip_network(part.strip(), strict=False) for part in value.split(",") if part.strip()]
+
+
+def test_both_deployments_name_the_trusted_proxies_in_front_of_the_gateway():
+    """Issue 8: without them, behind an ingress every client shares the proxy's address and
+    5 wrong receipt guesses from anyone lock out a whole township. Networks, never everyone."""
+    import re
+
+    compose = COMPOSE["services"]["gateway"]["environment"]["GATEWAY_TRUSTED_PROXIES"]
+    default = re.fullmatch(r"\$\{GATEWAY_TRUSTED_PROXIES:-([^}]+)\}", compose)
+    assert default, compose
+    deployments = {d["metadata"]["name"]: d for d in K8S if d["kind"] == "Deployment"}
+    env = {e["name"]: e.get("value") for e in deployments["gateway"]["spec"]["template"]["spec"]["containers"][0]["env"]}
+    for value in (default.group(1), env["GATEWAY_TRUSTED_PROXIES"]):
+        nets = _networks(value)
+        assert nets and all(n.prefixlen >= 8 and n.is_private for n in nets), value
+    assert "GATEWAY_TRUSTED_PROXIES" not in COMPOSE["services"]["staff"]["environment"]  # the gateway's alone
+
+
 def test_the_image_runs_the_same_entrypoint_as_make_run():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert 'CMD ["python", "-m", "services.run", "gateway"]' in dockerfile
