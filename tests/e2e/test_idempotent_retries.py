@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, text
 from services.common.migrate import upgrade
 from tests.support.processes import processes
 from tests.support.runtime import wait_for
-from tests.support.system import Api, Township
+from tests.support.system import Api, Township, operator_token
 
 pytestmark = pytest.mark.e2e
 
@@ -39,10 +39,8 @@ def system(broker, postgres, tmp_path_factory):
     try:
         # a short request deadline, so a client learns of a dead service within seconds
         with processes(broker.uri, tmp, dbs, NAMES, GATEWAY_JWT_SECRET=SECRET, GATEWAY_DEADLINE=4) as procs:
-            from gateway.tokens import operator_token
-
             api = Api(procs["gateway"].url)
-            op = api.as_(operator_token(1, amqp_uri=broker.uri, key=SECRET))
+            op = api.as_(operator_token(broker.uri, key=SECRET))
             town = Township(api, op, "idem-proc", "重试镇")
             dept = town.boss.post("/departments", {"name": "民政办"}).json()
             window = town.boss.post("/windows", {"number": 1, "name": "民政窗口", "department_id": dept["id"]}).json()

@@ -13,7 +13,7 @@ PENSION = [{"name": "居民身份证", "main": True}, {"name": "户口簿", "mai
 
 
 def seed_hall(api, op, code: str, name: str) -> dict:
-    # the gateway checks tokens once it has staff's revocation list (503 until then)
+    # the gateway checks tokens once it has loaded staff's account versions (503 until then)
     wait_for(lambda: op.get("/townships").status_code != 503, timeout=30, message="the gateway to check tokens")
     town = Township(api, op, code, name, director="周建国")
     boss = town.boss

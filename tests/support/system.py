@@ -94,13 +94,13 @@ def running_services(amqp_uri, database, names, clock=None, **extra):
 
 
 def tokens_checkable(gateway, timeout: float = 30) -> None:
-    """Wait until the gateway has loaded staff's revocation list (until then every token answers
+    """Wait until the gateway has loaded staff's account versions (until then every token answers
     503), which takes longer than starting the containers on a busy machine."""
-    from gateway.api import Revocations
+    from gateway.access import AccessCache
     from tests.support.runtime import wait_for
 
-    revocations = next(d for d in gateway.dependencies if isinstance(d, Revocations))
-    wait_for(lambda: revocations.loaded, timeout=timeout, message="the gateway to load the revocation list")
+    access = next(d for d in gateway.dependencies if isinstance(d, AccessCache))
+    wait_for(lambda: access.fresh, timeout=timeout, message="the gateway to load the account versions")
 
 
 def gateway_api(container) -> Api:

@@ -232,7 +232,7 @@ def test_a_key_reused_for_another_command_with_another_request_is_422(harness):
 
 
 def test_one_request_may_call_two_commands_with_its_key(harness):
-    """POST /townships calls staff's create_township and then bootstrap_token with one key: each
+    """One request may call two commands of a service with one key: each
     command has its own record, and a retry answers both."""
     first = harness.service("k-1", '{"name": "a"}').create("a")
     with pytest.raises(Conflict):
