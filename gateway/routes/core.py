@@ -318,12 +318,12 @@ class CoreRoutes(PublicTownships):
                      "roles": record["roles"], "township_id": record["township_id"],
                      "person_id": record["person_id"]}
 
-    @api("DELETE", "/sessions/current", status=204, tags=["accounts"],
+    @api("DELETE", "/sessions/current", response=staff_out.SignedOut, tags=["accounts"],
          summary="Sign out: every session of your account ends at once")
     def end_session(self, request):
         out = self.staff.end_sessions()
         self.access.apply("account", out["account_id"], out["version"], True)
-        return 204, None
+        return {"signed_out": True}
 
     @api("PUT", "/me/password", body=PasswordIn, response=staff_out.PasswordChanged, tags=["accounts"],
          summary="Change your password (your sessions end: sign in again)")

@@ -119,6 +119,10 @@ class PasswordChanged(Out):
     changed = Bool()
 
 
+class SignedOut(Out):
+    signed_out = Bool()
+
+
 # -- S1 roster ------------------------------------------------------------------------
 
 class RosterEntry(Out):

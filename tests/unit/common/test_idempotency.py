@@ -270,6 +270,12 @@ def test_a_redelivered_request_running_beside_the_first_has_no_second_effect(har
 
 #: RPCs that POST routes call to read (a receipt number and password travel in the body)
 READS_BEHIND_POST = {("intake", "query_receipt"), ("cases", "public_timeline")}
+#: account RPCs whose answer (a one-time code, a session) or argument (a password) the
+#: idempotency table must not keep (issue 8); each is safe to repeat: opening an account again
+#: gives a new code (the old one ends), a code activates once, a sign-in counts one more attempt,
+#: a password change with the old password fails the second time
+SECRETS_NOT_RECORDED = {("staff", "create_account"), ("staff", "create_director_account"),
+                        ("staff", "activate_account"), ("staff", "start_session"), ("staff", "change_password")}
 
 
 def test_every_rpc_a_changing_route_calls_is_an_idempotent_command():
@@ -290,7 +296,7 @@ def test_every_rpc_a_changing_route_calls_is_an_idempotent_command():
         for service, method in re.findall(r"self\.(staff|intake|cases|complaints|lending)\.([a-z_]+)\(",
                                           inspect.getsource(fn)):
             called += 1
-            if (service, method) not in READS_BEHIND_POST and \
+            if (service, method) not in READS_BEHIND_POST | SECRETS_NOT_RECORDED and \
                     not getattr(getattr(services[service], method, None), "is_command", False):
                 plain.append(f"{ep.method} {ep.url} → {service}.{method}")
     assert called > 50
