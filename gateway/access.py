@@ -8,7 +8,8 @@ memory and checks each request against it — two dictionary look-ups, no RPC:
 
 * reloaded from staff (``access_snapshot``) every ``GATEWAY_ACCESS_REFRESH`` seconds (1) over
   one long-lived RPC proxy, which is rebuilt when the broker link fails, so the first load
-  after a reconnect brings every change missed meanwhile;
+  after a reconnect brings every change missed meanwhile; staff answers ``unchanged`` (a few
+  bytes) when the table's stamp is the one this gateway holds;
 * updated at once by staff's ``staff.access_changed`` events (broadcast to every gateway) and
   by this gateway's own sign-out / revocation answers;
 * **bounded staleness**: a snapshot is trusted until ``GATEWAY_ACCESS_MAX_STALENESS`` seconds
@@ -40,6 +41,7 @@ class AccessCache(DependencyProvider):
         self.accounts: dict[str, tuple[int, bool]] = {}
         self.townships: dict[str, tuple[int, bool]] = {}
         self.fresh_until = 0.0  # time.monotonic() until which the copy may be trusted
+        self.stamp = None  # staff's summary of the copy we hold (an unchanged table is not resent)
         self.loads = 0
         self._gt = None
 
@@ -78,7 +80,7 @@ class AccessCache(DependencyProvider):
                         holder = ServiceRpcProxy("staff", {"AMQP_URI": self.container.config["AMQP_URI"]},
                                                  timeout=self.rpc_timeout)
                         proxy = holder.start()
-                    snapshot = proxy.access_snapshot()
+                    snapshot = proxy.access_snapshot(self.stamp)
                 self.load(snapshot, sent)
                 if failures:
                     log.info("account versions reloaded after %d failed attempts", failures)
@@ -98,7 +100,12 @@ class AccessCache(DependencyProvider):
 
     def load(self, snapshot: dict, sent: float) -> None:
         """Replace the copy with a snapshot whose request left at ``sent`` (monotonic); changes
-        heard by event meanwhile win when their version is newer."""
+        heard by event meanwhile win when their version is newer. ``unchanged``: staff's table
+        is the one we hold (events heard meanwhile stay applied)."""
+        if snapshot.get("unchanged") and snapshot.get("stamp") == self.stamp:
+            self.fresh_until = max(self.fresh_until, sent + self.max_staleness)
+            self.loads += 1
+            return
         fresh = {
             "account": {row[0]: (int(row[1]), bool(row[2])) for row in snapshot.get("accounts", [])},
             "township": {row[0]: (int(row[1]), bool(row[2])) for row in snapshot.get("townships", [])},
@@ -109,6 +116,7 @@ class AccessCache(DependencyProvider):
                 if key not in table or table[key][0] < entry[0]:
                     table[key] = entry
         self.accounts, self.townships = fresh["account"], fresh["township"]
+        self.stamp = snapshot.get("stamp")
         self.fresh_until = max(self.fresh_until, sent + self.max_staleness)
         self.loads += 1
 

@@ -214,10 +214,11 @@ class StaffService(BaseService):
             return accounts.revoke_key(uow, key_id)
 
     @rpc
-    def access_snapshot(self):
-        """Internal (gateways): every account's and township's version, ids and integers only."""
+    def access_snapshot(self, stamp=None):
+        """Internal (gateways): every account's and township's version, ids and integers only
+        (or ``unchanged`` when the caller's stamp is current)."""
         with self.db() as uow:
-            return accounts.access_snapshot(uow)
+            return accounts.access_snapshot(uow, stamp)
 
     def _account(self) -> str:
         account_id = self.caller.account_id

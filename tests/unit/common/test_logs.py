@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 
+import pytest
+
 from services.common.errors import NotFound
 from services.common.logs import DomainErrorFilter, JsonFormatter, call_id_var
 
@@ -42,3 +44,24 @@ def test_an_unexpected_error_keeps_its_traceback():
     DomainErrorFilter().filter(rec)
     entry = json.loads(JsonFormatter("cases").format(rec))
     assert entry["level"] == "error" and "RuntimeError: boom" in entry["exc"]
+
+
+def test_a_record_that_cannot_be_formatted_is_still_one_json_line():
+    bad = logging.LogRecord("x", logging.INFO, __file__, 1, "two %s %s", ("only one",), None)
+    entry = json.loads(JsonFormatter("staff").format(bad))
+    assert "two %s %s" in entry["message"] and "only one" in entry["message"]
+    odd = logging.LogRecord("x", logging.INFO, __file__, 1, "m", (), None)
+    odd.status = object()  # an extra that is not JSON
+    assert json.loads(JsonFormatter("staff").format(odd))["status"].startswith("<object")
+
+
+@pytest.mark.parametrize("text,secret", [
+    ("Authorization: Bearer abc.def-ghi", "abc.def-ghi"),
+    ("token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl here", "eyJhbGciOiJIUzI1NiJ9"),
+    ("{'password': 'hunter2 long', 'username': 'x'}", "hunter2"),
+    ('{"new_password": "s3cret-pass"}', "s3cret-pass"),
+    ("activation_code=AbCdEf123", "AbCdEf123"),
+])
+def test_tokens_and_password_fields_are_masked_in_messages(text, secret):
+    line = JsonFormatter("gateway").format(logging.LogRecord("x", logging.INFO, __file__, 1, text, (), None))
+    assert secret not in line and json.loads(line)["message"]

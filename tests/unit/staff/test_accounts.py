@@ -282,3 +282,16 @@ def test_api_keys_are_listed_and_revoked_by_township(world):
         revoked = accounts.revoke_key(uow, key["account_id"])
     assert revoked["active"] is False and revoked["revoked_at"]
     assert world_snapshot(world)["accounts"][key["account_id"]] == [2, False]
+
+
+def test_the_snapshot_stamp_moves_with_every_change_and_spares_an_unchanged_table(world):
+    made = open_account(world)
+    with world.uow(None) as uow:
+        first = accounts.access_snapshot(uow)
+    with world.uow(None) as uow:
+        assert accounts.access_snapshot(uow, first["stamp"]) == {"stamp": first["stamp"], "unchanged": True}
+    with world.uow(None) as uow:
+        accounts.sign_out(uow, made["account_id"])
+    with world.uow(None) as uow:
+        second = accounts.access_snapshot(uow, first["stamp"])
+    assert second["stamp"] != first["stamp"] and second["accounts"]
