@@ -7,7 +7,6 @@ from datetime import datetime, timedelta, timezone
 import jwt
 import pytest
 
-from tests.support.runtime import wait_for
 from tests.support.system import TEST_SECRET, Township, gateway_api, operator_token, running_services
 
 pytestmark = pytest.mark.integration
