@@ -50,7 +50,7 @@ class AccessCache(DependencyProvider):
         self.refresh = float(config.get("ACCESS_REFRESH", os.environ.get("GATEWAY_ACCESS_REFRESH", "1")))
         self.max_staleness = float(config.get("ACCESS_MAX_STALENESS",
                                               os.environ.get("GATEWAY_ACCESS_MAX_STALENESS", "4")))
-        self.rpc_timeout = max(0.5, min(2.0, self.max_staleness / 2))
+        self.rpc_timeout = max(1.0, self.max_staleness - self.refresh)  # a late answer still counts from its send
         self._recent: dict[str, dict] = {"account": {}, "township": {}}
 
     def start(self):

@@ -84,7 +84,11 @@ def running_services(amqp_uri, database, names, clock=None, **extra):
         containers = {}
         for name in names:
             if name == "gateway":
-                conf = service_config("gateway", amqp_uri, JWT_SECRET=TEST_SECRET, **extra)
+                # every service shares this process's hub: a busy moment must not make the
+                # gateway's copy of account versions stale (4 s in production; the bound itself is
+                # tested with the gateway as a process, tests/e2e/test_accounts_processes.py)
+                conf = service_config("gateway", amqp_uri, JWT_SECRET=TEST_SECRET,
+                                      **{"ACCESS_MAX_STALENESS": 15, **extra})
             else:
                 conf = service_config(name, amqp_uri, migrated(database, name), **extra)
             containers[name] = stack.enter_context(running(service_class(name), conf, clock=clock))
