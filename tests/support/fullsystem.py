@@ -9,7 +9,7 @@ import time
 from services.common.migrate import upgrade
 from tests.support.processes import processes
 from tests.support.runtime import wait_for
-from tests.support.system import Api, Township
+from tests.support.system import Api, Township, operator_token
 
 SECRET = "e2e-secret-" + "f" * 40
 SERVICES = ("staff", "intake", "cases", "complaints", "lending", "notices")
@@ -29,10 +29,8 @@ def full_system(broker_uri: str, postgres, tmp, code: str, amqp_uri: str | None 
             upgrade(name, dbs[name])
         env.setdefault("GATEWAY_JWT_SECRET", SECRET)
         with processes(amqp_uri or broker_uri, tmp, dbs, list(services) + ["gateway"], **env) as procs:
-            from gateway.tokens import operator_token
-
             api = Api(procs["gateway"].url)
-            op = api.as_(operator_token(1, amqp_uri=broker_uri, key=env["GATEWAY_JWT_SECRET"]))
+            op = api.as_(operator_token(broker_uri, key=env["GATEWAY_JWT_SECRET"]))
             town = Township(api, op, code, code)
             boss = town.boss
             dept = boss.post("/departments", {"name": "民政办"}).json()

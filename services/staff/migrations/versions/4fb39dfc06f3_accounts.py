@@ -2,7 +2,7 @@
 township suspension (replaces the token list)
 
 Revision ID: 4fb39dfc06f3
-Revises: 4f71dd8c55bd
+Revises: 90f89dac0bbc
 Create Date: 2026-11-29 00:28:29.798773
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import services.common.db
 
 revision = '4fb39dfc06f3'
-down_revision = '4f71dd8c55bd'
+down_revision = '90f89dac0bbc'
 branch_labels = None
 depends_on = None
 
