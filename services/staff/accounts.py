@@ -32,6 +32,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import select, update
 
 from services.common import green
+from services.common.clock import DEFAULT_TZ
 from services.common.db import NATIONAL, new_id
 from services.common.errors import Conflict, Forbidden, NotFound, TooManyAttempts, Unauthorized, field_error
 from services.common.tenancy import ROLES
@@ -47,7 +48,6 @@ MAX_PASSWORD = 200
 MAX_KEY_DAYS = 90
 KEY_ROLES = [r for r in ROLES if r != "operator"]
 BAD_CREDENTIALS = "wrong user name or password"
-DEFAULT_TZ = "Asia/Shanghai"
 
 
 def setting(name: str, default: float) -> float:
