@@ -184,7 +184,7 @@ def bench_http(args, results):
     from services.common.migrate import upgrade
     from tests.support.infra import postgres_server, rabbit_vhost
 
-    clients = [1, 10, 50]
+    clients = args.clients
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))
     body = json.dumps(MARRIAGE).encode()
     rows = []
@@ -385,9 +385,11 @@ def main():
     parser.add_argument("--skip", default="", help="comma-separated: http,sweep,recompute,days")
     parser.add_argument("--instances", default="1,2", help="instances of gateway, intake, cases to measure")
     parser.add_argument("--seconds", type=float, default=None, help="seconds per HTTP measurement")
+    parser.add_argument("--clients", default="1,10,50", help="concurrent clients to measure")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     args.instances = [int(x) for x in args.instances.split(",")]
+    args.clients = [int(x) for x in args.clients.split(",")]
     args.seconds = args.seconds or (4.0 if args.quick else 15.0)
     args.sweep_sizes = [10_000, 100_000] if args.quick else [100_000, 1_000_000]
     args.recompute_cases = 2_000 if args.quick else 10_000

@@ -27,6 +27,7 @@ def register(event_type: str, version: int = 1):
         if not issubclass(schema_cls, Envelope):
             raise TypeError("event schemas extend Envelope")
         REGISTRY[event_type] = (schema_cls, version)
+        _INSTANCES.pop(event_type, None)
         return schema_cls
 
     return deco
@@ -36,12 +37,20 @@ class UnknownEvent(Exception):
     pass
 
 
+_INSTANCES: dict[str, tuple[Schema, int]] = {}
+
+
 def _schema(event_type: str) -> tuple[Schema, int]:
-    try:
-        cls, version = REGISTRY[event_type]
-    except KeyError:
-        raise UnknownEvent(event_type) from None
-    return cls(), version
+    """The event type's schema, built once per process (building one cost more than using it;
+    a marshmallow schema keeps no state between ``validate``/``load`` calls)."""
+    found = _INSTANCES.get(event_type)
+    if found is None:
+        try:
+            cls, version = REGISTRY[event_type]
+        except KeyError:
+            raise UnknownEvent(event_type) from None
+        found = _INSTANCES[event_type] = (cls(), version)
+    return found
 
 
 def build(event_type: str, township_id: str, occurred_at: datetime, **payload) -> dict:
