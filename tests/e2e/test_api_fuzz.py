@@ -3,16 +3,17 @@ Must show 6, the fuzzing half; the table of hostile inputs is tests/e2e/test_hos
 
 The whole system runs as processes on PostgreSQL; every operation gets a few generated
 requests (valid and invalid, a fixed seed, so a failure reproduces) with a director's token.
-The answer must never be a 5xx. ``CHECKS`` is the one list of what is checked: more
-(response schema conformance, status codes documented, …) are switched on there once every
-route documents its responses.
+The answer must never be a 5xx, and must be what the document promises: a documented status,
+content type and body (issue 10). ``CHECKS`` is the one list of what is checked.
 """
 from __future__ import annotations
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, seed, settings
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import (
+    content_type_conformance, not_a_server_error, response_schema_conformance, status_code_conformance,
+)
 
 from gateway.openapi import build_spec
 from gateway.service import GatewayService
@@ -26,10 +27,11 @@ EXAMPLES = 3  # per operation (and generation mode): the run stays well under a 
 
 CHECKS = [
     not_a_server_error,
-    # to come with documented responses (helper "schemas"):
-    # schemathesis.openapi.checks.status_code_conformance,
-    # schemathesis.openapi.checks.content_type_conformance,
-    # schemathesis.openapi.checks.response_schema_conformance,
+    # every answer is one the document lists (issue 10): its status, its content type, and its
+    # body valid against that status's schema (an output contract of services/contracts, or Error)
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
 ]
 
 # the fuzzing phase only (the coverage phase alone sends dozens of requests per operation)
