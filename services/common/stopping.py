@@ -20,6 +20,7 @@ socket reads (a container took 2 s to stop).
 """
 from __future__ import annotations
 
+import contextvars
 import errno
 import logging
 import os
@@ -91,11 +92,13 @@ def serve(service_cls, config: dict) -> int:
 
     def on_signal(signum, frame):
         # runs in the main loop: no eventlet waits here, only spawn
+        # logged in a context of its own: not under the call id of whichever worker was running
+        name = signal.Signals(signum).name
         if state["stopping"]:
-            log.info("%s: already stopping", signal.Signals(signum).name)
+            contextvars.Context().run(log.info, "%s: already stopping", name)
             return
         state["stopping"] = True
-        log.info("%s: stopping (grace %.0f s)", signal.Signals(signum).name, grace)
+        contextvars.Context().run(log.info, "%s: stopping (grace %.0f s)", name, grace)
         eventlet.spawn_n(stop_gracefully)
 
     signal.signal(signal.SIGTERM, on_signal)

@@ -104,7 +104,9 @@ def test_sigterm_mid_stream_loses_nothing_and_does_nothing_twice(broker, databas
         assert at_stop["cases"] < EVENTS, "the stream ended before the stop: the test proves nothing"
         log = cases.log_path.read_text(errors="replace")
         assert "Traceback" not in log, log[-3000:]
-        assert took < 5, f"stopping took {took:.1f}s"
+        # within its grace period (STOP_GRACE 10 s; about 1 s on a quiet machine): the handlers in
+        # flight finished, the relay made its last pass
+        assert took < 12, f"stopping took {took:.1f}s"
         # the relay's last pass published what the finished workers committed
         assert at_stop["unsent"] == 0
     finally:
