@@ -10,7 +10,8 @@ so each call
 - passes the target's **circuit breaker**: after ``GATEWAY_BREAKER_FAILURES`` failures in a row
   (no reply in time, not running, broker unreachable) it opens and calls fail fast (503 naming
   the service, ``Retry-After`` the time left) for ``GATEWAY_BREAKER_RESET`` seconds; then it is
-  half-open: one call (a request or the background probe) tries, and closes it or opens it again.
+  half-open: one call tries, and closes it or opens it again. The background probe closes it as
+  soon as the service answers its health check.
 
 A background probe calls each service's ``health`` every ``GATEWAY_PROBE_INTERVAL`` seconds
 (bounded by ``GATEWAY_PROBE_TIMEOUT``), all at once; ``/health`` reads the last results and the
@@ -232,8 +233,8 @@ class ServiceRpc(Rpc):
             green.sleep(self.probe_interval)
 
     def probe(self) -> dict:
-        """Ask the service's ``health`` (bounded); feeds the breaker: a failure counts, and in
-        half-open a success closes it."""
+        """Ask the service's ``health`` (bounded); feeds the breaker: an answer closes it, no
+        answer counts as a failure (while closed or half-open)."""
         started = time.monotonic()
         ctx = WorkerContext(self.container, None, _ProbeEntrypoint(), data={})
         method = RpcProxy.get_dependency(self, ctx)  # the plain proxy: no guard around the probe
@@ -243,17 +244,14 @@ class ServiceRpc(Rpc):
 
             answer = rpc_call(method.health, timeout=self.probe_timeout)
             result = {"ok": bool(answer.get("ok")), "detail": "ok" if answer.get("ok") else answer.get("checks")}
-            if self.breaker.current() != CLOSED:
-                if self.breaker.allow():
-                    self.breaker.success()
-            else:
-                self.breaker.success()
+            self.breaker.success()  # it answers: closed at once, whatever the state (probed back)
         except ServiceUnavailable as exc:
             result = {"ok": False, "detail": f"unavailable: {exc.message}"}
             if self.breaker.current() == CLOSED or self.breaker.allow():
                 self.breaker.failure()
         except Exception as exc:  # the service answered with an error: it runs
             result = {"ok": False, "detail": f"unhealthy: {type(exc).__name__}"}
+            self.breaker.success()
         result["at"] = time.time()
         result["seconds"] = round(time.monotonic() - started, 3)
         self.last_probe = result

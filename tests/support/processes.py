@@ -58,6 +58,22 @@ class ServiceProcess:
             time.sleep(0.2)
         raise AssertionError(f"{self.name} not healthy after {timeout}s:\n{self.tail()}")
 
+    def wait_seeing(self, services, timeout: float = 60) -> None:
+        """The gateway's /health reports each of ``services`` answering (issue 7: its breakers
+        and probes), so that the first requests of a test do not meet a breaker opened while
+        the processes were starting."""
+        deadline = time.monotonic() + timeout
+        checks: dict = {}
+        while time.monotonic() < deadline:
+            try:
+                checks = requests.get(self.url + "/health", timeout=5).json().get("checks", {})
+                if all(checks.get(name) == "ok" for name in services):
+                    return
+            except (requests.RequestException, ValueError):
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"the gateway does not see {services} after {timeout}s: {checks}")
+
     def kill(self) -> None:
         """SIGKILL: a crash, no clean shutdown."""
         if self.proc and self.proc.poll() is None:
@@ -116,6 +132,8 @@ def processes(amqp_uri: str, tmp_path: Path, databases: dict[str, str], names, *
             started[name] = ServiceProcess(name, penv, tmp_path).start()
         for proc in started.values():
             proc.wait_healthy()
+        if "gateway" in started:  # and the gateway sees every service started (its probes)
+            started["gateway"].wait_seeing([n for n in started if n != "gateway"])
         yield started
     finally:
         for proc in started.values():
