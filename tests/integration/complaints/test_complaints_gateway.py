@@ -77,6 +77,18 @@ def test_accused_clerk_sees_no_identity_complaint_officer_does(system):
     assert r.status_code == 403
 
 
+def test_an_id_number_written_in_the_content_is_hidden_from_the_accused(system):
+    """Personal data (issue 11): the probe's 身份证号330102198001011234 in the content no longer
+    reaches the accused clerk or their window; the complaint officer still reads it."""
+    c = complaint(system, content=f"{PERSONAL[0]}反映被推诿，身份证号330102198001011234，回电{PERSONAL[1]}")
+    for reader in ("clerk_api", "mate_api"):
+        r = system[reader].get(f"/complaints/{c['id']}")
+        assert r.status_code == 200, r.text
+        assert "330102198001011234" not in r.text and "330***********1234" in r.json()["content"]
+        assert not any(p in r.text for p in PERSONAL)
+    assert "330102198001011234" in system["officer"].get(f"/complaints/{c['id']}").json()["content"]
+
+
 def test_bad_complaint_is_422_with_field_and_nothing_written(system):
     r = system["officer"].post("/complaints", {"channel": "phone", "major": True, "content": "重大",
                                                 "complainant": {"name": "甲"},
