@@ -21,7 +21,7 @@ from services.common.calendar import load_calendar
 from services.common.migrate import upgrade
 from tests.support.processes import processes
 from tests.support.runtime import wait_for
-from tests.support.system import Api, Township
+from tests.support.system import Api, Township, operator_token
 
 pytestmark = pytest.mark.e2e
 
@@ -94,10 +94,8 @@ def test_a_busy_townships_calendar_does_not_stall_another_township(broker, datab
         upgrade(name, url)
     with processes(broker.uri, tmp_path, urls, ["staff", "cases", "gateway"], GATEWAY_JWT_SECRET=SECRET,
                    SWEEP_INTERVAL="3600") as procs:  # the sweeps are another issue's: not measured here
-        from gateway.tokens import operator_token
-
         api = Api(procs["gateway"].url)
-        op = api.as_(operator_token(1, amqp_uri=broker.uri, key=SECRET))
+        op = api.as_(operator_token(broker.uri, key=SECRET))
         busy, quiet = Township(api, op, "busy-t", "忙镇"), Township(api, op, "quiet-t", "静镇")
         _seed_cases(urls["cases"], busy.id, OPEN_CASES, "B")
         quiet_cases = _seed_cases(urls["cases"], quiet.id, 20, "Q")
