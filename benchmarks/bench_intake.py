@@ -386,12 +386,14 @@ def main():
     parser.add_argument("--instances", default="1,2", help="instances of gateway, intake, cases to measure")
     parser.add_argument("--seconds", type=float, default=None, help="seconds per HTTP measurement")
     parser.add_argument("--clients", default="1,10,50", help="concurrent clients to measure")
+    parser.add_argument("--sweep-sizes", default=None, help="open cases of the sweep runs, e.g. 100000,1000000")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     args.instances = [int(x) for x in args.instances.split(",")]
     args.clients = [int(x) for x in args.clients.split(",")]
     args.seconds = args.seconds or (4.0 if args.quick else 15.0)
-    args.sweep_sizes = [10_000, 100_000] if args.quick else [100_000, 1_000_000]
+    args.sweep_sizes = ([int(x) for x in args.sweep_sizes.split(",")] if args.sweep_sizes
+                        else [10_000, 100_000] if args.quick else [100_000, 1_000_000])
     args.recompute_cases = 2_000 if args.quick else 10_000
     args.additions = 100_000 if args.quick else 1_000_000
     results = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "quick": args.quick,
