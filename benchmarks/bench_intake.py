@@ -209,10 +209,16 @@ def bench_http(args, results):
             try:
                 from scripts.seed_demo import seed_if_empty
 
+                os.environ["VAR_DIR"] = str(tmp / "var")  # the demo accounts' passwords
                 info = seed_if_empty(broker.uri)
+                clerk = next(a for a in info["accounts"] if a["key"] == "clerk_civil_a")
                 ports = [p.port for p in procs if p.name == "gateway"]
-                headers = {"Content-Type": "application/json", "Authorization": f"Bearer {info['clerk_token']}"}
                 conn = http.client.HTTPConnection("127.0.0.1", ports[0])
+                conn.request("POST", "/sessions", body=json.dumps({"username": clerk["username"],
+                                                                    "password": clerk["password"]}),
+                             headers={"Content-Type": "application/json"})
+                token = json.loads(conn.getresponse().read())["token"]
+                headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
                 conn.request("POST", "/attendance/sign-in", headers=headers)
                 conn.getresponse().read()
                 # warm-up (connections, caches), not counted
@@ -268,12 +274,13 @@ def bulk_cases(engine, township_id, n, due_fraction, today, started=None):
             batch.append(dict(
                 id=f"{i:032x}", township_id=township_id, application_id=f"a{i}", receipt_no=f"R{i}",
                 item_code="MZ-002", item_version=1, item_name="低保", kind="promised", original_kind="promised",
-                state="under_review", transitions=1, handler_person_id="p1", holder_person_id="p1",
+                state="in_review", transitions=1, handler_person_id="p1", holder_person_id="p1",
                 accepted_at=at, accepted_on=today - timedelta(days=30), deemed_accepted=False,
                 clock_started_on=started or (today - timedelta(days=30)), promised_days=20 if not overdue else 5,
                 extension_days=0, paused_days=0,
                 due_date=today - timedelta(days=1) if overdue else today + timedelta(days=40),
-                provisional=False, tacit_allowed=False, departments=[], major=False, proxy=False))
+                provisional=False, tacit_allowed=False, departments=[], major=False, proxy=False,
+                created_at=at))
             if len(batch) == 10000:
                 conn.execute(table.insert(), batch)
                 batch = []
@@ -306,7 +313,10 @@ def bench_sweep(args, results):
                 bulk_cases(units.engine, "t1", n, 0.01, today)
                 insert_s = time.monotonic() - t0
                 t0 = time.monotonic()
-                done = timers.sweep_overdue(units.sweep_run(chunk=50))
+                run = units.sweep_run(chunk=50)
+                done = timers.sweep_overdue(run)
+                if run.errors:
+                    raise SystemExit(f"the sweep failed: {run.errors}")
                 el = time.monotonic() - t0
                 rows.append({"open_cases": n, "due": n // 100, "marked": done, "seconds": el,
                              "insert_seconds": insert_s, "load": loadavg()})
