@@ -90,7 +90,11 @@ def test_scale_starts_several_instances_of_a_service_and_of_the_gateway(broker, 
         text = (tmp_path / "run.log").read_text()
         second = gateway_port + 100
         assert f"2 gateways: http://localhost:{gateway_port} http://localhost:{second}" in text
-        token = text.split("export TOKEN=", 1)[1].split()[0]
+        line = next(line for line in text.splitlines() if "export TOKEN=" in line)
+        body = json.loads(re.search(r"-d '(\{.*\})'", line).group(1))
+        r = requests.post(f"http://127.0.0.1:{second}/sessions", json=body)  # signs in on either gateway
+        assert r.status_code == 201, r.text
+        token = r.json()["token"]
         for port in (gateway_port, second):
             r = requests.get(f"http://127.0.0.1:{port}/windows", headers={"Authorization": f"Bearer {token}"})
             assert r.status_code == 200 and len(r.json()) == 6  # seeded once: six windows, not twelve
