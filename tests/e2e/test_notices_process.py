@@ -10,7 +10,7 @@ from services.common import events
 from services.common.clock import utcnow
 from tests.support.processes import processes
 from tests.support.runtime import wait_for
-from tests.support.system import Api, Township
+from tests.support.system import Api, Township, operator_token
 
 pytestmark = pytest.mark.e2e
 
@@ -21,10 +21,8 @@ def test_notices_runs_as_a_process(broker, database, tmp_path):
     dbs = {name: database(name) for name in ("staff", "notices")}  # migrated by the processes
     with processes(broker.uri, tmp_path, dbs, ["staff", "notices", "gateway"], GATEWAY_JWT_SECRET=SECRET,
                    NOTICES_SWEEP_INTERVAL="1") as procs:
-        from gateway.tokens import operator_token
-
         api = Api(procs["gateway"].url)
-        op = api.as_(operator_token(1, amqp_uri=broker.uri, key=SECRET))
+        op = api.as_(operator_token(broker.uri, key=SECRET))
         town = Township(api, op, "ntc-p")
         clerk, client = town.person("王晓燕", ["clerk"])
         body = events.build("cases.case_reminder", town.id, utcnow(), case_id="c1", receipt_no="QS-1",
