@@ -158,6 +158,23 @@ class CoreRoutes(PublicTownships):
          tags=["platform"],
          summary="Health of the broker and every service (from the last background probes; never waits on a service)")
     def get_health(self, request):
+        report, _ = self._health_report()
+        return (200 if report["ok"] else 503), report
+
+    @api("GET", "/ready", response=Health, responses={503: Health}, public=True, platform=True,
+         tags=["platform"],
+         summary="Readiness of this gateway instance: it can check tokens and reach the broker",
+         description="For load balancers and the k8s readiness probe. A service that is down costs "
+                     "only its own routes (fast 503 naming it), so it does not make the gateway "
+                     "unready: every replica would otherwise leave the load balancer together. "
+                     "The services' states are in the body, as on /health.")
+    def get_ready(self, request):
+        report, ready = self._health_report()
+        report["ok"] = ready
+        return (200 if ready else 503), report
+
+    def _health_report(self) -> tuple[dict, bool]:
+        """(the report with every service's state, whether this gateway itself can serve)."""
         from ..resilience import CLOSED, service_proxies
 
         report = {"service": "gateway", "ok": True, "checks": {}, "services": {}}
@@ -174,10 +191,10 @@ class CoreRoutes(PublicTownships):
                     f"breaker {state['breaker']}" if probe.get("ok") else str(detail))
         # bearer tokens are accepted only while the copy of account versions is fresh
         report["checks"]["tokens"] = "ok" if self.access.fresh else "account versions not loaded (staff unreachable)"
-        report["ok"] = report["ok"] and report["checks"]["tokens"] == "ok"
         report["checks"]["broker"] = self._broker_state()
-        report["ok"] = report["ok"] and report["checks"]["broker"] == "ok"
-        return (200 if report["ok"] else 503), report
+        ready = report["checks"]["tokens"] == "ok" and report["checks"]["broker"] == "ok"
+        report["ok"] = report["ok"] and ready
+        return report, ready
 
     def _broker_state(self) -> str:
         """The broker as last checked; a check older than 2 s is renewed in the background, so

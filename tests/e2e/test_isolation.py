@@ -130,8 +130,14 @@ def test_a_stopped_service_costs_only_its_own_routes(system):
         assert retry_after and int(retry_after) >= 1
         assert elapsed < DEADLINE + 1 + queueing, f"an intake request took {elapsed:.2f}s"
     assert times[IN_FLIGHT - SERVICE_LIMIT - 1] < DEADLINE / 2, "the requests over intake's share waited"
-    report = requests.get(gateway.url + "/health", timeout=5).json()
+    health_now = requests.get(gateway.url + "/health", timeout=5)
+    report = health_now.json()
+    assert health_now.status_code == 503
     assert report["checks"]["intake"] != "ok" and report["checks"]["staff"] == "ok"
+    # readiness (the load balancer's and k8s' probe) stays green: this replica still serves
+    # every other route, and every replica leaving together would turn a partial outage total
+    ready = requests.get(gateway.url + "/ready", timeout=5)
+    assert ready.status_code == 200 and ready.json()["checks"]["intake"] != "ok"
 
     # intake comes back: the probe closes its breaker, its routes answer again
     system["procs"]["intake"].start()

@@ -43,7 +43,9 @@ def test_k8s_has_a_deployment_per_service_with_probes_on_its_port():
         container = dep["spec"]["template"]["spec"]["containers"][0]
         port = cfg.DEFAULT_HTTP_PORTS[name]
         assert container["command"][-1] == name
-        assert container["readinessProbe"]["httpGet"] == {"path": "/health", "port": port}
+        # the gateway is ready while it can serve: a service that is down costs only its routes
+        path = "/ready" if name == "gateway" else "/health"
+        assert container["readinessProbe"]["httpGet"] == {"path": path, "port": port}
         assert dep["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"] == str(port)
 
 
