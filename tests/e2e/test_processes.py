@@ -110,8 +110,17 @@ def test_killing_cases_mid_stream_loses_nothing_and_does_nothing_twice(system):
 
 
 def test_gateway_health_reports_broker_and_every_service(system):
-    r = requests.get(system["procs"]["gateway"].url + "/health", timeout=20)
-    body = r.json()
+    url = system["procs"]["gateway"].url + "/health"
+
+    def every_started_service_ok():
+        r = requests.get(url, timeout=20)
+        body = r.json()
+        return all(body["checks"][n] == "ok" for n in ("staff", "intake", "cases")) and (r, body)
+
+    # /health reports the background probes (every 2 s); the test before killed and restarted
+    # cases, so the gateway sees it again within a probe or two
+    r, body = wait_for(every_started_service_ok, timeout=15, interval=0.5,
+                       message="the gateway's probes to see staff, intake and cases")
     assert body["checks"]["broker"] == "ok" and body["checks"]["tokens"] == "ok"
     for name in ("staff", "intake", "cases"):
         assert body["checks"][name] == "ok"
