@@ -13,7 +13,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
-## Start the whole system on this machine (five services + gateway on :8000), seeded with a demo township.
+## Start the whole system on this machine (six services + gateway on :8000), seeded with a demo township.
 run: install
 	$(PY) scripts/run_all.py
 
