@@ -279,12 +279,21 @@ class UnitOfWork:
         session.info["township_id"] = township_id
 
     # -- reading, scoped -------------------------------------------------
-    def get(self, model, ident, what: str | None = None):
-        """A row of this township by id, or NotFound (another township's answers the same)."""
+    def find(self, model, ident):
+        """A row of this township by id, or None (another township's row is None too)."""
+        if not ident:
+            return None
         obj = self.session.get(model, ident)
         if obj is None or (
             isinstance(obj, TenantScoped) and self.township_id and obj.township_id != self.township_id
         ):
+            return None
+        return obj
+
+    def get(self, model, ident, what: str | None = None):
+        """A row of this township by id, or NotFound (another township's answers the same)."""
+        obj = self.find(model, ident)
+        if obj is None:
             raise NotFound(f"{what or model.__name__} {ident} not found")
         return obj
 

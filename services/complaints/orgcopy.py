@@ -47,18 +47,8 @@ def upsert_person(uow, person_id: str, data: dict) -> PersonCopy:
 
 
 def person(uow, person_id: str | None) -> PersonCopy | None:
-    if not person_id:
-        return None
-    row = uow.session.get(PersonCopy, person_id)
-    if row is None or row.township_id != uow.township_id:
-        return None
-    return row
+    return uow.find(PersonCopy, person_id)
 
 
 def window(uow, window_id: str | None) -> WindowCopy | None:
-    if not window_id:
-        return None
-    row = uow.session.get(WindowCopy, window_id)
-    if row is None or row.township_id != uow.township_id:
-        return None
-    return row
+    return uow.find(WindowCopy, window_id)

@@ -56,19 +56,12 @@ def upsert_window(uow, window_id: str, data: dict) -> WindowCopy:
 
 def person(uow, person_id: str | None) -> PersonCopy | None:
     """An active person of *this* township, else None (another township's never, N1)."""
-    if not person_id:
-        return None
-    row = uow.session.get(PersonCopy, person_id)
-    if row is None or row.township_id != uow.township_id or not row.active:
-        return None
-    return row
+    row = uow.find(PersonCopy, person_id)
+    return row if row is not None and row.active else None
 
 
 def window(uow, window_id: str | None) -> WindowCopy | None:
-    if not window_id:
-        return None
-    row = uow.session.get(WindowCopy, window_id)
-    return row if row is not None and row.township_id == uow.township_id else None
+    return uow.find(WindowCopy, window_id)
 
 
 def with_role(uow, *roles) -> list[PersonCopy]:
