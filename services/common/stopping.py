@@ -13,10 +13,19 @@
   restart; the handlers are idempotent);
 * no KeyboardInterrupt is raised anywhere, so no traceback is printed.
 
-``harden_nameko()`` fixes two things of nameko 2.14 for every service (tests call it too):
-``Timer.stop`` may be called twice (the second call is a no-op instead of an
-``AssertionError``), and queue consumers notice a stop within 0.1 s instead of between 1 s
-socket reads (a container took 2 s to stop).
+``harden_nameko()`` fixes three things of nameko 2.14 for every service (tests call it too):
+
+* ``Timer.stop`` may be called twice (the second call is a no-op instead of an
+  ``AssertionError``);
+* queue consumers notice a stop within 0.1 s instead of between 1 s socket reads (a container
+  took 2 s to stop);
+* an ack or requeue on a connection the broker link just lost is dropped, not raised.
+  nameko guards them with ``amqp.exceptions.ConnectionError`` only, but today's py-amqp
+  raises the socket's own ``BrokenPipeError``/``ConnectionResetError``: the exception
+  escaped the worker and killed the whole container, so one broker cut in the middle of a
+  burst stopped the cases service for good (issue 7, found by
+  ``tests/e2e/test_broker_outage.py``). Dropping is safe: the broker takes back every
+  unacked message of a lost channel and delivers it again, and every handler is idempotent.
 """
 from __future__ import annotations
 
@@ -57,6 +66,21 @@ def harden_nameko() -> None:
         timer_stop(self)
 
     Timer.stop = stop_once
+
+    from nameko.messaging import QueueConsumer
+
+    def settle_or_drop(settle):
+        def settle_message(self, message):
+            try:
+                settle(self, message)
+            except OSError as exc:  # BrokenPipeError, ConnectionResetError, socket timeouts
+                log.warning("%s of a message dropped, the broker link is lost (%s); the broker "
+                            "delivers the message again", settle.__name__, type(exc).__name__)
+        settle_message.__name__ = settle.__name__
+        return settle_message
+
+    QueueConsumer.ack_message = settle_or_drop(QueueConsumer.ack_message)
+    QueueConsumer.requeue_message = settle_or_drop(QueueConsumer.requeue_message)
     _hardened = True
 
 

@@ -105,8 +105,18 @@ def test_requests_during_a_broker_cut_get_503_and_nothing_is_lost(system, proxie
     assert all(status in (201, 503) for status, _ in burst), burst
 
     # afterwards everything flows again, by itself
-    wait_for(lambda: requests.get(gateway.url + "/health", timeout=5).status_code == 200, timeout=60,
-             interval=0.5, message="every process back on the broker")
+    last_health: list = []
+
+    def healthy():
+        r = requests.get(gateway.url + "/health", timeout=5)
+        last_health[:] = [r.status_code, r.text]
+        return r.status_code == 200
+
+    try:
+        wait_for(healthy, timeout=60, interval=0.5, message="every process back on the broker")
+    except AssertionError:
+        tails = {name: proc.tail(30) for name, proc in system["procs"].items()}
+        raise AssertionError(f"not healthy after the restore: {last_health}; logs: {tails}")
     wait_for(lambda: boss.get("/windows").status_code == 200, timeout=30, interval=0.5,
              message="RPC through the gateway again")
     r = application(clerk)

@@ -1,0 +1,42 @@
+"""harden_nameko (services/common/stopping.py): nameko 2.14's traps on today's libraries."""
+from __future__ import annotations
+
+import pytest
+from nameko.messaging import QueueConsumer
+
+from services.common.stopping import harden_nameko
+
+
+class _Message:
+    """A delivered message whose channel's socket is gone: settling it raises ``error``."""
+
+    def __init__(self, error):
+        self.channel = type("Channel", (), {"connection": object()})()  # not yet seen as closed
+        self.error = error
+        self.calls = []
+
+    def ack(self):
+        self.calls.append("ack")
+        raise self.error
+
+    def requeue(self):
+        self.calls.append("requeue")
+        raise self.error
+
+
+@pytest.mark.parametrize("error", [BrokenPipeError(32, "Broken pipe"),
+                                   ConnectionResetError(104, "Connection reset by peer")])
+@pytest.mark.parametrize("settle", ["ack_message", "requeue_message"])
+def test_an_ack_on_a_lost_broker_link_is_dropped_not_raised_into_the_container(error, settle):
+    # Before: the BrokenPipeError left the worker and nameko killed the cases container; the
+    # process exited in the middle of a broker cut and never came back.
+    harden_nameko()
+    message = _Message(error)
+    getattr(QueueConsumer, settle)(object.__new__(QueueConsumer), message)
+    assert message.calls == ["ack" if settle == "ack_message" else "requeue"]
+
+
+def test_other_errors_of_an_ack_still_raise():
+    harden_nameko()
+    with pytest.raises(ValueError):
+        QueueConsumer.ack_message(object.__new__(QueueConsumer), _Message(ValueError("a bug")))
