@@ -37,10 +37,7 @@ def main(argv=None):
         from services.common.migrate import upgrade
 
         upgrade(args.service)
-    from services.common.rpc import survive_lost_replies
     from services.common.stopping import exit_now, serve
-
-    survive_lost_replies()  # a broker outage mid-request must not kill the service (issue 7)
 
     exit_now(serve(service_class(args.service), cfg.service_config(args.service)))
 

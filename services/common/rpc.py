@@ -167,28 +167,54 @@ class Rpc(RpcProxy):
                                    self.timeout, self.guard())
 
 
-def survive_lost_replies() -> None:
-    """nameko 2.14 kills the whole service when the reply to an RPC cannot be published (the
-    broker connection dropped while the request ran: a traceback, then the process exits). The
-    caller has given up by then anyway (503, and it retries with its idempotency key; the request
-    itself was not acknowledged, so the broker delivers it again and the service answers it from
-    its record): log it and keep serving. Applied by ``services.run`` before a service starts."""
+def database_unavailable(exc: BaseException) -> bool:
+    """True for the errors that mean "this service's database is unreachable or saturated right
+    now" (connection refused or lost, ``too many clients``, the pool's wait timed out, a
+    statement cancelled by the server): a retry later may well succeed, so the caller gets 503,
+    not 500."""
+    from sqlalchemy import exc as sa_exc
+
+    return isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError,
+                            sa_exc.DisconnectionError))
+
+
+def harden_responder() -> None:
+    """Two fixes to how a service answers an RPC (nameko 2.14's ``Responder.send_response``):
+
+    * the reply cannot be published (the broker connection dropped while the request ran):
+      nameko killed the whole service (a traceback, then the process exits). The caller has
+      given up by then anyway (503, and it retries with its idempotency key; the request itself
+      was not acknowledged, so the broker delivers it again and the service answers it from its
+      record): log it and keep serving;
+    * the request failed because the service's database is unreachable or saturated
+      (``database_unavailable``): the caller receives ``ServiceUnavailable`` naming this
+      service, so the gateway answers a retryable 503 with ``Retry-After`` instead of a 500
+      (issue 7). The unit of work rolled back, so nothing is half-written.
+
+    Applied by ``harden_nameko()`` (``services.run`` and the tests) before a service starts."""
     import logging
 
     from nameko import rpc as nameko_rpc
 
     original = nameko_rpc.Responder.send_response
-    if getattr(original, "survives_lost_replies", False):
+    if getattr(original, "hardened", False):
         return
+    logger = logging.getLogger(__name__)
 
     def send_response(self, result, exc_info):
+        if exc_info is not None and database_unavailable(exc_info[1]):
+            routing_key = (getattr(self.message, "delivery_info", None) or {}).get("routing_key") or ""
+            service = routing_key.split(".", 1)[0] or "unknown"
+            logger.warning("%s answered 503: its database is unavailable (%s)", routing_key,
+                           type(exc_info[1]).__name__)
+            unavailable = ServiceUnavailable.of(service, "its database is unavailable", retry_after=2)
+            exc_info = (type(unavailable), unavailable, None)
         try:
             return original(self, result, exc_info)
         except broker_errors() as exc:
-            logging.getLogger(__name__).warning(
-                "reply not sent, the broker is unreachable (%s); the caller times out and retries",
-                type(exc).__name__)
+            logger.warning("reply not sent, the broker is unreachable (%s); the caller times out and retries",
+                           type(exc).__name__)
             return result, exc_info
 
-    send_response.survives_lost_replies = True
+    send_response.hardened = True
     nameko_rpc.Responder.send_response = send_response

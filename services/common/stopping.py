@@ -13,7 +13,7 @@
   restart; the handlers are idempotent);
 * no KeyboardInterrupt is raised anywhere, so no traceback is printed.
 
-``harden_nameko()`` fixes three things of nameko 2.14 for every service (tests call it too):
+``harden_nameko()`` fixes four things of nameko 2.14 for every service (tests call it too):
 
 * ``Timer.stop`` may be called twice (the second call is a no-op instead of an
   ``AssertionError``);
@@ -25,7 +25,10 @@
   escaped the worker and killed the whole container, so one broker cut in the middle of a
   burst stopped the cases service for good (issue 7, found by
   ``tests/e2e/test_broker_outage.py``). Dropping is safe: the broker takes back every
-  unacked message of a lost channel and delivers it again, and every handler is idempotent.
+  unacked message of a lost channel and delivers it again, and every handler is idempotent;
+* how a service answers an RPC (``rpc.harden_responder``): a reply lost with the broker link no
+  longer kills the service, and a request that failed because the database is unavailable
+  answers ``ServiceUnavailable`` (the gateway's 503), not a 500.
 """
 from __future__ import annotations
 
@@ -81,6 +84,10 @@ def harden_nameko() -> None:
 
     QueueConsumer.ack_message = settle_or_drop(QueueConsumer.ack_message)
     QueueConsumer.requeue_message = settle_or_drop(QueueConsumer.requeue_message)
+
+    from .rpc import harden_responder
+
+    harden_responder()
     _hardened = True
 
 

@@ -3,6 +3,9 @@ ARCHITECTURE "Fault tests"). Every process — the five services and the gateway
 starts them, on PostgreSQL — reaches the broker through a loopback TCP proxy the test controls
 (tests/support/proxy.py); the shared broker itself is never touched.
 
+intake reaches its database through a second proxy: the last test cuts it, and intake's routes
+answer a retryable 503 naming intake (never 500), write nothing half, and work again after.
+
 A burst of applications is under way when the proxy cuts every broker connection:
 - each request during the cut answers 503 ``service_unavailable`` (``Retry-After``), never 500;
 - after the restore the processes reconnect by themselves, requests flow again, and every
@@ -17,6 +20,7 @@ from urllib.parse import urlsplit
 import eventlet
 import pytest
 import requests
+from sqlalchemy.engine import make_url
 
 from tests.support.fullsystem import APPLICANT, MATERIALS, full_system
 from tests.support.proxy import TcpProxy
@@ -38,9 +42,22 @@ def proxied(broker):
 
 
 @pytest.fixture(scope="module")
-def system(broker, postgres, tmp_path_factory, proxied):
+def db_proxy(postgres):
+    """intake's way to its PostgreSQL database, which the last test cuts."""
+    url = make_url(postgres.admin_url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    try:
+        yield proxy
+    finally:
+        proxy.close()
+
+
+@pytest.fixture(scope="module")
+def system(broker, postgres, tmp_path_factory, proxied, db_proxy):
+    via = {"intake": lambda db: make_url(db).set(host="127.0.0.1", port=db_proxy.port)
+           .render_as_string(hide_password=False)}
     with full_system(broker.uri, postgres, tmp_path_factory.mktemp("outage"), "outage-town",
-                     amqp_uri=proxied[1], GATEWAY_DEADLINE=str(DEADLINE)) as sys_:
+                     amqp_uri=proxied[1], database_via=via, GATEWAY_DEADLINE=str(DEADLINE)) as sys_:
         yield sys_
 
 
@@ -144,3 +161,27 @@ def test_requests_during_a_broker_cut_get_503_and_nothing_is_lost(system, proxie
     print(f"\nburst: {sum(1 for s, _ in burst if s == 201)} × 201, {sum(1 for s, _ in burst if s == 503)} × 503; "
           f"during the cut: {[(p, s, round(e, 2)) for p, s, _, _, e in during]}; {len(receipts)} applications, "
           f"each with one case")
+
+
+def test_a_lost_database_answers_503_naming_the_service_and_writes_nothing(system, db_proxy):
+    boss, clerk = system["boss"], system["clerk"]
+    before = len(all_applications(boss))
+    db_proxy.cut()
+    try:
+        listing = boss.get("/intake/applications")
+        posted = application(clerk)
+        windows = boss.get("/windows")  # staff keeps its own database: unaffected
+    finally:
+        db_proxy.restore()
+    for r in (listing, posted):
+        assert r.status_code == 503, r.text
+        assert r.json()["error"] == "service_unavailable" and r.json()["service"] == "intake", r.text
+        assert r.headers.get("Retry-After"), r.headers
+    assert windows.status_code == 200, windows.text
+
+    # back by itself; the application refused during the cut left nothing behind
+    wait_for(lambda: boss.get("/intake/applications").status_code == 200, timeout=30, interval=0.5,
+             message="intake's database again")
+    assert len(all_applications(boss)) == before
+    r = application(clerk)
+    assert r.status_code == 201, r.text

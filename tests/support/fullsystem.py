@@ -19,16 +19,19 @@ APPLICANT = {"name": "李秀兰", "phone": "13812345678", "id_no": "110101199003
 
 @contextlib.contextmanager
 def full_system(broker_uri: str, postgres, tmp, code: str, amqp_uri: str | None = None,
-                services=SERVICES, **env):
+                services=SERVICES, database_via=None, **env):
     """``amqp_uri``: what the processes connect to (e.g. through a TcpProxy); the test itself
-    uses ``broker_uri``."""
+    uses ``broker_uri``. ``database_via``: ``{service: url -> url}``, the address a service's
+    process reaches its database by (e.g. through a TcpProxy); migrations and cleanup use the
+    database's own."""
     dbs = {}
     try:
         for name in services:
             dbs[name] = postgres.create_database(name)
             upgrade(name, dbs[name])
         env.setdefault("GATEWAY_JWT_SECRET", SECRET)
-        with processes(amqp_uri or broker_uri, tmp, dbs, list(services) + ["gateway"], **env) as procs:
+        reached = {name: (database_via or {}).get(name, lambda url: url)(url) for name, url in dbs.items()}
+        with processes(amqp_uri or broker_uri, tmp, reached, list(services) + ["gateway"], **env) as procs:
             api = Api(procs["gateway"].url)
             op = api.as_(operator_token(broker_uri, key=env["GATEWAY_JWT_SECRET"]))
             town = Township(api, op, code, code)

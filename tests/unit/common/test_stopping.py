@@ -40,3 +40,25 @@ def test_other_errors_of_an_ack_still_raise():
     harden_nameko()
     with pytest.raises(ValueError):
         QueueConsumer.ack_message(object.__new__(QueueConsumer), _Message(ValueError("a bug")))
+
+
+def _sa(cls_name):
+    from sqlalchemy import exc
+
+    cls = getattr(exc, cls_name)
+    return cls("SELECT 1", {}, Exception("boom")) if issubclass(cls, exc.DBAPIError) else cls("boom")
+
+
+@pytest.mark.parametrize("error, unavailable", [
+    (_sa("OperationalError"), True),  # connection refused or lost, "too many clients"
+    (_sa("InterfaceError"), True),  # the connection was closed under us
+    (_sa("TimeoutError"), True),  # the pool's wait for a connection ran out
+    (_sa("DisconnectionError"), True),
+    (_sa("IntegrityError"), False),  # a real conflict or a bug: not a retry's business
+    (_sa("ProgrammingError"), False),
+    (ValueError("bad"), False),
+])
+def test_which_errors_mean_the_database_is_unavailable(error, unavailable):
+    from services.common.rpc import database_unavailable
+
+    assert database_unavailable(error) is unavailable
