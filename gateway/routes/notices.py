@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from services.common.tenancy import LEADERS, STAFF
 from services.common.validate import Schema
 from services.contracts import notices as out
 
 from ..api import api
 
-STAFF = ["director", "deputy_director", "section_head", "clerk", "inspector", "complaint_officer",
-         "security_manager", "guard", "village_agent"]
-LEADERS = ["director", "deputy_director"]
 NOTICE = "/me/notices/<string:notice_id>"
 EX_NOTICE = {"id": "7c1e…", "rule": "C5", "source_event": "cases.case_reminder", "subject_type": "case",
              "title": "催办：QS20250124-0001 将于 2025-02-05 到期", "needs_ack": True, "read_at": None,

@@ -42,7 +42,17 @@ class DeliveryStatus(Out):
     delivered_at = Moment(null=True)
 
 
+class EscalatedTo(Out):
+    person_id = Id()
+    person_name = Str(null=True)
+    acked_at = Moment(null=True)
+
+
 class PendingNotice(Notice):
     person_id = Id()
     person_name = Str(null=True)
     deliveries = Many(DeliveryStatus)
+    escalated_to = Many(EscalatedTo, metadata={
+        "description": "N1: who was told it was not acknowledged in time — the directors, or for a director's own "
+                       "notice the deputy directors; empty with escalated_at set: recorded, nobody further in the "
+                       "township (the overdue alert reaches the operator)"})

@@ -121,6 +121,11 @@ def acknowledge(uow, notice_id: str, person_id: str, note: str | None = None) ->
     return record(n, uow.now())
 
 
+def _name(uow, person_id: str) -> str | None:
+    person = uow.find(orgcopy.PersonCopy, person_id)
+    return person.name if person is not None else None
+
+
 def pending(uow, overdue_only: bool = False, limit: int = 200) -> list[dict]:
     """The director's view: notices that need an answer and have none, oldest due first, with
     whose inbox they are in and how their outside deliveries went."""
@@ -136,11 +141,15 @@ def pending(uow, overdue_only: bool = False, limit: int = 200) -> list[dict]:
             deliveries.setdefault(d.notice_id, []).append(
                 {"channel": d.channel, "state": d.state, "attempts": d.attempts, "last_error": d.last_error,
                  "delivered_at": d.delivered_at})
+    told: dict = {}  # N1: who each escalated notice was escalated to (none: recorded only)
+    if ids:
+        for e in uow.scalars(select(Notice).where(Notice.escalation_of.in_(ids)).order_by(Notice.person_id)):
+            told.setdefault(e.escalation_of, []).append({"person_id": e.person_id, "person_name": _name(uow, e.person_id),
+                                                         "acked_at": e.acked_at})
     out = []
     for n in rows:
-        person = uow.session.get(orgcopy.PersonCopy, n.person_id)
-        out.append({**_as_out(n, now), "person_id": n.person_id, "person_name": person.name if person else None,
-                    "deliveries": deliveries.get(n.id, [])})
+        out.append({**_as_out(n, now), "person_id": n.person_id, "person_name": _name(uow, n.person_id),
+                    "deliveries": deliveries.get(n.id, []), "escalated_to": told.get(n.id, [])})
     return contract.PendingNotice(many=True).dump(out)
 
 
@@ -156,9 +165,25 @@ def due_for_escalation(run) -> list[tuple[str, str]]:
     return [(t, i) for t, i in rows]
 
 
+def escalation_readers(uow, reader_id: str) -> list:
+    """Who is told that ``reader_id`` did not acknowledge in time (N1 "escalated to the
+    director"): the township's directors other than the reader. A notice the director did not
+    acknowledge — a director is its reader, often its only one (C7, I5, S6) — or a township with
+    no director in post goes to the centre's other leaders, the deputy directors (the seeds'
+    中心领导: seeds 000/002 report to "中心领导"; the director heads them, the township's own
+    leaders are not users of this system). With nobody left the escalation is still recorded on
+    the notice (``escalated_at``, ``escalated_to`` empty in the director's view) and the notice
+    counts in ``notices_overdue``, whose alert reaches the operator (township id only)."""
+    for roles in (("director",), ("deputy_director",)):
+        people = [p for p in orgcopy.with_role(uow, *roles) if p.id != reader_id]
+        if people:
+            return people
+    return []
+
+
 def escalate(uow, notice_id: str) -> bool:
     """Claimed (escalated_at from null): exactly one escalation per notice, whichever instance
-    sweeps first. The directors other than the notice's own reader get a notice to acknowledge."""
+    sweeps first. ``escalation_readers`` get a notice to acknowledge (never escalated again)."""
     if not claim(uow.session, Notice, notice_id, expected={"escalated_at": None, "acked_at": None},
                  updates={"escalated_at": uow.now()}):
         return False
@@ -169,9 +194,8 @@ def escalate(uow, notice_id: str) -> bool:
     settings = RULES.load(uow)
     made = routing.Plan("N1", n.subject_type, n.subject_id, f"未按时确认：{n.title}"[:200],
                         f"{who} 未在期限内确认以下通知（N1）：{n.body}").clean()
-    for director in orgcopy.with_role(uow, "director"):
-        if director.id != n.person_id:
-            create(uow, made, director.id, True, n.source_event, n.source_event_id, settings, escalation_of=n.id)
+    for person in escalation_readers(uow, n.person_id):
+        create(uow, made, person.id, True, n.source_event, n.source_event_id, settings, escalation_of=n.id)
     return True
 
 

@@ -4,8 +4,8 @@ notices and the gateway in-process on one movable clock.
 * Must show 1 — for each N1 rule the event goes in on the broker (published as its source
   service publishes it; L2 also from a real loan through lending) and the right people's inboxes
   show it through ``GET /me/notices``; nobody else's, another township's people never.
-* Must show 2 — notices not acknowledged within the period: one escalation each to the director,
-  with two notices instances sweeping.
+* Must show 2 — notices not acknowledged within the period: one escalation each to the director
+  (the director's own to the deputy director), with two notices instances sweeping.
 * Must show 3 — the township's webhook receiver is down for a while: deliveries are retried with
   backoff and arrive later, each once, signed with the township's secret.
 """
@@ -165,12 +165,15 @@ def test_unacknowledged_past_the_period_is_escalated_once_by_two_instances(syste
     boss = town.boss
     assert boss.get("/notices/pending?overdue=true").json() == []
     CLOCK.move(days=2)  # Friday: past the close of Thursday
-    director = ids_of(people)["dir"]
+    director, deputy = ids_of(people)["dir"], ids_of(people)["dep"]
+    # N1: to the director; the director's own notices (C7, I5, P3, S6) to the deputy director
+    to = {i: deputy if p == director else director for i, p in waiting}
     others = {i for i, p in waiting if p != director}
+    assert others and len(others) < len(waiting)
 
     def escalated():
         with db.engine.connect() as conn:
-            return len(conn.execute(select(Notice.id).where(Notice.escalation_of != "")).all()) >= len(others)
+            return len(conn.execute(select(Notice.id).where(Notice.escalation_of != "")).all()) >= len(waiting)
 
     wait_for(escalated, timeout=20, message="escalations")
     import eventlet
@@ -179,14 +182,18 @@ def test_unacknowledged_past_the_period_is_escalated_once_by_two_instances(syste
     with db.engine.connect() as conn:
         rows = conn.execute(select(Notice.escalation_of, Notice.person_id).where(Notice.escalation_of != "")).all()
         marked = conn.execute(select(Notice.id).where(Notice.escalated_at.is_not(None))).scalars().all()
-    assert Counter(e for e, _ in rows) == Counter({i: 1 for i in others})
-    assert {p for _, p in rows} == {director}
+    assert Counter(e for e, _ in rows) == Counter({i: 1 for i, _ in waiting})  # once each, two instances
+    assert dict(rows) == to
     assert set(marked) == {i for i, _ in waiting}
     overdue = boss.get("/notices/pending?overdue=true").json()
     assert {n["id"] for n in overdue} >= {i for i, _ in waiting}
-    assert all(n["overdue"] and n["escalated_at"] for n in overdue if n["id"] in others)
+    assert all(n["overdue"] and n["escalated_at"] for n in overdue if n["id"] in to)
+    assert {n["id"]: [t["person_id"] for t in n["escalated_to"]] for n in overdue if n["id"] in to} == {
+        i: [p] for i, p in to.items()}
     escalations = [n for n in inbox(boss) if n["escalation_of"]]
     assert sorted(n["escalation_of"] for n in escalations) == sorted(others)
+    told = [n for n in inbox(people["dep"][1]) if n["escalation_of"]]
+    assert sorted(n["escalation_of"] for n in told) == sorted(set(to) - others)
     other_town_boss = system["towns"]["ntc-b"][0].boss
     assert other_town_boss.get("/notices/pending").json() == [] and inbox(other_town_boss) == []
 
