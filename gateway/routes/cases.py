@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from services.common.tenancy import CASE_READERS, DECIDERS, DESK
 from services.common.validate import Schema
 
 from services.contracts import cases as out
 
 from ..api import api
 
-CLERKS = ["clerk", "section_head", "deputy_director", "director"]
-APPROVERS = ["section_head", "deputy_director", "director"]
-READERS = CLERKS + ["inspector", "complaint_officer"]
 CASE_STATES = ["received", "supplement_pending", "in_review", "awaiting_departments", "escalated",
                "suspended", "decided", "delivered", "withdrawn", "reconsideration"]
 
@@ -98,112 +96,112 @@ EX_CASE = {"id": "3f2a…", "receipt_no": "QS20250124-0001", "state": "in_review
 
 
 class CasesRoutes:
-    @api("GET", "/cases", response=out.Case(many=True), roles=READERS, query=CaseQuery, tags=["cases"],
+    @api("GET", "/cases", response=out.Case(many=True), roles=CASE_READERS, query=CaseQuery, tags=["cases"],
          summary="Cases of the township, newest first (filter by state, overdue, holder; past_target: "
                  "immediate cases open past their target, I5)", example=[EX_CASE])
     def list_cases(self, request, query):
         return self.cases.list_cases(query.get("state"), query.get("overdue"), query.get("holder"), query["limit"],
                                      query.get("past_target"))
 
-    @api("GET", CASE, response=out.CaseDetail, roles=READERS, tags=["cases"], example=EX_CASE,
+    @api("GET", CASE, response=out.CaseDetail, roles=CASE_READERS, tags=["cases"], example=EX_CASE,
          summary="A case with its audit trail (who, when, why), departments' opinions and pauses (C1)")
     def get_case(self, request, case_id):
         return self.cases.get_case(case_id)
 
-    @api("GET", "/cases/by-receipt/<string:receipt_no>", response=out.CaseDetail, roles=READERS,
+    @api("GET", "/cases/by-receipt/<string:receipt_no>", response=out.CaseDetail, roles=CASE_READERS,
          tags=["cases"], example=EX_CASE,
          summary="A case by its receipt number")
     def get_case_by_receipt(self, request, receipt_no):
         return self.cases.find_case(receipt_no)
 
-    @api("POST", CASE + "/review", response=out.Case, roles=CLERKS, body=CaseReviewIn, tags=["cases"],
+    @api("POST", CASE + "/review", response=out.Case, roles=DESK, body=CaseReviewIn, tags=["cases"],
          example=EX_CASE,
          summary="Review (一审) by a clerk of the case's window (C4)")
     def review_case(self, request, case_id, body):
         return self.cases.review(case_id, body["opinion"], body.get("note"))
 
-    @api("POST", CASE + "/opinions", response=out.OpinionRecorded, roles=CLERKS, body=CaseOpinionIn,
+    @api("POST", CASE + "/opinions", response=out.OpinionRecorded, roles=DESK, body=CaseOpinionIn,
          status=201, tags=["cases"],
          example={"case_id": "3f2a…", "missing_departments": ["农业农村办"]},
          summary="A department's opinion on a joint case (并联审批, I5)")
     def record_opinion(self, request, case_id, body):
         return 201, self.cases.record_opinion(case_id, body["department"], body["opinion"], body.get("note"))
 
-    @api("POST", CASE + "/decision", response=out.Case, roles=APPROVERS, body=CaseDecisionIn, tags=["cases"],
+    @api("POST", CASE + "/decision", response=out.Case, roles=DECIDERS, body=CaseDecisionIn, tags=["cases"],
          example=EX_CASE,
          summary="Approve or reject (一核) — by someone other than the reviewer (C4); a joint case needs "
                  "every department's opinion (409 names the missing ones)")
     def decide_case(self, request, case_id, body):
         return self.cases.decide(case_id, body["outcome"], body.get("reason"))
 
-    @api("POST", CASE + "/delivery", response=out.Case, roles=CLERKS, body=CaseNoteIn, tags=["cases"],
+    @api("POST", CASE + "/delivery", response=out.Case, roles=DESK, body=CaseNoteIn, tags=["cases"],
          example=EX_CASE,
          summary="Deliver the result (办结); an approved case's fee must be collected first (C8)")
     def deliver_case(self, request, case_id, body):
         return self.cases.deliver(case_id, body.get("note"))
 
-    @api("POST", CASE + "/withdrawal", response=out.Case, roles=CLERKS, body=CaseReasonIn, tags=["cases"],
+    @api("POST", CASE + "/withdrawal", response=out.Case, roles=DESK, body=CaseReasonIn, tags=["cases"],
          example=EX_CASE,
          summary="The applicant withdraws the application")
     def withdraw_case(self, request, case_id, body):
         return self.cases.withdraw(case_id, body["reason"])
 
-    @api("POST", CASE + "/extension", response=out.Case, roles=APPROVERS, body=CaseExtensionIn, tags=["cases"],
+    @api("POST", CASE + "/extension", response=out.Case, roles=DECIDERS, body=CaseExtensionIn, tags=["cases"],
          example=EX_CASE,
          summary="The one extension (延期): reason, approver (default the director), at most the item's days (C3)")
     def extend_case(self, request, case_id, body):
         return self.cases.extend(case_id, body["days"], body["reason"])
 
-    @api("POST", CASE + "/pauses", response=out.CaseWithNotice, roles=CLERKS, body=CasePauseIn, tags=["cases"],
+    @api("POST", CASE + "/pauses", response=out.CaseWithNotice, roles=DESK, body=CasePauseIn, tags=["cases"],
          example=EX_CASE,
          summary="Start a special procedure (特别程序): the clock stops (C11); returns the written notice")
     def start_pause(self, request, case_id, body):
         return self.cases.start_pause(case_id, body["procedure"], body.get("reason"))
 
-    @api("POST", CASE + "/pauses/end", response=out.CaseWithNotice, roles=CLERKS, body=CaseResumeIn,
+    @api("POST", CASE + "/pauses/end", response=out.CaseWithNotice, roles=DESK, body=CaseResumeIn,
          tags=["cases"], example=EX_CASE,
          summary="End the special procedure: its working days are added to the deadline (C11)")
     def end_pause(self, request, case_id, body):
         return self.cases.end_pause(case_id, body.get("reason"))
 
-    @api("POST", CASE + "/forward", response=out.Case, roles=CLERKS, body=CaseNoteIn, tags=["cases"], example=EX_CASE,
+    @api("POST", CASE + "/forward", response=out.Case, roles=DESK, body=CaseNoteIn, tags=["cases"], example=EX_CASE,
          summary="Record that an escalated case (上报件) was forwarded to the upper level (I5): only late "
                  "forwarding is overdue; once forwarded its delay counts against nobody here")
     def forward_case(self, request, case_id, body):
         return self.cases.forward(case_id, body.get("note"))
 
-    @api("POST", CASE + "/upper-answer", response=out.Case, roles=CLERKS, body=CaseUpperAnswerIn,
+    @api("POST", CASE + "/upper-answer", response=out.Case, roles=DESK, body=CaseUpperAnswerIn,
          tags=["cases"], example=EX_CASE,
          summary="Record the upper level's answer to an escalated case (上报件, I5)")
     def record_upper_answer(self, request, case_id, body):
         return self.cases.record_upper_answer(case_id, body["answer"])
 
-    @api("POST", CASE + "/silence-explanation", response=out.Case, roles=CLERKS, body=CaseExplanationIn,
+    @api("POST", CASE + "/silence-explanation", response=out.Case, roles=DESK, body=CaseExplanationIn,
          tags=["cases"],
          example=EX_CASE, summary="Explain on record why the upper level has been silent for 15 days (I5)")
     def explain_silence(self, request, case_id, body):
         return self.cases.explain_silence(case_id, body["explanation"])
 
-    @api("POST", CASE + "/fee", response=out.Fee, roles=CLERKS, body=CaseFeeIn, status=201, tags=["cases"],
+    @api("POST", CASE + "/fee", response=out.Fee, roles=DESK, body=CaseFeeIn, status=201, tags=["cases"],
          example={"case_id": "3f2a…", "amount_cents": 1500, "fee_receipt_no": "SF20250124A1B2C3D4E5"},
          summary="Collect the fee at the catalogue's standard, with a receipt; any other amount is refused "
                  "(422) and recorded as a fee violation (C8)")
     def collect_fee(self, request, case_id, body):
         return 201, self.cases.collect_fee(case_id, body["amount_cents"])
 
-    @api("POST", CASE + "/rating", response=out.Rating, roles=CLERKS, body=CaseRatingIn, status=201, tags=["cases"],
+    @api("POST", CASE + "/rating", response=out.Rating, roles=DESK, body=CaseRatingIn, status=201, tags=["cases"],
          example={"case_id": "3f2a…", "rating": 2, "label": "不满意", "follow_up": True},
          summary="Enter an applicant's rating given on paper, 1–5 after delivery (C9); 1–2 opens a follow-up")
     def rate_case(self, request, case_id, body):
         return 201, self.cases.rate(body["rating"], case_id=case_id, comment=body.get("comment"), channel="paper")
 
-    @api("POST", CASE + "/reconsideration", response=out.Case, roles=CLERKS, body=CaseReasonIn, tags=["cases"],
+    @api("POST", CASE + "/reconsideration", response=out.Case, roles=DESK, body=CaseReasonIn, tags=["cases"],
          example=EX_CASE,
          summary="The applicant asks for review (复核) of a rejection (C10)")
     def request_reconsideration(self, request, case_id, body):
         return self.cases.request_reconsideration(case_id, body["reason"])
 
-    @api("POST", CASE + "/reconsideration/decision", response=out.Case, roles=APPROVERS,
+    @api("POST", CASE + "/reconsideration/decision", response=out.Case, roles=DECIDERS,
          body=CaseReconsiderationDecisionIn,
          tags=["cases"], example=EX_CASE,
          summary="Decide the review, by someone who neither reviewed nor decided the rejection (C10)")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from services.common.tenancy import COMPLAINT_DESK, INVESTIGATORS, LEADERS, STAFF
 from services.common.validate import Schema
 
 from services.contracts import complaints as out
@@ -14,11 +15,6 @@ from ..api import api, client_address
 
 CHANNELS = ["in_person", "phone", "written", "online"]
 CATEGORIES = ["attitude", "argument", "delay", "fee", "bribery", "discipline", "other"]
-RECORDERS = ["complaint_officer", "director", "deputy_director"]
-INVESTIGATORS = ["complaint_officer", "director", "inspector"]
-FOLLOW_UP_ROLES = ["complaint_officer", "director", "deputy_director"]
-STAFF = ["director", "deputy_director", "section_head", "clerk", "inspector", "complaint_officer",
-         "security_manager", "guard", "village_agent"]
 PHONE = validate.Regexp(r"^\+?[0-9-]{6,20}$")
 
 
@@ -110,13 +106,13 @@ class MonthsQuery(Schema):
 
 class ComplaintsRoutes:
     # -- complaints and petitions (P1–P5) -------------------------------------------------
-    @api("POST", "/complaints", response=out.Complaint, roles=RECORDERS, body=ComplaintIn, status=201,
+    @api("POST", "/complaints", response=out.Complaint, roles=COMPLAINT_DESK, body=ComplaintIn, status=201,
          tags=["complaints"],
          summary="Record a complaint (P1); its deadline follows P3")
     def record_complaint(self, request, body):
         return 201, self.complaints.record_complaint(**body)
 
-    @api("POST", "/petitions", response=out.Complaint, roles=RECORDERS, body=PetitionIn, status=201,
+    @api("POST", "/petitions", response=out.Complaint, roles=COMPLAINT_DESK, body=PetitionIn, status=201,
          tags=["complaints"],
          summary="Record a petition (信访, P5)")
     def record_petition(self, request, body):
@@ -154,31 +150,30 @@ class ComplaintsRoutes:
     def close_complaint(self, request, complaint_id):
         return self.complaints.close(complaint_id)
 
-    @api("POST", "/complaints/<string:complaint_id>/reception", response=out.Complaint, roles=["director",
-         "deputy_director"],
+    @api("POST", "/complaints/<string:complaint_id>/reception", response=out.Complaint, roles=LEADERS,
          body=ReceptionIn, tags=["complaints"], summary="A leader received the petitioners (P5)")
     def record_reception(self, request, complaint_id, body):
         return self.complaints.record_reception(complaint_id, body.get("note"))
 
     # -- follow-ups (P6) ----------------------------------------------------------------
-    @api("GET", "/follow-ups", response=out.FollowUp(many=True), roles=FOLLOW_UP_ROLES, query=FollowUpQuery,
+    @api("GET", "/follow-ups", response=out.FollowUp(many=True), roles=COMPLAINT_DESK, query=FollowUpQuery,
          tags=["complaints"],
          summary="Follow-ups of low ratings (P6)")
     def list_follow_ups(self, request, query):
         return self.complaints.list_follow_ups(**query)
 
-    @api("GET", "/follow-ups/<string:follow_up_id>", response=out.FollowUp, roles=FOLLOW_UP_ROLES,
+    @api("GET", "/follow-ups/<string:follow_up_id>", response=out.FollowUp, roles=COMPLAINT_DESK,
          tags=["complaints"])
     def get_follow_up(self, request, follow_up_id):
         return self.complaints.get_follow_up(follow_up_id)
 
-    @api("POST", "/follow-ups/<string:follow_up_id>/callback", response=out.FollowUp, roles=FOLLOW_UP_ROLES,
+    @api("POST", "/follow-ups/<string:follow_up_id>/callback", response=out.FollowUp, roles=COMPLAINT_DESK,
          body=NoteIn,
          tags=["complaints"], summary="The applicant was called back (C9)")
     def follow_up_callback(self, request, follow_up_id, body):
         return self.complaints.record_callback(follow_up_id, body["note"])
 
-    @api("POST", "/follow-ups/<string:follow_up_id>/rectification", response=out.FollowUp, roles=FOLLOW_UP_ROLES,
+    @api("POST", "/follow-ups/<string:follow_up_id>/rectification", response=out.FollowUp, roles=COMPLAINT_DESK,
          body=RectificationIn, tags=["complaints"], summary="Rectified; closes the follow-up (C9)")
     def follow_up_rectification(self, request, follow_up_id, body):
         return self.complaints.record_rectification(follow_up_id, body["rectification"])

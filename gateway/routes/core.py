@@ -7,7 +7,7 @@ from marshmallow import fields, validate
 from werkzeug.wrappers import Response
 
 from services.common.clock import DEFAULT_TZ
-from services.common.tenancy import ROLES
+from services.common.tenancy import LEADERS, OPERATOR, STAFF
 from services.common.validate import Schema
 from services.contracts import staff as staff_out
 from services.contracts.platform import (
@@ -17,8 +17,6 @@ from services.contracts.platform import (
 from .. import auth
 from ..api import api
 
-MANAGERS = ["director", "deputy_director"]
-STAFF_ROLES = [r for r in ROLES if r != "operator"]
 
 
 USERNAME_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]{2,59}$"
@@ -57,7 +55,7 @@ class ABPairIn(Schema):
 
 class PersonIn(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 60))
-    roles = fields.List(fields.String(validate=validate.OneOf(STAFF_ROLES)), required=True,
+    roles = fields.List(fields.String(validate=validate.OneOf(STAFF)), required=True,
                         validate=validate.Length(min=1))
     window_id = fields.String()
     department_id = fields.String()
@@ -68,7 +66,7 @@ class PersonIn(Schema):
 
 class PersonPatch(Schema):
     name = fields.String(validate=validate.Length(1, 60))
-    roles = fields.List(fields.String(validate=validate.OneOf(STAFF_ROLES)), validate=validate.Length(min=1))
+    roles = fields.List(fields.String(validate=validate.OneOf(STAFF)), validate=validate.Length(min=1))
     window_id = fields.String()
     department_id = fields.String()
     phone = fields.String(validate=validate.Regexp(r"^\+?[0-9-]{6,20}$"))
@@ -104,7 +102,7 @@ class PasswordIn(Schema):
 
 class ApiKeyIn(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 100), metadata={"example": "大厅显示屏"})
-    roles = fields.List(fields.String(validate=validate.OneOf(STAFF_ROLES)), required=True,
+    roles = fields.List(fields.String(validate=validate.OneOf(STAFF)), required=True,
                         validate=validate.Length(min=1), metadata={"example": ["guard"]})
     days = fields.Integer(load_default=30, validate=validate.Range(1, 90))
 
@@ -236,7 +234,7 @@ class CoreRoutes(PublicTownships):
         return {k: self.context.get(k) for k in ("township_id", "person_id", "roles")}
 
     # -- townships (operator) --------------------------------------------------
-    @api("POST", "/townships", response=staff_out.TownshipCreated, roles=["operator"], body=TownshipIn,
+    @api("POST", "/townships", response=staff_out.TownshipCreated, roles=OPERATOR, body=TownshipIn,
          status=201, tags=["organisation"],
          summary="Create a township and its first director (returns the director's one-time activation code)")
     def create_township(self, request, body):
@@ -248,7 +246,7 @@ class CoreRoutes(PublicTownships):
             created["township"]["id"], created["director"]["id"], username)
         return 201, created
 
-    @api("PATCH", "/townships/<string:township_id>", response=staff_out.TownshipAccess, roles=["operator"],
+    @api("PATCH", "/townships/<string:township_id>", response=staff_out.TownshipAccess, roles=OPERATOR,
          body=TownshipPatch, tags=["organisation"],
          summary="Suspend a township (every token of it is refused within seconds) or reinstate it")
     def update_township(self, request, township_id, body):
@@ -256,18 +254,18 @@ class CoreRoutes(PublicTownships):
         self.access.apply("township", out["id"], out["version"], not out["suspended"])
         return out
 
-    @api("GET", "/townships", response=staff_out.Township(many=True), roles=["operator"],
+    @api("GET", "/townships", response=staff_out.Township(many=True), roles=OPERATOR,
          tags=["organisation"], summary="All townships")
     def list_townships(self, request):
         return self.staff.list_townships()
 
-    @api("PUT", "/calendar/national", response=CalendarChange, roles=["operator"], body=CalendarIn, tags=["calendar"],
+    @api("PUT", "/calendar/national", response=CalendarChange, roles=OPERATOR, body=CalendarIn, tags=["calendar"],
          summary="Load or change the national working-day calendar (e.g. next year's State Council schedule)")
     def change_national_calendar(self, request, body):
         return self.staff.change_calendar(national=True, **_calendar_args(body))
 
     # -- organisation (director) -------------------------------------------------
-    @api("POST", "/departments", response=staff_out.Department, roles=MANAGERS, body=DepartmentIn, status=201,
+    @api("POST", "/departments", response=staff_out.Department, roles=LEADERS, body=DepartmentIn, status=201,
          tags=["organisation"])
     def create_department(self, request, body):
         return 201, self.staff.create_department(**body)
@@ -276,7 +274,7 @@ class CoreRoutes(PublicTownships):
     def list_departments(self, request):
         return self.staff.list_departments()
 
-    @api("POST", "/windows", response=staff_out.Window, roles=MANAGERS, body=WindowIn, status=201,
+    @api("POST", "/windows", response=staff_out.Window, roles=LEADERS, body=WindowIn, status=201,
          tags=["organisation"])
     def create_window(self, request, body):
         return 201, self.staff.create_window(**body)
@@ -285,13 +283,13 @@ class CoreRoutes(PublicTownships):
     def list_windows(self, request):
         return self.staff.list_windows()
 
-    @api("PUT", "/windows/<string:window_id>/ab-pair", response=staff_out.Window, roles=MANAGERS,
+    @api("PUT", "/windows/<string:window_id>/ab-pair", response=staff_out.Window, roles=LEADERS,
          body=ABPairIn, tags=["organisation"],
          summary="Set a window's A and B clerks (C7)")
     def set_ab_pair(self, request, window_id, body):
         return self.staff.set_ab_pair(window_id, body["a_person_id"], body["b_person_id"])
 
-    @api("POST", "/people", response=staff_out.Person, roles=MANAGERS, body=PersonIn, status=201,
+    @api("POST", "/people", response=staff_out.Person, roles=LEADERS, body=PersonIn, status=201,
          tags=["organisation"])
     def create_person(self, request, body):
         return 201, self.staff.create_person(**body)
@@ -304,7 +302,7 @@ class CoreRoutes(PublicTownships):
     def get_person(self, request, person_id):
         return self.staff.get_person(person_id)
 
-    @api("PATCH", "/people/<string:person_id>", response=staff_out.Person, roles=MANAGERS, body=PersonPatch,
+    @api("PATCH", "/people/<string:person_id>", response=staff_out.Person, roles=LEADERS, body=PersonPatch,
          tags=["organisation"])
     def update_person(self, request, person_id, body):
         person = self.staff.update_person(person_id, **body)
@@ -314,7 +312,7 @@ class CoreRoutes(PublicTownships):
         return person
 
     # -- accounts, sessions, API keys (DOMAIN "Accounts") ---------------------------
-    @api("POST", "/people/<string:person_id>/account", roles=MANAGERS, body=AccountIn,
+    @api("POST", "/people/<string:person_id>/account", roles=LEADERS, body=AccountIn,
          response=staff_out.AccountCode, status=201, tags=["accounts"],
          summary="Open a person's account (or reset it): returns a one-time activation code")
     def create_account(self, request, person_id, body):
@@ -349,7 +347,7 @@ class CoreRoutes(PublicTownships):
         self.access.apply("account", self.context["account_id"], out["version"], True)
         return {"changed": True}
 
-    @api("POST", "/tokens", roles=MANAGERS, body=ApiKeyIn, response=staff_out.ApiKeyIssued, status=201,
+    @api("POST", "/tokens", roles=LEADERS, body=ApiKeyIn, response=staff_out.ApiKeyIssued, status=201,
          tags=["accounts"],
          summary="A named API key for a machine (kiosk, display screen, county system): explicit roles, ≤ 90 days")
     def create_api_key(self, request, body):
@@ -357,12 +355,12 @@ class CoreRoutes(PublicTownships):
         return 201, {"token": auth.sign(record, self.config["JWT_SECRET"]), "id": record["account_id"],
                      "name": record["name"], "expires_at": record["expires_at"], "roles": record["roles"]}
 
-    @api("GET", "/tokens", roles=MANAGERS, response=staff_out.ApiKey(many=True), tags=["accounts"],
+    @api("GET", "/tokens", roles=LEADERS, response=staff_out.ApiKey(many=True), tags=["accounts"],
          summary="The township's API keys")
     def list_api_keys(self, request):
         return self.staff.list_api_keys()
 
-    @api("DELETE", "/tokens/<string:key_id>", roles=MANAGERS, response=staff_out.ApiKey, tags=["accounts"],
+    @api("DELETE", "/tokens/<string:key_id>", roles=LEADERS, response=staff_out.ApiKey, tags=["accounts"],
          summary="Revoke an API key (refused at once here, within seconds on every gateway)")
     def revoke_api_key(self, request, key_id):
         out = self.staff.revoke_api_key(key_id)
@@ -370,7 +368,7 @@ class CoreRoutes(PublicTownships):
         return out
 
     # -- calendar ------------------------------------------------------------
-    @api("PUT", "/calendar", response=CalendarChange, roles=MANAGERS, body=CalendarIn, tags=["calendar"],
+    @api("PUT", "/calendar", response=CalendarChange, roles=LEADERS, body=CalendarIn, tags=["calendar"],
          summary="The township's own calendar overrides (a local holiday or make-up day)")
     def change_calendar(self, request, body):
         return self.staff.change_calendar(**_calendar_args(body))
@@ -393,7 +391,7 @@ class CoreRoutes(PublicTownships):
     def get_settings(self, request, service):
         return self._service_proxy(service).get_settings()
 
-    @api("PATCH", "/settings/<string:service>", response=Settings, roles=MANAGERS, body=SettingsIn, tags=["settings"],
+    @api("PATCH", "/settings/<string:service>", response=Settings, roles=LEADERS, body=SettingsIn, tags=["settings"],
          summary="Change some of a service's rules for this township, at run time")
     def update_settings(self, request, service, body):
         return self._service_proxy(service).update_settings(body["changes"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from services.common.tenancy import DESK, LEADERS, REVIEWERS, STAFF
 from services.common.validate import Schema
 from services.contracts import cases as cases_out
 from services.contracts import intake as out
@@ -12,10 +13,6 @@ from services.contracts import intake_input as intake_schemas
 
 from ..api import api, client_address
 
-MANAGERS = ["director", "deputy_director"]
-DESK = ["clerk", "section_head", "deputy_director", "director"]
-AUDIT = ["section_head", "deputy_director", "director", "inspector"]
-STAFF = DESK + ["inspector", "complaint_officer", "security_manager", "guard", "village_agent"]
 
 ITEM_EXAMPLE = {
     "code": "MZ-002", "name": "城乡低保申请", "legal_basis": "《社会救助暂行办法》第九条至第十一条",
@@ -148,13 +145,13 @@ class IntakeRoutes:
                                     comment=body.get("comment"), channel="online")
 
     # -- catalogue (I1) ----------------------------------------------------------
-    @api("POST", "/intake/items", response=out.CatalogueItem, roles=MANAGERS, body=IntakeItemIn, status=201,
+    @api("POST", "/intake/items", response=out.CatalogueItem, roles=LEADERS, body=IntakeItemIn, status=201,
          tags=["intake"],
          example=ITEM_EXAMPLE, summary="Create a catalogue item (version 1)")
     def create_item(self, request, body):
         return 201, self.intake.create_item(body)
 
-    @api("PATCH", "/intake/items/<string:code>", response=out.CatalogueItem, roles=MANAGERS,
+    @api("PATCH", "/intake/items/<string:code>", response=out.CatalogueItem, roles=LEADERS,
          body=IntakeItemPatch, tags=["intake"],
          example={"promised_days": 3}, summary="Change an item: makes a new version (I1)")
     def change_item(self, request, code, body):
@@ -248,12 +245,12 @@ class IntakeRoutes:
     def sign_off_return(self, request, application_id, body):
         return self.intake.sign_off_return(application_id, body["approve"], body.get("note"))
 
-    @api("GET", "/intake/returns", response=out.Return(many=True), roles=AUDIT, tags=["intake"],
+    @api("GET", "/intake/returns", response=out.Return(many=True), roles=REVIEWERS, tags=["intake"],
          summary="否定报备: every return, for audit")
     def list_returns(self, request):
         return self.intake.list_returns()
 
-    @api("GET", "/intake/violations", response=out.NoticeViolation(many=True), roles=AUDIT,
+    @api("GET", "/intake/violations", response=out.NoticeViolation(many=True), roles=REVIEWERS,
          query=IntakeViolationQuery, tags=["intake"],
          summary="One-time-notice violations (I3)")
     def list_violations(self, request, query):

@@ -8,17 +8,13 @@ from urllib.parse import quote
 from marshmallow import fields, validate
 from werkzeug.wrappers import Response
 
+from services.common.tenancy import GATE, GATE_VIEWERS, LEADERS, STAFF
 from services.common.validate import Schema
 from services.contracts import lending as out
 
 from ..api import api
 
 KINDS = ["cart", "umbrella", "reading_glasses", "wheelchair", "first_aid_kit", "other"]
-LENDERS = ["guard", "security_manager"]
-MANAGERS = ["director", "deputy_director"]
-VIEWERS = LENDERS + MANAGERS
-STAFF = ["director", "deputy_director", "section_head", "clerk", "inspector", "complaint_officer",
-         "security_manager", "guard", "village_agent"]
 
 
 class ItemIn(Schema):
@@ -107,12 +103,12 @@ class RegisterQuery(Schema):
 
 class LendingRoutes:
     # -- items (L1) --------------------------------------------------------------------
-    @api("POST", "/lending/items", response=out.Item, roles=MANAGERS, body=ItemIn, status=201, tags=["lending"],
+    @api("POST", "/lending/items", response=out.Item, roles=LEADERS, body=ItemIn, status=201, tags=["lending"],
          summary="Add an item with its lending rules (L1)")
     def create_lending_item(self, request, body):
         return 201, self.lending.create_item(**body)
 
-    @api("PATCH", "/lending/items/<string:item_id>", response=out.Item, roles=MANAGERS, body=ItemPatch,
+    @api("PATCH", "/lending/items/<string:item_id>", response=out.Item, roles=LEADERS, body=ItemPatch,
          tags=["lending"])
     def update_lending_item(self, request, item_id, body):
         return self.lending.update_item(item_id, **body)
@@ -122,55 +118,55 @@ class LendingRoutes:
         return self.lending.list_items(**query)
 
     # -- loans (L2, L3) --------------------------------------------------------------------
-    @api("POST", "/lending/items/<string:item_id>/loans", response=out.Loan, roles=LENDERS, body=LoanIn, status=201,
+    @api("POST", "/lending/items/<string:item_id>/loans", response=out.Loan, roles=GATE, body=LoanIn, status=201,
          tags=["lending"], summary="Lend an item (L2); 409 when it is already out")
     def lend_item(self, request, item_id, body):
         return 201, self.lending.lend(item_id, **body)
 
-    @api("POST", "/lending/loans/<string:loan_id>/return", response=out.Returned, roles=LENDERS, body=ReturnIn,
+    @api("POST", "/lending/loans/<string:loan_id>/return", response=out.Returned, roles=GATE, body=ReturnIn,
          tags=["lending"],
          summary="Take an item back (L3); damage or loss creates a compensation record")
     def return_item(self, request, loan_id, body):
         return self.lending.take_back(loan_id, body["condition"], body.get("note"), body.get("cause"))
 
-    @api("GET", "/lending/loans", response=out.Loan(many=True), roles=VIEWERS, query=LoanQuery, tags=["lending"])
+    @api("GET", "/lending/loans", response=out.Loan(many=True), roles=GATE_VIEWERS, query=LoanQuery, tags=["lending"])
     def list_lending_loans(self, request, query):
         return self.lending.list_loans(**query)
 
-    @api("GET", "/lending/loans/<string:loan_id>", response=out.LoanDetail, roles=VIEWERS, tags=["lending"])
+    @api("GET", "/lending/loans/<string:loan_id>", response=out.LoanDetail, roles=GATE_VIEWERS, tags=["lending"])
     def get_lending_loan(self, request, loan_id):
         return self.lending.get_loan(loan_id)
 
     # -- reminders (L4) --------------------------------------------------------------------------
-    @api("GET", "/lending/reminders", response=out.ReminderTask(many=True), roles=VIEWERS, query=TaskQuery,
+    @api("GET", "/lending/reminders", response=out.ReminderTask(many=True), roles=GATE_VIEWERS, query=TaskQuery,
          tags=["lending"],
          summary="Phone reminders (催收) of late loans (L4)")
     def list_lending_reminders(self, request, query):
         return self.lending.list_reminders(**query)
 
-    @api("POST", "/lending/reminders/<string:task_id>/done", response=out.ReminderTask, roles=LENDERS,
+    @api("POST", "/lending/reminders/<string:task_id>/done", response=out.ReminderTask, roles=GATE,
          body=TaskDoneIn, tags=["lending"])
     def complete_lending_reminder(self, request, task_id, body):
         return self.lending.complete_reminder(task_id, body["note"])
 
     # -- handover (L5) ---------------------------------------------------------------------------
-    @api("GET", "/lending/ledger", response=out.LedgerState, roles=VIEWERS, tags=["lending"],
+    @api("GET", "/lending/ledger", response=out.LedgerState, roles=GATE_VIEWERS, tags=["lending"],
          summary="In stock and lent to whom, by the ledger (what a handover must state)")
     def lending_ledger(self, request):
         return self.lending.ledger_state()
 
-    @api("POST", "/lending/handovers", response=out.Handover, roles=LENDERS, body=HandoverIn, status=201,
+    @api("POST", "/lending/handovers", response=out.Handover, roles=GATE, body=HandoverIn, status=201,
          tags=["lending"],
          summary="Shift handover (L5); refused (422, differences named) unless it reconciles")
     def record_lending_handover(self, request, body):
         return 201, self.lending.record_handover(**body)
 
-    @api("GET", "/lending/handovers", response=out.Handover(many=True), roles=VIEWERS, tags=["lending"])
+    @api("GET", "/lending/handovers", response=out.Handover(many=True), roles=GATE_VIEWERS, tags=["lending"])
     def list_lending_handovers(self, request):
         return self.lending.list_handovers()
 
     # -- register (L6) ----------------------------------------------------------------------------
-    @api("GET", "/lending/register.csv", roles=VIEWERS, query=RegisterQuery, tags=["lending"],
+    @api("GET", "/lending/register.csv", roles=GATE_VIEWERS, query=RegisterQuery, tags=["lending"],
          content_type="text/csv", summary="《便民服务车登记表》 as CSV (UTF-8 with BOM) (L6)")
     def export_lending_register(self, request, query):
         text = self.lending.export_register(query["start"].isoformat(), query["end"].isoformat(),

@@ -15,6 +15,7 @@ from marshmallow import fields, validate
 from werkzeug.wrappers import Response
 
 from services.common.errors import NotFound, ServiceUnavailable
+from services.common.tenancy import AUDITORS
 from services.common.validate import Schema
 from services.contracts import transparency as out
 
@@ -24,7 +25,6 @@ from .staff import csv_response
 
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
 PAGES = ("index", "guide", "receipt", "complaint", "display")
-DETAIL_ROLES = ["director", "deputy_director", "inspector"]  # per-person figures (T2)
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
                                "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
@@ -93,13 +93,13 @@ class TransparencyRoutes:
         return csv_response(stats.to_csv(result, township.get("name") or code),
                             f"statistics-{code}-{result['month']}.csv")
 
-    @api("GET", "/statistics", response=out.Statistics, roles=DETAIL_ROLES, query=StatisticsQuery,
+    @api("GET", "/statistics", response=out.Statistics, roles=AUDITORS, query=StatisticsQuery,
          tags=["statistics"],
          summary="A month's figures with every person's (T2: for managers)")
     def statistics(self, request, query):
         return self._month_statistics(query.get("month"), per_person=True)
 
-    @api("GET", "/statistics/csv", roles=DETAIL_ROLES, query=StatisticsQuery, tags=["statistics"],
+    @api("GET", "/statistics/csv", roles=AUDITORS, query=StatisticsQuery, tags=["statistics"],
          content_type="text/csv", summary="A month's figures with every person's, as CSV (UTF-8 with BOM)")
     def statistics_csv(self, request, query):
         result = self._month_statistics(query.get("month"), per_person=True)

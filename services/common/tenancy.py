@@ -50,6 +50,26 @@ DESK = role_set("clerk", *DECIDERS)
 AUDITORS = role_set(*LEADERS, "inspector")
 #: the lending desk at the gate (seed 000 4.1.2 门岗安管人员)
 GATE = role_set("guard", "security_manager")
+#: who sees the lending ledger: the gate and the leaders
+GATE_VIEWERS = role_set(*GATE, *LEADERS)
+#: who reviews returns and notice violations (I5): the deciders and the inspector
+REVIEWERS = role_set(*DECIDERS, "inspector")
+#: who reads cases: the desk, the inspector and the complaint officer
+CASE_READERS = role_set(*DESK, "inspector", "complaint_officer")
+#: who records complaints and petitions and follows them up (P1, P4)
+COMPLAINT_DESK = role_set("complaint_officer", *LEADERS)
+#: who investigates a complaint: delay, outcome, reply (P2, P3)
+INVESTIGATORS = role_set("complaint_officer", "director", "inspector")
+#: who sees a complainant's identity (P2)
+IDENTITY_READERS = role_set("complaint_officer", "director")
+#: who reads every complaint, not only their own (P2)
+COMPLAINT_READERS = role_set("complaint_officer", *AUDITORS)
+#: the platform's operator: townships and the national calendar, no township's data
+OPERATOR = role_set("operator")
+
+#: every named role set above, by name (the gateway's routes and the services use only these)
+NAMED_SETS = {name: value for name, value in dict(globals()).items()
+              if name.isupper() and name not in ("ROLES", "CONTEXT_KEYS") and isinstance(value, tuple)}
 
 CONTEXT_KEYS = ("township_id", "user_id", "roles", "person_id", "account_id")
 

@@ -11,15 +11,15 @@ from datetime import date
 from services.common.clock import DEFAULT_TZ
 from services.common.calendar import Due, WorkingCalendar
 from services.common.settings import Rule, RuleBook, integer, timezone_name
-from services.common.tenancy import AUDITORS, ROLES, role_set
+from services.common.tenancy import COMPLAINT_READERS, IDENTITY_READERS, INVESTIGATORS, ROLES
 
 CHANNELS = ("in_person", "phone", "written", "online")  # P1
 CATEGORIES = ("attitude", "argument", "delay", "fee", "bribery", "discipline", "other")
 OUTCOMES = ("verified", "not_verified")  # P4
 REPLY_FORMS = ("on_the_spot", "phone", "written")  # P3: a written complaint needs "written"
-IDENTITY_ROLES = role_set("complaint_officer", "director")  # P2: who sees the complainant
-READ_ALL_ROLES = role_set("complaint_officer", *AUDITORS)
-INVESTIGATOR_ROLES = role_set("complaint_officer", "director", "inspector")
+IDENTITY_ROLES = IDENTITY_READERS  # P2: who sees the complainant
+READ_ALL_ROLES = COMPLAINT_READERS
+INVESTIGATOR_ROLES = INVESTIGATORS
 
 
 def _roles(value) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nameko.rpc import rpc
 
-from services.common.tenancy import LEADERS, role_set
+from services.common.tenancy import COMPLAINT_DESK
 from services.common import staffdir
 from services.common.db import Database
 from services.common.handlers import (
@@ -23,8 +23,8 @@ from . import followups, handling, orgcopy, public, statistics, sweep
 from .models import Base
 from .rules import INVESTIGATOR_ROLES, READ_ALL_ROLES, RULES
 
-RECORDERS = role_set("complaint_officer", *LEADERS)
-FOLLOW_UP_ROLES = RECORDERS
+RECORDERS = COMPLAINT_DESK
+FOLLOW_UP_ROLES = COMPLAINT_DESK
 
 
 class ComplaintsService(CalendarFollower, TownshipTimezoneFollower, BaseService):

@@ -15,12 +15,13 @@ from services.common.metrics import Metrics
 from services.common.rpc import Rpc
 from services.common.service import BaseService
 from services.common.sweep import Sweeper, sweep_timer
+from services.common.tenancy import GATE_VIEWERS
 
 from . import handover, ledger, register, sweep
 from .models import Base
 from .rules import KINDS, LENDERS, MANAGERS, RULES
 
-VIEWERS = LENDERS + MANAGERS
+VIEWERS = GATE_VIEWERS
 
 
 

@@ -27,9 +27,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from services.common.privacy import hide_identifiers
+from services.common.tenancy import GATE, LEADERS
 
 from . import orgcopy
-from .rules import LEADERS
 
 ACK, INFO = True, False
 
@@ -149,7 +149,7 @@ def complaint_overdue(uow, ev):
 
 
 def item_lent(uow, ev):
-    posts = [p for p in orgcopy.with_role(uow, "guard", "security_manager") if p.id != ev.get("lent_by")]
+    posts = [p for p in orgcopy.with_role(uow, *GATE) if p.id != ev.get("lent_by")]
     return Plan("L2", "loan", ev["loan_id"], f"已借出：{ev['item_name']}",
                 f"{ev['item_name']} 已借出，应于 {_local(uow, ev['due_at'])} 前归还（L2）。").add(posts, INFO)
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from services.common.clock import DEFAULT_TZ
 from services.common.settings import Rule, RuleBook, integer, timezone_name
 
-from services.common.tenancy import LEADERS  # noqa: F401  (director and deputies: P3/P5, the pending view)
-
 
 def _url(v) -> bool:
     return isinstance(v, str) and (v == "" or (v.startswith(("http://", "https://")) and len(v) <= 500))

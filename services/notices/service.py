@@ -13,11 +13,11 @@ from services.common.metrics import Metrics
 from services.common.rpc import Rpc
 from services.common.service import BaseService
 from services.common.sweep import Sweeper, sweep_timer
-from services.common.tenancy import STAFF
+from services.common.tenancy import LEADERS, STAFF
 
 from . import delivery, inbox, orgcopy, routing, sweep
 from .models import Base
-from .rules import LEADERS, RULES
+from .rules import RULES
 
 
 def hide_secret(settings: dict) -> dict:

@@ -8,7 +8,7 @@ from datetime import date
 from nameko.rpc import rpc
 from sqlalchemy import select
 
-from services.common.tenancy import DECIDERS, LEADERS, STAFF, role_set
+from services.common.tenancy import AUDITORS, DECIDERS, LEADERS, OPERATOR, STAFF
 from services.common.clock import DEFAULT_TZ
 from services.common.db import NATIONAL, Database
 from services.common.errors import Forbidden
@@ -27,7 +27,7 @@ from .rules import RULES
 log = logging.getLogger(__name__)
 
 MANAGERS = LEADERS
-INSPECTORS = role_set("inspector", *LEADERS)
+INSPECTORS = AUDITORS
 #: T2: attendance, scores and honours are internal — any staff role of the township.
 INTERNAL = STAFF
 LEAVE_DECIDERS = DECIDERS
@@ -56,13 +56,13 @@ class StaffService(BaseService):
     # -- townships (operator) ---------------------------------------------
     @command
     def create_township(self, code, name, director, timezone=DEFAULT_TZ):
-        self.caller.require("operator")
+        self.caller.require(*OPERATOR)
         with self.db() as uow:
             return org.create_township(uow, code, name, director, timezone)
 
     @rpc
     def list_townships(self):
-        self.caller.require("operator")
+        self.caller.require(*OPERATOR)
         with self.db() as uow:
             return org.list_townships(uow)
 
@@ -149,7 +149,7 @@ class StaffService(BaseService):
     # one-time code or a password; each is safe to repeat anyway (a new code, the same password).
     @command
     def set_township_suspended(self, township_id, suspended):
-        self.caller.require("operator")
+        self.caller.require(*OPERATOR)
         with self.db() as uow:
             return accounts.set_township_suspended(uow, org.get_township(uow, township_id), suspended)
 
@@ -163,13 +163,13 @@ class StaffService(BaseService):
     @rpc
     def create_director_account(self, township_id, person_id, username):
         """Operator: the account of a new township's first director (POST /townships)."""
-        self.caller.require("operator")
+        self.caller.require(*OPERATOR)
         with self.db(township_id) as uow:
             return accounts.create_person_account(uow, person_id, username)
 
     @rpc
     def create_operator(self, username):
-        self.caller.require("operator")
+        self.caller.require(*OPERATOR)
         with self.db() as uow:
             return accounts.create_operator(uow, username, by=self.caller.account_id)
 
@@ -231,7 +231,7 @@ class StaffService(BaseService):
     def change_calendar(self, days=(), cleared=(), loaded_year=None, national=False):
         caller = self.caller
         if national:
-            caller.require("operator")
+            caller.require(*OPERATOR)
             scope = NATIONAL
         else:
             caller.require(*MANAGERS)
@@ -511,7 +511,7 @@ class StaffService(BaseService):
     # -- S8 patrols --------------------------------------------------------------------------
     @command
     def record_patrol(self, half, findings, day=None, note=None):
-        caller = self._me("inspector", *MANAGERS)
+        caller = self._me(*INSPECTORS)
         with self.db(caller.township) as uow:
             return patrols.record_patrol(uow, caller.person_id, half, findings, day, note)
 

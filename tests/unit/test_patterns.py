@@ -105,30 +105,101 @@ def test_the_config_provider_hands_out_a_read_only_view():
 
 # -- roles: sets derived from tenancy.ROLES ---------------------------------------------------
 
-def _role_literals(tree) -> list[int]:
+def _is_role(node) -> bool:
     from services.common.tenancy import ROLES
 
-    def roles_only(nodes) -> bool:
-        names = [n.value for n in nodes if isinstance(n, ast.Constant) and isinstance(n.value, str)]
-        return len(nodes) >= 2 and len(names) == len(nodes) and all(n in ROLES for n in names)
+    return isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in ROLES
+
+
+def _role_literals(tree) -> list[int]:
+    """Lines of a role set written out: a tuple/list/set of two or more role names; a call with
+    two or more role names other than ``role_set``; a route's ``roles=`` holding any role-name
+    literal (even ``["operator"]``); a ``require``/``has`` call naming a role."""
+
+    def roles_only(nodes, least=2) -> bool:
+        return len(nodes) >= least and all(_is_role(n) for n in nodes)
 
     lines = []
     for node in ast.walk(tree):
         if isinstance(node, (ast.Tuple, ast.List, ast.Set)) and roles_only(node.elts):
             lines.append(node.lineno)
-        elif isinstance(node, ast.Call) and roles_only(node.args) and not (
-                isinstance(node.func, ast.Name) and node.func.id == "role_set"):
-            lines.append(node.lineno)
-    return lines
+        elif isinstance(node, ast.Call):
+            name = node.func.id if isinstance(node.func, ast.Name) else \
+                node.func.attr if isinstance(node.func, ast.Attribute) else ""
+            if name == "role_set":
+                continue
+            if roles_only(node.args) or (name in ("require", "has") and any(_is_role(a) for a in node.args)):
+                lines.append(node.lineno)
+            for kw in node.keywords if name == "api" else ():  # a route's guard, not a record's roles
+                if kw.arg == "roles" and any(_is_role(sub) for sub in ast.walk(kw.value)):
+                    lines.append(kw.value.lineno)
+    return sorted(set(lines))
+
+
+def _scanned():
+    return [p for p in production_files() if rel(p) != "services/common/tenancy.py"]
 
 
 def test_role_sets_are_built_from_tenancy_roles_not_written_as_literals():
-    """A role set is ``tenancy.STAFF/LEADERS/DECIDERS/DESK/AUDITORS/GATE`` or ``role_set(...)``
-    (each name checked against ``tenancy.ROLES`` at import), never a tuple of strings."""
-    found = [f"{rel(p)}:{n}" for p in production_files()
-             if rel(p).startswith("services/") and rel(p) != "services/common/tenancy.py"
-             for n in _role_literals(ast.parse(source(p)))]
+    """A role set is one of tenancy's named sets (``STAFF``, ``LEADERS``, ``DECIDERS``, ``DESK``,
+    ``AUDITORS``, ``GATE``, …), never role names written out — in the gateway's route decorators
+    (``roles=``) as in the services (issue 10)."""
+    found = [f"{rel(p)}:{n}" for p in _scanned() for n in _role_literals(ast.parse(source(p)))]
     assert found == []
+
+
+@pytest.mark.parametrize("snippet, hits", [
+    ('@api("GET", "/x", roles=["director", "section_head"])\ndef f(): pass', 1),
+    ('@api("POST", "/townships", roles=["operator"])\ndef f(): pass', 1),
+    ('@api("GET", "/x", roles=["inspector"] + LEADERS)\ndef f(): pass', 1),
+    ('MANAGERS = ("director", "deputy_director")', 1),
+    ('def f(self):\n    self.caller.require("operator")', 1),
+    ('@api("GET", "/x", roles=LEADERS)\ndef f(): pass', 0),
+    ('def f(self):\n    self.caller.require(*OPERATOR)', 0),
+    ('create_person(uow, name=n, roles=["director"])', 0),  # the roles a record holds
+    ('LEVELS = ("oral", "section_head", "director")', 0),  # not roles only: a ladder of levels
+])
+def test_the_role_literal_scan_can_fail(snippet, hits):
+    assert len(_role_literals(ast.parse(snippet))) == hits
+
+
+def test_named_role_sets_are_defined_only_in_tenancy():
+    """``NAME = role_set(...)`` at module level is a named set: it lives in services/common/tenancy.py
+    (a service may alias one, ``MANAGERS = LEADERS``); the gateway never builds a role set."""
+    found = []
+    for p in _scanned():
+        tree = ast.parse(source(p))
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and \
+                    isinstance(node.value.func, ast.Name) and node.value.func.id == "role_set":
+                found.append(f"{rel(p)}:{node.lineno}")
+        if rel(p).startswith("gateway/"):
+            found += [f"{rel(p)}:{n.lineno}" for n in ast.walk(tree)
+                      if isinstance(n, ast.Name) and n.id in ("role_set", "ROLES")]
+    assert found == []
+
+
+def test_every_gateway_route_takes_one_of_tenancys_named_sets():
+    """At run time: each route's ``roles`` is a set named in tenancy (or none: public/platform)."""
+    from gateway.openapi import routes
+    from gateway.service import GatewayService
+    from services.common.tenancy import NAMED_SETS
+
+    named = {frozenset(v): k for k, v in NAMED_SETS.items()}
+    odd = [f"{ep.method} {ep.url}: {ep.roles}" for _n, _fn, ep in routes(GatewayService)
+           if ep.roles and frozenset(ep.roles) not in named]
+    assert odd == []
+
+
+def test_tenancys_named_sets_are_distinct_and_known():
+    from services.common.tenancy import NAMED_SETS, ROLES
+
+    assert {"STAFF", "LEADERS", "DECIDERS", "DESK", "AUDITORS", "GATE", "OPERATOR"} <= set(NAMED_SETS)
+    assert all(set(v) <= set(ROLES) and v for v in NAMED_SETS.values())
+    by_members = {}
+    for name, members in NAMED_SETS.items():
+        by_members.setdefault(frozenset(members), []).append(name)
+    assert [names for names in by_members.values() if len(names) > 1] == []
 
 
 @pytest.mark.parametrize("names", [("director", "deputy_director"), ("guard",)])
