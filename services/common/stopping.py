@@ -134,6 +134,7 @@ def serve(service_cls, config: dict) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGUSR2, lambda signum, frame: eventlet.spawn_n(log_green_stacks))
     runner.start()
     # a signal arriving while the hub waits on a socket surfaces as EINTR in the waiting
     # greenlet: wait for the runner in a greenlet of its own and ignore those
@@ -146,6 +147,26 @@ def serve(service_cls, config: dict) -> int:
             if exc.errno != errno.EINTR:
                 raise
     return 0
+
+
+def green_stacks() -> str:
+    """The stack of every live greenthread (what a thread dump is for a threaded program)."""
+    import gc
+    import traceback
+
+    import greenlet
+
+    parts = []
+    for obj in gc.get_objects():
+        if isinstance(obj, greenlet.greenlet) and obj.gr_frame is not None:
+            parts.append("".join(traceback.format_stack(obj.gr_frame)))
+    return f"{len(parts)} greenthreads\n" + "\n---\n".join(parts)
+
+
+def log_green_stacks() -> None:
+    """SIGUSR2: log every greenthread's stack (``kill -USR2 <pid>``), to see what a stuck
+    service waits on; py-spy sees only the running greenthread."""
+    log.warning("greenthread stacks on SIGUSR2: %s", green_stacks())
 
 
 def exit_now(code: int) -> None:

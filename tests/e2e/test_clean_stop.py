@@ -4,6 +4,7 @@ is published (the outbox relay's last pass); the messages it had not handled wai
 queue; after a restart every event has had its effect exactly once and every RPC was answered."""
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from datetime import datetime, timezone
@@ -121,8 +122,13 @@ def test_sigterm_mid_stream_loses_nothing_and_does_nothing_twice(broker, databas
     cases.start()
     cases.wait_healthy()
     try:
-        wait_for(lambda: _counts(url)["cases"] == EVENTS, timeout=60,
-                 message=f"every event to open its case (at the stop {at_stop}, now {_counts(url)})")
+        try:
+            wait_for(lambda: _counts(url)["cases"] == EVENTS, timeout=60, message="every event to open its case")
+        except AssertionError:
+            cases.proc.send_signal(signal.SIGUSR2)  # services/common/stopping.py logs every greenthread's stack
+            time.sleep(1)
+            raise AssertionError(f"not every event opened its case: at the stop {at_stop}, now {_counts(url)}; "
+                                 f"log: {cases.tail(400)}")
         time.sleep(1)  # any duplicate delivery would be handled by now
         final = _counts(url)
         assert final["cases"] == final["applications"] == EVENTS
