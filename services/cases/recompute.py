@@ -4,7 +4,8 @@ never block").
 A deadline is always recomputed from its inputs (``deadlines.due``), so a calendar change — a
 township's local holiday, a year of the national schedule loaded — must reach every running
 case. Doing that inside the ``staff.calendar_changed`` handler held one worker and the CPU for
-seconds per change (20 changes with 1,000 open cases stalled every township for 25 s). Instead:
+seconds per change (20 changes with 1,000 open cases stalled every township for 25 s). Instead
+(the engine is ``services/common/recompute.py``, shared with notices; cases gives it the rows):
 
 * ``mark(uow, scope)`` — the handler, in the same transaction as the calendar copy, bumps the
   township's row in ``calendar_recompute`` (a national change: every township with running
@@ -27,13 +28,12 @@ seconds per change (20 changes with 1,000 open cases stalled every township for 
 from __future__ import annotations
 
 import logging
-import time
-from typing import Callable
 
 from sqlalchemy import Boolean, Date, String, column, insert, select, update, values
 
 from services.common import green
-from services.common.calendar import load_calendar
+from services.common import recompute as engine
+from services.common.recompute import CHUNK, MAX_DELAY, PAUSE, QUIET, YIELD_EVERY  # noqa: F401  (cases' tuning)
 
 from . import deadlines
 from .casebook import RUNNING, _jsonable
@@ -42,49 +42,28 @@ from .models import CalendarRecompute, Case, CaseLog
 log = logging.getLogger(__name__)
 
 RECOMPUTED = (*RUNNING, "suspended")  # cases whose deadline is counted (C2, C11)
-CHUNK = 50
-YIELD_EVERY = 10  # cases computed between two yields inside a chunk
-PAUSE = 0.01  # seconds between two chunks: requests waiting for the hub go first
-QUIET = 1.0
-MAX_DELAY = 10.0
 REASON = "calendar changed"
+TABLE = CalendarRecompute.__table__
 
 
 def _dialect(uow) -> str:
-    return uow.session.get_bind().dialect.name
+    return engine.dialect(uow)
 
 
 def mark(uow, scope: str | None) -> list[str]:
     """The calendar of ``scope`` (a township id; None = national) changed: record, in this
     transaction, that its townships' running deadlines must be recomputed. Returns them."""
-    table = CalendarRecompute.__table__
     if scope:
-        townships = [scope]
-    else:
-        with_cases = uow.session.execute(
-            select(Case.township_id).where(Case.state.in_(RECOMPUTED), Case.clock_started_on.is_not(None))
-            .distinct()).scalars()
-        known = uow.session.execute(select(table.c.township_id)).scalars()
-        townships = sorted(set(with_cases) | set(known))
-    now = uow.now()
-    dialect = _dialect(uow)
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
-    for township_id in townships:
-        stmt = upsert(table).values(township_id=township_id, version=1, pass_version=0, done_version=0,
-                                    passes=0, changed_at=now)
-        uow.session.execute(stmt.on_conflict_do_update(
-            index_elements=[table.c.township_id], set_={"version": table.c.version + 1, "changed_at": now}))
-    return townships
+        return engine.mark(uow, TABLE, [scope])
+    with_cases = uow.session.execute(
+        select(Case.township_id).where(Case.state.in_(RECOMPUTED), Case.clock_started_on.is_not(None))
+        .distinct()).scalars()
+    return engine.mark(uow, TABLE, set(with_cases) | set(engine.marked(uow, TABLE)))
 
 
 def pending(uow) -> list[tuple[str, int]]:
     """(township, 1) for every township whose deadlines wait for a recompute (a gauge)."""
-    table = CalendarRecompute.__table__
-    rows = uow.session.execute(select(table.c.township_id).where(table.c.version > table.c.done_version))
-    return [(township_id, 1) for township_id, in rows]
+    return engine.pending(uow, TABLE)
 
 
 def _update_deadlines(uow, updates: list[dict]) -> None:
@@ -99,114 +78,28 @@ def _update_deadlines(uow, updates: list[dict]) -> None:
                         .values(due_date=rows.c.due_date, provisional=rows.c.provisional))
 
 
-class Recomputer:
-    """The in-memory side of the work of one service instance: when each dirty township was
-    first and last seen changing (to coalesce bursts) and the calendar of each pass."""
+class Recomputer(engine.Recomputer):
+    """Cases' part of the engine (``services/common/recompute.py``): the running cases of a
+    township, by id, and their deadlines recomputed from their inputs."""
 
-    def __init__(self, chunk: int = CHUNK, quiet: float = QUIET, max_delay: float = MAX_DELAY,
-                 monotonic: Callable[[], float] = time.monotonic, pause: float = PAUSE):
-        if chunk < 1:
-            raise ValueError("chunk must be at least 1")
-        self.chunk, self.quiet, self.max_delay, self.monotonic = chunk, quiet, max_delay, monotonic
-        self.pause = pause
-        self.seen: dict[str, tuple[int, float, float]] = {}  # township → (version, first, last seen change)
-        self.calendars: dict[tuple[str, int], object] = {}
+    table = TABLE
+    unit = "cases"
+    what = "deadlines"
 
-    # -- which townships are ready ------------------------------------------------
-    def ready(self, db) -> list[str]:
-        table = CalendarRecompute.__table__
-        with db.unit_of_work() as uow:
-            rows = uow.session.execute(
-                select(table.c.township_id, table.c.version, table.c.pass_version, table.c.cursor)
-                .where(table.c.version > table.c.done_version).order_by(table.c.changed_at)).all()
-        now = self.monotonic()
-        ready = []
-        dirty = set()
-        for township_id, version, pass_version, cursor in rows:
-            dirty.add(township_id)
-            seen = self.seen.get(township_id)
-            if seen is None:
-                seen = (version, now, now)
-            elif seen[0] != version:
-                seen = (version, seen[1], now)
-            self.seen[township_id] = seen
-            resuming = pass_version == version and cursor is not None  # a pass under way (or left by a crash)
-            if resuming or now - seen[2] >= self.quiet or now - seen[1] >= self.max_delay:
-                ready.append(township_id)
-        for township_id in set(self.seen) - dirty:
-            del self.seen[township_id]
-        return ready
+    def rows(self, uow, township_id, cursor, lock):
+        cases = select(Case.id, Case.clock_started_on, Case.promised_days, Case.extension_days,
+                       Case.paused_days, Case.due_date, Case.provisional, Case.receipt_no,
+                       Case.holder_person_id).where(
+            Case.township_id == township_id, Case.state.in_(RECOMPUTED),
+            Case.clock_started_on.is_not(None)).order_by(Case.id).limit(self.chunk)
+        if cursor is not None:
+            cases = cases.where(Case.id > cursor)
+        if lock:  # an extension or a pause of one of these waits for this chunk
+            cases = cases.with_for_update(of=Case.__table__)
+        return uow.session.execute(cases).all()
 
-    # -- the work -------------------------------------------------------------------
-    def run(self, db, clock=None, stopping: Callable[[], bool] = lambda: False) -> dict:
-        """Work until no township is ready: one chunk per ready township per turn (fair between
-        townships), yielding after each chunk. Returns what this instance did."""
-        done = {"chunks": 0, "cases": 0, "changed": 0, "passes": 0}
-        while not stopping():
-            townships = self.ready(db)
-            if not townships:
-                break
-            worked = False
-            for township_id in townships:
-                if stopping():
-                    break
-                result = self.chunk_of(db, township_id, clock)
-                green.sleep(self.pause)  # a bounded chunk is done: let the service's other workers run
-                if result is None:
-                    continue
-                worked = True
-                done["chunks"] += 1
-                for key in ("cases", "changed", "passes"):
-                    done[key] += result[key]
-            if not worked:  # every ready township is being worked by another instance
-                break
-        return done
-
-    def calendar(self, uow, township_id: str, version: int):
-        key = (township_id, version)
-        cal = self.calendars.get(key)
-        if cal is None:
-            for old in [k for k in self.calendars if k[0] == township_id]:
-                del self.calendars[old]
-            cal = self.calendars[key] = load_calendar(uow.session, uow.common, township_id)
-        return cal
-
-    def chunk_of(self, db, township_id: str, clock=None) -> dict | None:
-        """One chunk of ``township_id``'s pass, in one transaction; None if there is nothing to
-        do or another instance holds the township right now."""
-        table = CalendarRecompute.__table__
-        with db.unit_of_work(township_id, clock=clock) as uow:
-            postgres = _dialect(uow) == "postgresql"
-            stmt = select(table).where(table.c.township_id == township_id)
-            if postgres:
-                stmt = stmt.with_for_update(skip_locked=True)
-            row = uow.session.execute(stmt).mappings().first()
-            if row is None or row["done_version"] >= row["version"]:
-                return None
-            pass_version, cursor, passes, started = row["pass_version"], row["cursor"], row["passes"], 0
-            if pass_version != row["version"]:  # a new pass, or a change restarted this one
-                pass_version, cursor, passes, started = row["version"], None, passes + 1, 1
-            cal = self.calendar(uow, township_id, pass_version)
-            cases = select(Case.id, Case.clock_started_on, Case.promised_days, Case.extension_days,
-                           Case.paused_days, Case.due_date, Case.provisional, Case.receipt_no,
-                           Case.holder_person_id).where(
-                Case.township_id == township_id, Case.state.in_(RECOMPUTED),
-                Case.clock_started_on.is_not(None)).order_by(Case.id).limit(self.chunk)
-            if cursor is not None:
-                cases = cases.where(Case.id > cursor)
-            if postgres:  # an extension or a pause of one of these waits for this chunk
-                cases = cases.with_for_update(of=Case.__table__)
-            rows = uow.session.execute(cases).all()
-            changed = self._apply(uow, township_id, cal, rows)
-            finished = len(rows) < self.chunk
-            values = {"pass_version": pass_version, "passes": passes,
-                      "cursor": None if finished else rows[-1].id}
-            if finished:
-                values.update(done_version=pass_version, done_at=uow.now())
-            uow.session.execute(update(table).where(table.c.township_id == township_id).values(**values))
-        if finished:
-            log.info("deadlines recomputed after a calendar change", extra={"township_id": township_id})
-        return {"cases": len(rows), "changed": changed, "passes": started, "finished": finished}
+    def apply(self, uow, township_id, cal, rows):
+        return self._apply(uow, township_id, cal, rows)
 
     @staticmethod
     def _apply(uow, township_id: str, cal, rows) -> int:
@@ -239,12 +132,3 @@ class Recomputer:
             log.warning("%s provisional deadlines: a year without calendar data (C2); the operator must load it",
                         provisional, extra={"township_id": township_id})
         return len(updates)
-
-    def settle(self, db, clock=None) -> dict:
-        """Tests and tools: recompute everything now, ignoring the quiet period."""
-        quiet, max_delay = self.quiet, self.max_delay
-        self.quiet = self.max_delay = 0
-        try:
-            return self.run(db, clock)
-        finally:
-            self.quiet, self.max_delay = quiet, max_delay

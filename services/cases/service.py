@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
-from nameko.timer import Timer
 from sqlalchemy import func, select
 
 from services.common.tenancy import DECIDERS, DESK, LEADERS
@@ -16,6 +14,7 @@ from services.common.errors import field_error
 from services.common.handlers import CalendarFollower, handle_once, reliable_handler
 from services.common.idempotency import command
 from services.common.metrics import Metrics
+from services.common.recompute import Recomputing, recompute_timer
 from services.common.rpc import Rpc
 from services.common.service import BaseService
 from services.common.sweep import Sweeper, sweep_timer
@@ -45,58 +44,13 @@ def _provisional(uow):
         Case.state.in_(lifecycle.OPEN), Case.provisional.is_(True)).group_by(Case.township_id)).all()
 
 
-class RecomputeTimer(Timer):
-    """Polls for townships whose deadlines wait for a recompute (``RECOMPUTE_INTERVAL`` s)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(0.25, eager=True, **kwargs)
-
-    def setup(self):
-        self.interval = float(_setting(self.container.config, "RECOMPUTE_INTERVAL", 0.25))
-        super().setup()
-
-
-def _setting(config: dict, key: str, default):
-    """The container config's value (``config.service_config`` takes it from the environment)."""
-    value = config.get(key)
-    return default if value in (None, "") else value
-
-
-class Recomputing(DependencyProvider):
-    """``self.recomputing()`` runs ``recompute.Recomputer.run`` on the service's database and
-    clock, stopping between chunks when the container stops. One Recomputer per container
-    (it remembers when each township last changed, and the calendar of each pass)."""
-
-    def setup(self):
-        config = self.container.config
-        self.recomputer = recompute.Recomputer(
-            chunk=int(_setting(config, "RECOMPUTE_CHUNK", recompute.CHUNK)),
-            quiet=float(_setting(config, "RECOMPUTE_QUIET", recompute.QUIET)),
-            max_delay=float(_setting(config, "RECOMPUTE_MAX_DELAY", recompute.MAX_DELAY)))
-
-    def get_dependency(self, worker_ctx):
-        from services.common.clock import container_clock
-
-        database = next(d for d in self.container.dependencies if isinstance(d, Database))
-        should_stop = getattr(worker_ctx.entrypoint, "should_stop", None)
-
-        def run():
-            return self.recomputer.run(database, container_clock(self.container),
-                                       lambda: bool(should_stop is not None and should_stop.ready()))
-
-        return run
-
-
-recompute_timer = RecomputeTimer.decorator
-
-
 class CasesService(CalendarFollower, BaseService):
     name = "cases"
     db = Database(Base)
     rules = lifecycle.RULES
     staff = Rpc("staff")  # bounded by the caller's deadline (services/common/rpc.py)
     sweeper = Sweeper()
-    recomputing = Recomputing()
+    recomputing = Recomputing(recompute.Recomputer)  # the timer below: recompute.py
     metrics = Metrics(gauges={
         "cases_open": ("Open (undecided) cases", _open_cases),
         "cases_overdue": ("Open cases past their promise date (C5)", _overdue_cases),

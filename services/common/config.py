@@ -125,7 +125,7 @@ def service_config(service: str, **overrides) -> dict:
         config["max_workers"] = int(os.environ.get("GATEWAY_WORKERS", "100"))
 
         config["JWT_SECRET"] = jwt_secret()
-    # tuning a service reads when set: the graceful stop, and cases' deadline recompute (issue 7)
+    # tuning a service reads when set: the graceful stop, and the recompute after a calendar change (cases, notices)
     for key in ("STOP_GRACE", "RECOMPUTE_INTERVAL", "RECOMPUTE_QUIET", "RECOMPUTE_MAX_DELAY", "RECOMPUTE_CHUNK"):
         if os.environ.get(key):
             config[key] = os.environ[key]

@@ -24,12 +24,17 @@ from .rules import RULES
 BATCH = 200
 
 
-def ack_due(uow, created_at: datetime, settings: dict) -> tuple[datetime, bool]:
+def ack_due(uow, created_at: datetime, settings: dict, days: int | None = None) -> tuple[datetime, bool]:
     """(moment, provisional): the close of the N-th working day after the local day of
-    ``created_at`` (Art. 201: that day not counted)."""
-    zone = settings["timezone"]
+    ``created_at`` (Art. 201: that day not counted); N is ``days``, else the setting."""
     calendar = load_calendar(uow.session, uow.common, uow.township_id)
-    due = calendar.add_working_days(local_date(created_at, zone), settings["ack_working_days"])
+    return ack_due_on(calendar, created_at, settings["timezone"],
+                      settings["ack_working_days"] if days is None else days)
+
+
+def ack_due_on(calendar, created_at: datetime, zone: str, days: int) -> tuple[datetime, bool]:
+    """``ack_due`` with the township's calendar already loaded (notices.recompute: once a pass)."""
+    due = calendar.add_working_days(local_date(created_at, zone), days)
     close = datetime.combine(due.day + timedelta(days=1), time(0, 0), tzinfo=ZoneInfo(zone))
     return close.astimezone(created_at.tzinfo), due.provisional
 
@@ -48,11 +53,12 @@ def notify(uow, event_type: str, event: dict) -> list[Notice]:
 def create(uow, made, person_id: str, needs_ack: bool, event_type: str, event_id: str, settings: dict,
            escalation_of: str = "") -> Notice:
     now = uow.now()
-    due, provisional = ack_due(uow, now, settings) if needs_ack else (None, False)
+    days = settings["ack_working_days"] if needs_ack else None
+    due, provisional = ack_due(uow, now, settings, days) if needs_ack else (None, False)
     notice = Notice(person_id=person_id, rule=made.rule, source_event=event_type, source_event_id=event_id,
                     subject_type=made.subject_type, subject_id=made.subject_id, title=made.title, body=made.body,
-                    created_at=now, needs_ack=needs_ack, ack_due_at=due, ack_provisional=provisional,
-                    escalation_of=escalation_of)
+                    created_at=now, needs_ack=needs_ack, ack_working_days=days, ack_due_at=due,
+                    ack_provisional=provisional, escalation_of=escalation_of)
     uow.session.add(notice)
     uow.session.flush()
     if settings["webhook_url"]:

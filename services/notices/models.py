@@ -10,6 +10,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.common.db import TenantScoped, make_base, new_id
+from services.common.recompute import RecomputeMarker
 
 Base = make_base()
 
@@ -60,6 +61,8 @@ class Notice(TenantScoped, Base):
     created_at: Mapped[datetime]
     read_at: Mapped[datetime | None]
     needs_ack: Mapped[bool] = mapped_column(Boolean, default=False)
+    # N1: the period it was given (the setting then); a calendar change recomputes ack_due_at from it
+    ack_working_days: Mapped[int | None]
     ack_due_at: Mapped[datetime | None]
     ack_provisional: Mapped[bool] = mapped_column(Boolean, default=False)  # C2: the due day rests on an unloaded year
     acked_at: Mapped[datetime | None]
@@ -88,3 +91,11 @@ class Delivery(TenantScoped, Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]
+
+
+class CalendarRecompute(RecomputeMarker, TenantScoped, Base):
+    """A township whose open acknowledgement deadlines (N1, counted in working days: C2) must be
+    recomputed after a calendar change, recorded in the same transaction as the change
+    (``services/common/recompute.py``; notices.recompute)."""
+
+    __tablename__ = "calendar_recompute"

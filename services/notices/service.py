@@ -9,13 +9,15 @@ from services.common.db import Database
 from services.common.errors import field_error
 from services.common.handlers import CalendarFollower, TownshipTimezoneFollower, handle_once, reliable_handler
 from services.common.idempotency import command
+from services.common.db import NATIONAL
 from services.common.metrics import Metrics
+from services.common.recompute import Recomputing, recompute_timer
 from services.common.rpc import Rpc
 from services.common.service import BaseService
 from services.common.sweep import Sweeper, sweep_timer
 from services.common.tenancy import LEADERS, STAFF
 
-from . import delivery, inbox, orgcopy, routing, sweep
+from . import delivery, inbox, orgcopy, recompute, routing, sweep
 from .models import Base
 from .rules import RULES
 
@@ -29,6 +31,7 @@ class NoticesService(CalendarFollower, TownshipTimezoneFollower, BaseService):
     db = Database(Base)
     staff = Rpc("staff")  # bounded (services/common/rpc.py); asked only outside a transaction
     sweeper = Sweeper()
+    recomputing = Recomputing(recompute.Recomputer)
     rules = RULES
     metrics = Metrics(gauges={
         "notices_sent": ("Notices put in inboxes (N1)", inbox.sent_counts),
@@ -36,6 +39,8 @@ class NoticesService(CalendarFollower, TownshipTimezoneFollower, BaseService):
         "notices_overdue": ("Notices not acknowledged within the N1 period", inbox.overdue_counts),
         "notice_deliveries_failed": ("Outside deliveries given up after their last attempt", delivery.failed_counts),
         "notice_deliveries_retrying": ("Outside deliveries waiting for a retry", delivery.retrying_counts),
+        "notices_ack_recompute_pending": ("1 while a township's acknowledgement deadlines wait to be recomputed "
+                                          "after a calendar change", recompute.pending),
     })
 
     # -- inbox (N1) --------------------------------------------------------------------
@@ -82,6 +87,15 @@ class NoticesService(CalendarFollower, TownshipTimezoneFollower, BaseService):
     @reliable_handler("staff", "organisation_changed")
     def on_organisation_changed(self, body):
         handle_once(self, "staff.organisation_changed", body, orgcopy.apply_organisation_change)
+
+    # -- the calendar: open acknowledgement deadlines follow it (N1 period in working days, C2) --
+    def calendar_changed(self, uow, event):
+        """CalendarFollower's hook: recorded here, recomputed in chunks by the timer below."""
+        recompute.mark(uow, None if event["scope"] == NATIONAL else event["scope"])
+
+    @recompute_timer
+    def recompute_ack_deadlines(self):
+        return self.recomputing()
 
     # -- the events behind N1 (routing.ROUTES) ---------------------------------------------------
     def _notify(self, event_type, body):

@@ -263,3 +263,33 @@ def test_deliveries_wait_for_a_receiver_that_is_down_and_arrive_once(system):
     for notice_id, sig, body in Receiver.got:
         assert sig == "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
         assert json.loads(body)["notice_id"] == notice_id
+
+
+def test_a_local_holiday_moves_the_open_acknowledgement_deadlines(system):
+    """Gap of issue 13: the N1 period counts working days, so a calendar change (staff's
+    ``calendar_changed``) recomputes the open deadlines of that township only, by the timer in
+    chunks, as cases does (services/common/recompute.py)."""
+    town, people = system["towns"]["ntc-a"]
+    other, other_people = system["towns"]["ntc-b"]
+    dispatch = event_dispatcher({"AMQP_URI": system["amqp"]})
+    clerks = [(town, people["clerk_a"]), (other, other_people["clerk_a"])]
+    for t, (person, _) in clerks:
+        dispatch("cases", "case_reminder", events.build("cases.case_reminder", t.id, CLOCK.now(), case_id="hol",
+                                                        receipt_no="QS-HOL", holder_person_id=person["id"],
+                                                        due_date="2026-03-20"))
+
+    def reminder(client):
+        return next((n for n in inbox(client) if n["subject_id"] == "hol"), None)
+
+    before = [wait_for(lambda c=c: reminder(c), timeout=20, message="the reminder") for _, (_, c) in clerks]
+    # local day of the clock, one working day on: the close of that day (a weekday: Mon to Fri)
+    due = datetime.fromisoformat(before[0]["ack_due_at"])
+    due_day = (due - timedelta(hours=1)).astimezone(timezone(timedelta(hours=8))).date()
+    assert before[1]["ack_due_at"] == before[0]["ack_due_at"]
+    r = town.boss.put("/calendar", {"days": [{"day": due_day.isoformat(), "working": False}]})
+    assert r.status_code == 200, r.text
+    wait_for(lambda: reminder(clerks[0][1][1])["ack_due_at"] != before[0]["ack_due_at"], timeout=20,
+             message="the deadline to follow the holiday")
+    after = datetime.fromisoformat(reminder(clerks[0][1][1])["ack_due_at"])
+    assert after > due and after.astimezone(timezone(timedelta(hours=8))).time().hour == 0  # a later close
+    assert reminder(clerks[1][1][1])["ack_due_at"] == before[1]["ack_due_at"]  # another township's: untouched
