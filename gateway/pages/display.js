@@ -1,4 +1,4 @@
-/* 大厅显示屏 (T1): on duty, today's figures, this month's on-time rate and rankings, the red-flag
+/* 大厅显示屏 (T1): today's leader on duty (P5), on duty, today's figures, this month's on-time rate and rankings, the red-flag
    window, promises and channels. Refreshes itself (every 60 s; ?refresh=N seconds, at least 5).
    Each panel is filled from its own route, so one service being away blanks only its panel. */
 "use strict";
@@ -69,6 +69,11 @@ function fillNotices(body) {
     el("li", {}, "查询：" + c.query), el("li", {}, "评价：" + c.rating), el("li", {}, "投诉：" + c.complaint));
 }
 
+function fillLeader(body) {
+  // P5: today's township leader on duty at the centre (receives visitors); none rostered → 未安排
+  Centre.setText("#leader-on-duty", body.leader ? body.leader.name : "未安排");
+}
+
 function failed(selector) {
   Centre.setText(selector, "暂时无法读取");
 }
@@ -76,13 +81,16 @@ function failed(selector) {
 async function refresh() {
   const flagRound = rounds % FLAG_EVERY === 0;
   rounds += 1;
-  const [today, month, duty, notices, flag] = await Promise.all([
+  const [today, month, duty, notices, flag, leader] = await Promise.all([
     Centre.call("GET", "/statistics/today"),
     Centre.call("GET", "/statistics"),
     Centre.call("GET", "/staff-on-duty"),
     rounds === 1 ? Centre.notices() : Promise.resolve(null),
     flagRound ? Centre.call("GET", "/red-flag") : Promise.resolve(null),
+    Centre.call("GET", "/leader-on-duty"),
   ]);
+  if (leader.status === 200) fillLeader(leader.body);
+  else failed("#leader-on-duty");
   if (today.status === 200) {
     zone = today.body.timezone || zone;
     fillToday(today.body);

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from services.common.tenancy import COMPLAINT_DESK, INVESTIGATORS, LEADERS, STAFF
+from services.common.tenancy import COMPLAINT_DESK, IDENTITY_READERS, INVESTIGATORS, LEADERS, STAFF
 from services.common.validate import Schema
 
 from services.contracts import complaints as out
@@ -29,6 +29,8 @@ class ComplaintIn(Schema):
     complainant = fields.Nested(ComplainantIn, required=True)
     target_person_id = fields.String(allow_none=True)
     target_window_id = fields.String(allow_none=True)
+    target_department_id = fields.String(allow_none=True, metadata={
+        "description": "P7: the department whose work the complaint is about"})
     category = fields.String(load_default="other", validate=validate.OneOf(CATEGORIES))
     content = fields.String(required=True, validate=validate.Length(1, 5000),
                             metadata={"example": "窗口工作人员态度生硬，让我来回跑了三趟"})
@@ -104,7 +106,114 @@ class MonthsQuery(Schema):
     months = fields.Integer(load_default=12, validate=validate.Range(1, 24))
 
 
+class DutyDayIn(Schema):
+    day = fields.Date(required=True, metadata={"example": "2026-12-01"})
+    person_id = fields.String(required=True, validate=validate.Length(1, 32))
+
+
+class DutyRosterIn(Schema):
+    days = fields.List(fields.Nested(DutyDayIn), required=True, validate=validate.Length(max=31),
+                       metadata={"description": "one leader a day (P5)"})
+
+
+class ForwardIn(Schema):
+    department_id = fields.String(validate=validate.Length(1, 32), metadata={
+        "description": "default: the complaint's department, else its window's"})
+    instructions = fields.String(validate=validate.Length(max=5000), metadata={"example": "请核实后五个工作日内答复"})
+
+
+class ForwardAnswerIn(Schema):
+    answer = fields.String(required=True, validate=validate.Length(1, 5000),
+                           metadata={"example": "经核实已为群众补办，并对相关人员批评教育"})
+
+
+class ForwardCheckIn(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(["accepted", "returned"]))
+    note = fields.String(validate=validate.Length(max=5000),
+                         metadata={"description": "required when returned: what is missing"})
+
+
+class ForwardingQuery(Schema):
+    state = fields.String(validate=validate.OneOf(["forwarded", "answered", "accepted", "returned"]))
+
+
+class UpwardReportIn(Schema):
+    summary = fields.String(required=True, validate=validate.Length(1, 5000))
+    reference = fields.String(validate=validate.Length(max=100), metadata={"example": "青纪报〔2026〕3号"})
+    reported_to = fields.String(validate=validate.Length(1, 100),
+                                metadata={"description": "default: the township's discipline_body setting"})
+
+
 class ComplaintsRoutes:
+    # -- P5 leader on duty ------------------------------------------------------------------
+    @api("PUT", "/duty-rosters/<string:month>", response=out.DutyRoster, roles=COMPLAINT_DESK, body=DutyRosterIn,
+         tags=["complaints"], summary="Arrange a month's leader duty roster (P5; one leader a day)")
+    def set_duty_roster(self, request, month, body):
+        return self.complaints.set_duty_roster(month, [
+            {"day": d["day"].isoformat(), "person_id": d["person_id"]} for d in body["days"]])
+
+    @api("POST", "/duty-rosters/<string:month>/publish", response=out.DutyRoster, roles=COMPLAINT_DESK,
+         tags=["complaints"],
+         summary="Publish (公示) a month's duty roster: due by the end of the month before (P5)")
+    def publish_duty_roster(self, request, month):
+        return self.complaints.publish_duty_roster(month)
+
+    @api("GET", "/duty-rosters/<string:month>", response=out.DutyRoster, roles=STAFF,
+         tags=["complaints"], summary="A month's leader duty roster (P5)")
+    def get_duty_roster(self, request, month):
+        return self.complaints.get_duty_roster(month)
+
+    @api("GET", "/public/townships/<string:code>/leader-on-duty", response=out.LeaderOnDuty, public=True,
+         tags=["public"], summary="Today's township leader on duty at the centre, and the month's roster (P5, T1)")
+    def public_leader_on_duty(self, request, code):
+        self.public_township(code)
+        return self.complaints.leader_on_duty()
+
+    # -- P7 forwarding -----------------------------------------------------------------------
+    @api("POST", "/complaints/<string:complaint_id>/forwardings", response=out.Forwarding, roles=IDENTITY_READERS,
+         body=ForwardIn, status=201, tags=["complaints"],
+         summary="Forward a complaint to the department whose work it is about, with a deadline (P7)")
+    def forward_complaint(self, request, complaint_id, body):
+        return 201, self.complaints.forward(complaint_id, **body)
+
+    @api("GET", "/complaints/<string:complaint_id>/forwardings", response=out.Forwarding(many=True), roles=STAFF,
+         tags=["complaints"], summary="A complaint's forwardings (P7)")
+    def complaint_forwardings(self, request, complaint_id):
+        return self.complaints.complaint_forwardings(complaint_id)
+
+    @api("GET", "/forwardings", response=out.Forwarding(many=True), roles=STAFF, query=ForwardingQuery,
+         tags=["complaints"], summary="Forwarded complaints: all for complaint staff, the caller's department's "
+                                      "for its people (P7; no complainant identity, P2)")
+    def list_forwardings(self, request, query):
+        return self.complaints.list_forwardings(**query)
+
+    @api("GET", "/forwardings/<string:forwarding_id>", response=out.Forwarding, roles=STAFF, tags=["complaints"])
+    def get_forwarding(self, request, forwarding_id):
+        return self.complaints.get_forwarding(forwarding_id)
+
+    @api("POST", "/forwardings/<string:forwarding_id>/answer", response=out.Forwarding, roles=STAFF,
+         body=ForwardAnswerIn, tags=["complaints"],
+         summary="The department's answer (its people, or the complaint office on its behalf) (P7)")
+    def answer_forwarding(self, request, forwarding_id, body):
+        return self.complaints.answer_forwarding(forwarding_id, body["answer"])
+
+    @api("POST", "/forwardings/<string:forwarding_id>/check", response=out.Forwarding, roles=IDENTITY_READERS,
+         body=ForwardCheckIn, tags=["complaints"],
+         summary="The centre checks the answer: accepted (passed on with the reply) or returned (P7)")
+    def check_forwarding(self, request, forwarding_id, body):
+        return self.complaints.check_forwarding(forwarding_id, body["decision"], body.get("note"))
+
+    @api("POST", "/complaints/<string:complaint_id>/upward-reports", response=out.UpwardReport, roles=COMPLAINT_DESK,
+         body=UpwardReportIn, status=201, tags=["complaints"],
+         summary="Report a major complaint to the discipline inspection body above, on record (P7)")
+    def report_upward(self, request, complaint_id, body):
+        return 201, self.complaints.report_upward(complaint_id, **body)
+
+    @api("GET", "/complaints/<string:complaint_id>/upward-reports", response=out.UpwardReport(many=True),
+         roles=COMPLAINT_DESK, tags=["complaints"], summary="A complaint's reports upward (P7)")
+    def upward_reports(self, request, complaint_id):
+        return self.complaints.upward_reports(complaint_id)
+
     # -- complaints and petitions (P1–P5) -------------------------------------------------
     @api("POST", "/complaints", response=out.Complaint, roles=COMPLAINT_DESK, body=ComplaintIn, status=201,
          tags=["complaints"],

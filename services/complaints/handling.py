@@ -16,22 +16,18 @@ from services.common.clock import local_date
 from services.common.errors import (
     Conflict,
     Forbidden,
-    NotFound,
     ValidationFailed,
     field_error,
 )
-from services.common.privacy import hide_identifiers
 from services.common.validate import text
 from services.contracts import complaints as contract
 
-from . import orgcopy
+from . import duty, forwarding, orgcopy, viewing
 from .models import Complaint, DelayNotice
 from .rules import (
     CATEGORIES,
     CHANNELS,
-    IDENTITY_ROLES,
     OUTCOMES,
-    READ_ALL_ROLES,
     REPLY_FORMS,
     RULES,
     complaint_due,
@@ -44,45 +40,8 @@ PHONE_RE = re.compile(r"^\+?[0-9-]{6,20}$")
 MAX_TEXT = 5000
 
 
-# -- viewers (P2) ------------------------------------------------------------------
-
-class Viewer:
-    """Who is reading: decides what of a complaint they may see (P2)."""
-
-    def __init__(self, person_id: str | None, roles, window_id: str | None = None):
-        self.person_id = person_id
-        self.roles = tuple(roles or ())
-        self.window_id = window_id
-
-    @property
-    def sees_identity(self) -> bool:
-        return any(r in IDENTITY_ROLES for r in self.roles)
-
-    @property
-    def reads_all(self) -> bool:
-        return any(r in READ_ALL_ROLES for r in self.roles)
-
-    def may_read(self, c: Complaint) -> bool:
-        """Complaint staff read all; anyone else only complaints against them or their window."""
-        if self.reads_all:
-            return True
-        return bool(
-            (self.person_id and c.target_person_id == self.person_id)
-            or (self.window_id and c.target_window_id == self.window_id)
-        )
-
-
-def viewer_for(uow, person_id, roles) -> Viewer:
-    me = orgcopy.person(uow, person_id)
-    return Viewer(person_id, roles, me.window_id if me else None)
-
-
-def redact(text: str | None, c: Complaint) -> str | None:
-    """Free text (content, finding, delay reasons) as seen without identity (P2, "Personal
-    data"): the complainant's name, phone and address hidden, and anything shaped like an ID
-    number (15 or 18 characters) or a mobile number masked, whoever it belongs to."""
-    return hide_identifiers(text, names=(c.complainant_name, c.complainant_address),
-                            phones=(c.complainant_phone,), replacement="[投诉人信息已隐去]")
+# -- viewers (P2): services/complaints/viewing.py -----------------------------------------
+Viewer, viewer_for, redact, get_for = viewing.Viewer, viewing.viewer_for, viewing.redact, viewing.get_for
 
 
 def complaint_record(c: Complaint, viewer: Viewer, delays=()) -> dict:
@@ -91,6 +50,7 @@ def complaint_record(c: Complaint, viewer: Viewer, delays=()) -> dict:
         "id": c.id, "number": c.number, "kind": c.kind, "channel": c.channel,
         "received_at": c.received_at,
         "target_person_id": c.target_person_id, "target_window_id": c.target_window_id,
+        "target_department_id": c.target_department_id,
         "category": c.category,
         "content": c.content if identity else redact(c.content, c),
         "complex": c.complex, "several_units": c.several_units, "major": c.major,
@@ -101,6 +61,7 @@ def complaint_record(c: Complaint, viewer: Viewer, delays=()) -> dict:
         "finding": c.finding if identity else redact(c.finding, c),
         "concluded_at": c.concluded_at, "replied_at": c.replied_at,
         "reply_form": c.reply_form, "closed_at": c.closed_at,
+        "reported_upward_at": c.reported_upward_at,
         "overdue": c.overdue_at is not None, "tracking": bool(delays) and c.state != "closed",
         "delay_notices": [
             {"reason": d.reason if identity else redact(d.reason, c), "told_via": d.told_via,
@@ -118,6 +79,8 @@ def complaint_record(c: Complaint, viewer: Viewer, delays=()) -> dict:
             "reception_due_on": c.reception_due_on,
             "reception_at": c.reception_at,
             "reception_overdue": c.reception_overdue_at is not None,
+            "reception_booked_on": c.reception_booked_on,
+            "reception_leader_id": c.reception_leader_id,
         })
     if identity:
         rec["reply_summary"] = c.reply_summary
@@ -152,21 +115,27 @@ def _number(uow, prefix: str, day) -> str:
 
 def copy_knows(uow):
     """``known(entity, id)`` answered from this service's copy of the organisation."""
+    find = {"person": orgcopy.person, "window": orgcopy.window, "department": orgcopy.department}
+
     def known(entity: str, ident: str) -> bool:
-        row = orgcopy.person(uow, ident) if entity == "person" else orgcopy.window(uow, ident)
-        return row is not None
+        return find[entity](uow, ident) is not None
     return known
 
 
-def _check_targets(uow, target_person_id, target_window_id, required: bool, known) -> None:
-    if required and not (target_person_id or target_window_id):
-        raise ValidationFailed("a complaint names the staff member or the window it is about (P1)",
-                               {"target_person_id": ["target_person_id or target_window_id required"]})
+def _check_targets(uow, target_person_id, target_window_id, required: bool, known,
+                   target_department_id=None) -> None:
+    if required and not (target_person_id or target_window_id or target_department_id):
+        raise ValidationFailed("a complaint names the staff member, the window or the department it is "
+                               "about (P1, P7)",
+                               {"target_person_id": ["target_person_id, target_window_id or "
+                                                     "target_department_id required"]})
     known = known or copy_knows(uow)
     if target_person_id and not known("person", target_person_id):
         raise field_error("target_person_id", "no such person in this township")
     if target_window_id and not known("window", target_window_id):
         raise field_error("target_window_id", "no such window in this township")
+    if target_department_id and not known("department", target_department_id):
+        raise field_error("target_department_id", "no such department in this township")
 
 
 def record_complaint(uow, data: dict, recorded_by: str | None, known=None) -> Complaint:
@@ -188,7 +157,8 @@ def record_complaint(uow, data: dict, recorded_by: str | None, known=None) -> Co
     name, phone, address = _complainant(data)
     content = _text(data, "content")
     target_person_id, target_window_id = data.get("target_person_id"), data.get("target_window_id")
-    _check_targets(uow, target_person_id, target_window_id, True, known)
+    target_department_id = data.get("target_department_id")
+    _check_targets(uow, target_person_id, target_window_id, True, known, target_department_id)
     complex_, several = bool(data.get("complex", False)), bool(data.get("several_units", False))
     now = uow.now()
     received_on = local_date(now, rules["timezone"])
@@ -198,7 +168,8 @@ def record_complaint(uow, data: dict, recorded_by: str | None, known=None) -> Co
         number=_number(uow, "TS", received_on), kind="complaint", channel=channel, received_at=now,
         recorded_by=recorded_by, complainant_name=name, complainant_phone=phone,
         complainant_address=address, target_person_id=target_person_id,
-        target_window_id=target_window_id, category=category, content=content, complex=complex_ or major,
+        target_window_id=target_window_id, target_department_id=target_department_id, category=category,
+        content=content, complex=complex_ or major,
         several_units=several, major=major, due_on=due.day, due_provisional=due.provisional,
         state="open",
     )
@@ -246,6 +217,7 @@ def record_petition(uow, data: dict, recorded_by: str | None, known=None) -> Com
     uow.session.flush()
     if collective:
         _alert_leadership(uow, c, "collective_petition")
+    duty.book_reception(uow, c)  # P5: to the leader on duty (a published roster), if any yet
     return c
 
 
@@ -257,14 +229,6 @@ def _alert_leadership(uow, c: Complaint, reason: str) -> None:
 
 
 # -- reading ---------------------------------------------------------------------------
-
-def get_for(uow, complaint_id: str, viewer: Viewer) -> Complaint:
-    """P2: another township's, or one the viewer may not read, answers 404 like a missing one."""
-    c = uow.get(Complaint, complaint_id, "complaint")
-    if not viewer.may_read(c):
-        raise NotFound(f"complaint {complaint_id} not found")
-    return c
-
 
 def delays_of(uow, complaint_id: str) -> list[DelayNotice]:
     return list(uow.scalars(
@@ -286,6 +250,8 @@ def list_for(uow, viewer: Viewer, state: str | None = None, kind: str | None = N
             conds.append(Complaint.target_person_id == viewer.person_id)
         if viewer.window_id:
             conds.append(Complaint.target_window_id == viewer.window_id)
+        if viewer.department_id:  # P7: forwarded to the viewer's department
+            conds.append(Complaint.id.in_(viewing.forwarded_to(viewer.department_id)))
         if not conds:
             return []
         stmt = stmt.where(or_(*conds))
@@ -329,6 +295,7 @@ def conclude(uow, complaint_id: str, outcome: str, finding: str, by: str, viewer
         c.category = category
     if c.state != "open":
         raise Conflict(f"the complaint is already {c.state}", {"state": [c.state]})
+    forwarding.blocks_outcome(uow, c)
     c.state, c.outcome, c.finding = "concluded", outcome, finding
     c.concluded_at, c.concluded_by = uow.now(), by
     if outcome == "verified" and (c.target_person_id or c.target_window_id):
@@ -350,8 +317,10 @@ def reply(uow, complaint_id: str, form: str, summary: str, by: str, viewer: View
         raise Conflict("record the outcome of the investigation first (P4)", {"state": ["open"]})
     if c.state != "concluded":
         raise Conflict(f"the complaint is already {c.state}", {"state": [c.state]})
+    forwarding.blocks_outcome(uow, c)
     c.state, c.reply_form, c.reply_summary = "replied", form, summary
     c.replied_at, c.replied_by = uow.now(), by
+    forwarding.mark_passed_on(uow, c)  # P7: the department's accepted answer goes with the reply
     return complaint_record(c, viewer, delays_of(uow, c.id))
 
 

@@ -33,6 +33,7 @@ class Complaint(TenantScoped, Base):
     complainant_address: Mapped[str | None] = mapped_column(String(200))
     target_person_id: Mapped[str | None] = mapped_column(String(32), index=True)
     target_window_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    target_department_id: Mapped[str | None] = mapped_column(String(32))  # P7: about a department's work
     category: Mapped[str] = mapped_column(String(30), default="other")
     content: Mapped[str] = mapped_column(Text)
     complex: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -50,6 +51,10 @@ class Complaint(TenantScoped, Base):
     reception_at: Mapped[datetime | None]
     reception_by: Mapped[str | None] = mapped_column(String(32))
     reception_overdue_at: Mapped[datetime | None]
+    reception_booked_on: Mapped[date | None]  # P5: booked to the leader on duty that day
+    reception_leader_id: Mapped[str | None] = mapped_column(String(32))
+    # P7: a major complaint reported to the discipline inspection body above (on record)
+    reported_upward_at: Mapped[datetime | None]
     # P4 outcome
     state: Mapped[str] = mapped_column(String(20), default="open")  # open, concluded, replied, closed
     outcome: Mapped[str | None] = mapped_column(String(20))  # verified, not_verified
@@ -113,6 +118,7 @@ class PersonCopy(TenantScoped, Base):
     window_id: Mapped[str | None] = mapped_column(String(32))
     roles: Mapped[list] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    department_id: Mapped[str | None] = mapped_column(String(32))  # P7: who answers a forwarding
 
 
 class WindowCopy(TenantScoped, Base):
@@ -122,6 +128,93 @@ class WindowCopy(TenantScoped, Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     number: Mapped[int]
     name: Mapped[str] = mapped_column(String(100))
+    department_id: Mapped[str | None] = mapped_column(String(32))  # P7: a window's department
+
+
+class DepartmentCopy(TenantScoped, Base):
+    """Read copy of staff's departments (P7: a complaint is forwarded to one of them)."""
+
+    __tablename__ = "departments_copy"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+
+class DutyRoster(TenantScoped, Base):
+    """P5 (seed 002 乡镇领导带班值班制度): a month's duty roster of the township's leaders, who
+    receive visitors at the centre; published by the end of the month before."""
+
+    __tablename__ = "duty_rosters"
+    __table_args__ = (UniqueConstraint("township_id", "month"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    state: Mapped[str] = mapped_column(String(20), default="draft")  # draft, published
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str | None] = mapped_column(String(32))
+    published_at: Mapped[datetime | None]
+    published_by: Mapped[str | None] = mapped_column(String(32))
+
+
+class DutyDay(TenantScoped, Base):
+    """One day of a roster: the leader on duty (one a day)."""
+
+    __tablename__ = "duty_days"
+    __table_args__ = (UniqueConstraint("township_id", "day"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    roster_id: Mapped[str] = mapped_column(ForeignKey("duty_rosters.id"), index=True)
+    day: Mapped[date]
+    person_id: Mapped[str] = mapped_column(String(32))
+
+
+class RosterAlert(TenantScoped, Base):
+    """P5 / N1: the reminder (before the month's end) and the alert (month ended, next month's
+    roster unpublished), each at most once per township, month and stage (the unique key is
+    the claim between sweeping instances)."""
+
+    __tablename__ = "roster_alerts"
+    __table_args__ = (UniqueConstraint("township_id", "month", "stage"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    month: Mapped[str] = mapped_column(String(7))
+    stage: Mapped[str] = mapped_column(String(20))  # reminder, overdue
+    at: Mapped[datetime]
+
+
+class Forwarding(TenantScoped, Base):
+    """P7 (seed 002 投诉制度 五): a complaint about a department's work forwarded to that department
+    with a deadline; its answer checked by the centre (accepted, or returned for another round)
+    and passed on to the complainant with the reply (P4)."""
+
+    __tablename__ = "forwardings"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    complaint_id: Mapped[str] = mapped_column(ForeignKey("complaints.id"), index=True)
+    department_id: Mapped[str] = mapped_column(String(32), index=True)
+    round: Mapped[int] = mapped_column(default=1)
+    instructions: Mapped[str | None] = mapped_column(Text)
+    forwarded_at: Mapped[datetime]
+    forwarded_by: Mapped[str | None] = mapped_column(String(32))
+    due_on: Mapped[date]
+    due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(20), default="forwarded")  # forwarded, answered, accepted, returned
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None]
+    answered_by: Mapped[str | None] = mapped_column(String(32))
+    checked_at: Mapped[datetime | None]
+    checked_by: Mapped[str | None] = mapped_column(String(32))
+    check_note: Mapped[str | None] = mapped_column(Text)
+    passed_on_at: Mapped[datetime | None]
+    overdue_at: Mapped[datetime | None]  # set once by the sweep
+
+
+class UpwardReport(TenantScoped, Base):
+    """P7 (seed 000): a major complaint reported to the discipline inspection body above, on record."""
+
+    __tablename__ = "upward_reports"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    complaint_id: Mapped[str] = mapped_column(ForeignKey("complaints.id"), index=True)
+    reported_to: Mapped[str] = mapped_column(String(100))
+    reference: Mapped[str | None] = mapped_column(String(100))
+    summary: Mapped[str] = mapped_column(Text)
+    reported_at: Mapped[datetime]
+    reported_by: Mapped[str | None] = mapped_column(String(32))
 
 
 class PublicSubmission(TenantScoped, Base):

@@ -2,7 +2,9 @@
 people (their window, for P2) and windows (their name, for public outcomes)."""
 from __future__ import annotations
 
-from .models import PersonCopy, WindowCopy
+from sqlalchemy import select
+
+from .models import DepartmentCopy, PersonCopy, WindowCopy
 
 
 def apply_organisation_change(uow, event: dict) -> None:
@@ -17,20 +19,30 @@ def apply_organisation_change(uow, event: dict) -> None:
             uow.session.add(row)
         row.number = int(data.get("number") or 0)
         row.name = data.get("name") or ""
+        row.department_id = data.get("department_id")
+    elif entity == "department":
+        dept = uow.session.get(DepartmentCopy, event["entity_id"])
+        if dept is None:
+            dept = DepartmentCopy(id=event["entity_id"], township_id=uow.township_id)
+            uow.session.add(dept)
+        dept.name = data.get("name") or ""
 
 
 def apply_snapshot(uow, snapshot: dict) -> None:
     """Fill the copy from ``staff.organisation_snapshot`` (services/common/staffdir)."""
+    for d in snapshot.get("departments") or []:
+        apply_organisation_change(uow, {"entity": "department", "entity_id": d["id"], "data": d})
     for w in snapshot.get("windows") or []:
         apply_organisation_change(uow, {"entity": "window", "entity_id": w["id"], "data": w})
     for p in snapshot.get("people") or []:
         upsert_person(uow, p["id"], p)
 
 
-def knows(uow, people=(), windows=()) -> bool:
-    """Whether the copy has every named person and window (else the service asks staff)."""
+def knows(uow, people=(), windows=(), departments=()) -> bool:
+    """Whether the copy has every named person, window and department (else the service asks staff)."""
     return (all(person(uow, p) is not None for p in people if p)
-            and all(window(uow, w) is not None for w in windows if w))
+            and all(window(uow, w) is not None for w in windows if w)
+            and all(department(uow, d) is not None for d in departments if d))
 
 
 def upsert_person(uow, person_id: str, data: dict) -> PersonCopy:
@@ -42,6 +54,7 @@ def upsert_person(uow, person_id: str, data: dict) -> PersonCopy:
     row.window_id = data.get("window_id")
     row.roles = list(data.get("roles") or [])
     row.active = bool(data.get("active", True))
+    row.department_id = data.get("department_id")
     uow.session.flush()
     return row
 
@@ -52,3 +65,17 @@ def person(uow, person_id: str | None) -> PersonCopy | None:
 
 def window(uow, window_id: str | None) -> WindowCopy | None:
     return uow.find(WindowCopy, window_id)
+
+
+def department(uow, department_id: str | None) -> DepartmentCopy | None:
+    return uow.find(DepartmentCopy, department_id)
+
+
+def active_people(uow) -> list[PersonCopy]:
+    """Active people of the unit of work's township (the session filters the township)."""
+    return list(uow.session.scalars(select(PersonCopy).where(PersonCopy.active.is_(True)).order_by(PersonCopy.id)))
+
+
+def townships(uow) -> list[str]:
+    """Every township the copy knows (a sweep across townships: P5 roster alerts)."""
+    return list(uow.session.scalars(select(PersonCopy.township_id).distinct()))

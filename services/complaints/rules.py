@@ -11,7 +11,15 @@ from datetime import date
 from services.common.clock import DEFAULT_TZ
 from services.common.calendar import Due, WorkingCalendar
 from services.common.settings import Rule, RuleBook, integer, timezone_name
-from services.common.tenancy import COMPLAINT_READERS, IDENTITY_READERS, INVESTIGATORS, ROLES
+from services.common.tenancy import (
+    COMPLAINT_DESK,
+    COMPLAINT_READERS,
+    DECIDERS,
+    IDENTITY_READERS,
+    INVESTIGATORS,
+    LEADERS,
+    ROLES,
+)
 
 CHANNELS = ("in_person", "phone", "written", "online")  # P1
 CATEGORIES = ("attitude", "argument", "delay", "fee", "bribery", "discipline", "other")
@@ -20,6 +28,10 @@ REPLY_FORMS = ("on_the_spot", "phone", "written")  # P3: a written complaint nee
 IDENTITY_ROLES = IDENTITY_READERS  # P2: who sees the complainant
 READ_ALL_ROLES = COMPLAINT_READERS
 INVESTIGATOR_ROLES = INVESTIGATORS
+#: P5: who arranges and publishes the leaders' duty roster (中心管理办公室 and the leaders)
+ROSTER_ROLES = COMPLAINT_DESK
+#: P7: who in a department is asked first to answer a forwarded complaint (else all its people)
+DEPARTMENT_HEADS = DECIDERS
 
 
 def _roles(value) -> bool:
@@ -43,6 +55,15 @@ RULES = RuleBook({
     "follow_up_working_days": Rule(15, integer(1, 60), "P6 / C9: a low rating is called back and rectified within N working days"),
     "low_rating_max": Rule(2, integer(1, 4), "P6 / C9: ratings up to this value open a follow-up"),
     "close_roles": Rule(list(IDENTITY_ROLES), _roles, "P4: roles that may close a complaint"),
+    "duty_leader_roles": Rule(list(LEADERS), _roles, "P5: roles of the township leaders who may be on duty "
+                                                     "at the centre (带班值班)"),
+    "roster_reminder_days": Rule(3, integer(0, 15), "P5: this many days before the month's end, the "
+                                                    "publishers are reminded if next month's roster is "
+                                                    "unpublished (0: no reminder); after the end, alerted"),
+    "forward_answer_working_days": Rule(
+        5, integer(1, 30), "P7: a department answers a complaint forwarded to it within N working days"),
+    "discipline_body": Rule("上级纪检监察部门", lambda v: isinstance(v, str) and 0 < len(v) <= 100,
+                            "P7: the discipline inspection body major complaints are reported to (seed 000)"),
     "timezone": Rule(DEFAULT_TZ, timezone_name, "the township's time zone (local dates, 'next day')"),
 })
 
@@ -85,3 +106,8 @@ def opens_follow_up(rating: int, rules: dict) -> bool:
 def is_overdue(due_on: date, today: date) -> bool:
     """A period ends at the close of its last day: overdue from the next local day."""
     return today > due_on
+
+
+def forward_due(cal: WorkingCalendar, forwarded_on: date, rules: dict) -> Due:
+    """P7: the department's answer within N working days of the forwarding (Art. 201 counting)."""
+    return cal.add_working_days(forwarded_on, rules["forward_answer_working_days"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nameko.rpc import rpc
 
-from services.common.tenancy import COMPLAINT_DESK
+from services.common.tenancy import COMPLAINT_DESK, STAFF
 from services.common import staffdir
 from services.common.db import Database
 from services.common.handlers import (
@@ -19,9 +19,9 @@ from services.common.rpc import Rpc
 from services.common.service import BaseService
 from services.common.sweep import Sweeper, sweep_timer
 
-from . import followups, handling, orgcopy, public, statistics, sweep
+from . import duty, followups, forwarding, handling, orgcopy, public, statistics, sweep
 from .models import Base
-from .rules import INVESTIGATOR_ROLES, READ_ALL_ROLES, RULES
+from .rules import IDENTITY_ROLES, INVESTIGATOR_ROLES, READ_ALL_ROLES, ROSTER_ROLES, RULES
 
 RECORDERS = COMPLAINT_DESK
 FOLLOW_UP_ROLES = COMPLAINT_DESK
@@ -45,15 +45,21 @@ class ComplaintsService(CalendarFollower, TownshipTimezoneFollower, BaseService)
         call needs — the target a complaint names, the caller (P2: whose complaints they may
         see) — asked of staff before the transaction opens (services/common/staffdir)."""
         caller = self.caller
-        people, windows = [], []
+        people, windows, departments = [], [], []
         if isinstance(data, dict):
             people.append(data.get("target_person_id"))
             windows.append(data.get("target_window_id"))
+            departments += [data.get("target_department_id"), data.get("department_id")]
+            people += [d.get("person_id") for d in data.get("days") or [] if isinstance(d, dict)]
         if caller.person_id and not caller.has(*READ_ALL_ROLES):
             people.append(caller.person_id)
-        if any(people) or any(windows):
+        people = [p for p in people if isinstance(p, str)]
+        windows = [w for w in windows if isinstance(w, str)]
+        departments = [d for d in departments if isinstance(d, str)]
+        if any(people) or any(windows) or any(departments):
             staffdir.ensure(self.db, self.staff, caller.township, required=True,
-                            knows=lambda uow: orgcopy.knows(uow, people, windows), store=orgcopy.apply_snapshot)
+                            knows=lambda uow: orgcopy.knows(uow, people, windows, departments),
+                            store=orgcopy.apply_snapshot)
         return self.db(caller.township)
 
     def _viewer(self, uow):
@@ -126,6 +132,78 @@ class ComplaintsService(CalendarFollower, TownshipTimezoneFollower, BaseService)
         caller = self.caller.require(*LEADERS)
         with self._unit() as uow:
             return handling.record_reception(uow, complaint_id, caller.person_id, note, self._viewer(uow))
+
+    # -- P5 leader on duty -------------------------------------------------------------------
+    @command
+    def set_duty_roster(self, month, days):
+        caller = self.caller.require(*ROSTER_ROLES)
+        with self._unit({"days": days}) as uow:
+            return duty.set_roster(uow, month, days, caller.person_id)
+
+    @command
+    def publish_duty_roster(self, month):
+        caller = self.caller.require(*ROSTER_ROLES)
+        with self._unit() as uow:
+            return duty.publish(uow, month, caller.person_id)
+
+    @rpc
+    def get_duty_roster(self, month):
+        self.caller.require(*STAFF)
+        with self._unit() as uow:
+            return duty.get_roster(uow, month)
+
+    @rpc
+    def leader_on_duty(self):
+        """T1 / P5: public — today's leader on duty and this month's published roster."""
+        with self.db(self.caller.township) as uow:
+            return duty.public_today(uow)
+
+    # -- P7 forwarding -----------------------------------------------------------------------
+    @command
+    def forward(self, complaint_id, department_id=None, instructions=None):
+        caller = self.caller.require(*IDENTITY_ROLES)
+        with self._unit({"department_id": department_id}) as uow:
+            return forwarding.forward(uow, complaint_id, department_id, instructions, caller.person_id,
+                                      self._viewer(uow))
+
+    @rpc
+    def list_forwardings(self, state=None):
+        with self._unit() as uow:
+            return forwarding.list_for(uow, self._viewer(uow), state)
+
+    @rpc
+    def complaint_forwardings(self, complaint_id):
+        with self._unit() as uow:
+            return forwarding.list_for_complaint(uow, complaint_id, self._viewer(uow))
+
+    @rpc
+    def get_forwarding(self, forwarding_id):
+        with self._unit() as uow:
+            return forwarding.get(uow, forwarding_id, self._viewer(uow))
+
+    @command
+    def answer_forwarding(self, forwarding_id, answer):
+        caller = self.caller.require(*STAFF)
+        with self._unit() as uow:
+            return forwarding.answer(uow, forwarding_id, answer, caller.person_id, self._viewer(uow))
+
+    @command
+    def check_forwarding(self, forwarding_id, decision, note=None):
+        caller = self.caller.require(*IDENTITY_ROLES)
+        with self._unit() as uow:
+            return forwarding.check(uow, forwarding_id, decision, note, caller.person_id, self._viewer(uow))
+
+    @command
+    def report_upward(self, complaint_id, **data):
+        caller = self.caller.require(*RECORDERS)
+        with self._unit() as uow:
+            return forwarding.report_upward(uow, complaint_id, data, caller.person_id, self._viewer(uow))
+
+    @rpc
+    def upward_reports(self, complaint_id):
+        self.caller.require(*RECORDERS)
+        with self._unit() as uow:
+            return forwarding.upward_reports(uow, complaint_id, self._viewer(uow))
 
     # -- follow-ups (P6) ---------------------------------------------------------------
     @rpc

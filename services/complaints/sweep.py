@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from services.common.clock import local_date
 from services.common.db import claim
 
-from .models import Complaint, FollowUp
+from . import duty, forwarding
+from .models import Complaint, FollowUp, Forwarding
 from .rules import RULES, is_overdue
 
 BATCH = 200
@@ -44,12 +45,15 @@ def find_due(run) -> list[tuple]:
             .order_by(FollowUp.due_on).limit(BATCH)
         ).all()
         found += [(t, (FollowUp, i, "overdue_at")) for i, t, d in rows if is_overdue(d, _today(uow, t, days))]
+        found += forwarding.find_overdue(uow, lambda t: _today(uow, t, days), BATCH)  # P7
     return found
 
 
 def mark(uow, item: tuple) -> bool:
     """Claim one item (atomic conditional update); only the winner announces it."""
     model, ident, column = item
+    if model is Forwarding:
+        return forwarding.mark_overdue(uow, ident)
     if not claim(uow.session, model, ident, expected={column: None}, updates={column: uow.now()}):
         return False
     row = uow.session.get(model, ident)
@@ -67,7 +71,8 @@ def mark(uow, item: tuple) -> bool:
 
 def sweep(run) -> dict:
     """One pass (``services.common.sweep``); how many items this instance marked overdue."""
-    return {"overdue": run.each("overdue", find_due(run), mark)}
+    return {"overdue": run.each("overdue", find_due(run), mark),
+            "duty_roster": run.each("duty_roster", duty.find_alerts(run), duty.alert)}  # P5
 
 
 def open_counts(uow):

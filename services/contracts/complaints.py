@@ -32,6 +32,7 @@ class Complaint(Out):
     received_at = Moment()
     target_person_id = Ref()
     target_window_id = Ref()
+    target_department_id = Ref(metadata={"description": "P7: the department whose work it is about"})
     category = Str()
     content = Str()
     complex = Bool()
@@ -48,6 +49,8 @@ class Complaint(Out):
     replied_at = Moment(null=True)
     reply_form = Str(null=True)
     closed_at = Moment(null=True)
+    reported_upward_at = Moment(null=True, metadata={
+        "description": "P7: a major complaint first reported to the discipline inspection body above"})
     overdue = Bool()
     tracking = Bool()
     delay_notices = Many(DelayNotice)
@@ -59,6 +62,8 @@ class Complaint(Out):
     reception_due_on = IsoDate(allow_none=True)
     reception_at = IsoDateTime(allow_none=True)
     reception_overdue = fields.Boolean()
+    reception_booked_on = IsoDate(allow_none=True, metadata={"description": "P5: booked to the leader on duty"})
+    reception_leader_id = fields.String(allow_none=True, metadata={"description": "P5: the leader on duty booked"})
     # only for the roles that see identity
     reply_summary = fields.String(allow_none=True)
 
@@ -121,3 +126,80 @@ class PublicOutcomes(Out):
 
     months = Many(OutcomeMonth)
     outcomes = Many(PublicOutcome)
+
+
+# -- P5 leader on duty ---------------------------------------------------------------------------
+
+class DutyDay(Out):
+    day = Day()
+    person_id = Id()
+    name = Str()
+
+
+class DutyRoster(Out):
+    """P5: a month's duty roster of the township's leaders (one a day); ``missing_days`` are the
+    working days still without a leader (publishing needs none)."""
+
+    month = Str(metadata={"example": "2026-12"})
+    state = Str(metadata={"description": "draft or published"})
+    updated_at = Moment()
+    published_at = Moment(null=True)
+    days = Many(DutyDay)
+    missing_days = fields.List(IsoDate(), required=True)
+
+
+class LeaderName(Out):
+    name = Str()
+
+
+class PublicDutyDay(Out):
+    day = Day()
+    name = Str()
+
+
+class LeaderOnDuty(Out):
+    """P5 / T1: today's leader on duty at the centre (name only; null when none is rostered) and
+    this month's published roster (公示)."""
+
+    date = Day()
+    leader = One(LeaderName, null=True)
+    roster_published = Bool()
+    next_month_published = Bool()
+    month = Many(PublicDutyDay)
+
+
+# -- P7 forwarding -------------------------------------------------------------------------------
+
+class Forwarding(Out):
+    """P7: a complaint forwarded to a department, its answer and the centre's check. Free text is
+    redacted unless the viewer's role sees identity (P2)."""
+
+    id = Id()
+    complaint_id = Id()
+    number = Str()
+    department_id = Id()
+    department_name = Str(null=True)
+    round = Int()
+    instructions = Str(null=True)
+    forwarded_at = Moment()
+    due_on = Day()
+    due_provisional = Bool()
+    state = Str(metadata={"description": "forwarded, answered, accepted or returned"})
+    answer = Str(null=True)
+    answered_at = Moment(null=True)
+    checked_at = Moment(null=True)
+    check_note = Str(null=True)
+    passed_on_at = Moment(null=True)
+    overdue = Bool()
+
+
+class UpwardReport(Out):
+    """P7: a major complaint reported to the discipline inspection body above (seed 000)."""
+
+    id = Id()
+    complaint_id = Id()
+    number = Str()
+    reported_to = Str()
+    reference = Str(null=True)
+    summary = Str()
+    reported_at = Moment()

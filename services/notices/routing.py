@@ -16,6 +16,11 @@ all text passes ``hide_identifiers`` as a last guard (DOMAIN "Personal data").
 | cases.immediate_target_missed | I5 | the directors ✓ |
 | complaints.leadership_alerted | P3 / P5 | director and deputy directors ✓ |
 | complaints.overdue | P3 / P5 | complaint officers ✓, director and deputy directors |
+| complaints.duty_roster_missing | P5 | who publishes the roster: director, deputies, complaint officers ✓ |
+| complaints.reception_booked | P5 | the leader on duty it is booked to ✓ |
+| complaints.complaint_forwarded | P7 | the department's people named ✓ (none known: complaint officers ✓) |
+| complaints.forwarding_answered | P7 | complaint officers ✓ (check the answer) |
+| complaints.forwarding_overdue | P7 | the department's people named ✓, complaint officers |
 | lending.item_lent | L2 | the other posts: guards and security managers but the lender |
 | lending.loan_overdue | L4 | the guard on duty ✓ (else every guard) |
 | lending.reminder_escalated | L4 | security managers ✓ |
@@ -27,7 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from services.common.privacy import hide_identifiers
-from services.common.tenancy import GATE, LEADERS
+from services.common.tenancy import COMPLAINT_DESK, GATE, LEADERS
 
 from . import orgcopy
 
@@ -148,6 +153,45 @@ def complaint_overdue(uow, ev):
             .add(orgcopy.with_role(uow, "complaint_officer"), ACK).add(orgcopy.with_role(uow, *LEADERS), INFO))
 
 
+def duty_roster_missing(uow, ev):
+    late = ev["stage"] == "overdue"
+    title = (f"领导带班值班表未公示：{ev['month']}" if late else f"请公示 {ev['month']} 领导带班值班表")
+    body = (f"{ev['month']} 的乡镇领导带班值班表应于 {ev['deadline']} 前公示，" +
+            ("至今未公示，请立即安排并公示（P5）。" if late else "目前尚未公示，请按时安排并公示（P5）。"))
+    return Plan("P5", "duty_roster", ev["month"], title, body).add(
+        orgcopy.with_role(uow, *COMPLAINT_DESK), ACK)
+
+
+def reception_booked(uow, ev):
+    return Plan("P5", "complaint", ev["complaint_id"], f"领导接访预约：{ev['day']}（{ev['number']}）",
+                f"信访 {ev['number']}（{ev.get('persons') or 1} 人）申请领导接待，已安排在 {ev['day']} "
+                "由带班值班领导接访（P5）。").add([orgcopy.person(uow, ev["leader_person_id"])], ACK)
+
+
+def _department_people(uow, ev) -> list:
+    return [p for p in (orgcopy.person(uow, i) for i in ev.get("department_person_ids") or []) if p is not None]
+
+
+def complaint_forwarded(uow, ev):
+    people = _department_people(uow, ev)
+    to = people or orgcopy.with_role(uow, "complaint_officer")  # nobody to receive it: the office hands it over
+    return Plan("P7", "forwarding", ev["forwarding_id"], f"转办投诉：{ev['number']}，请于 {ev['due_date']} 前答复",
+                f"中心转来投诉 {ev['number']}（第 {ev.get('round') or 1} 次转办），请于 {ev['due_date']} 前"
+                "处理并将答复报告中心（P7）。").add(to, ACK)
+
+
+def forwarding_answered(uow, ev):
+    return Plan("P7", "forwarding", ev["forwarding_id"], f"部门已答复：{ev['number']}",
+                f"转办投诉 {ev['number']} 的部门答复已到，请审核后反馈投诉人（P7）。"
+                ).add(orgcopy.with_role(uow, "complaint_officer"), ACK)
+
+
+def forwarding_overdue(uow, ev):
+    return (Plan("P7", "forwarding", ev["forwarding_id"], f"转办逾期未答复：{ev['number']}",
+                 f"转办投诉 {ev['number']} 应于 {ev['due_date']} 前答复，至今未答复（P7）。")
+            .add(_department_people(uow, ev), ACK).add(orgcopy.with_role(uow, "complaint_officer"), INFO))
+
+
 def item_lent(uow, ev):
     posts = [p for p in orgcopy.with_role(uow, *GATE) if p.id != ev.get("lent_by")]
     return Plan("L2", "loan", ev["loan_id"], f"已借出：{ev['item_name']}",
@@ -192,6 +236,11 @@ ROUTES = {
     "cases.immediate_target_missed": immediate_target_missed,
     "complaints.leadership_alerted": leadership_alerted,
     "complaints.overdue": complaint_overdue,
+    "complaints.duty_roster_missing": duty_roster_missing,
+    "complaints.reception_booked": reception_booked,
+    "complaints.complaint_forwarded": complaint_forwarded,
+    "complaints.forwarding_answered": forwarding_answered,
+    "complaints.forwarding_overdue": forwarding_overdue,
     "lending.item_lent": item_lent,
     "lending.loan_overdue": loan_overdue,
     "lending.reminder_escalated": reminder_escalated,
@@ -200,13 +249,14 @@ ROUTES = {
 }
 
 #: the fields of each event that name a person (the copy must know them first: staffdir)
-NAMED = ("holder_person_id", "handler_person_id", "assigned_person_id", "person_id", "lent_by")
+NAMED = ("holder_person_id", "handler_person_id", "assigned_person_id", "person_id", "lent_by", "leader_person_id")
 
 
 def named_people(body) -> list[str]:
     if not isinstance(body, dict):
         return []
     ids = [body.get(k) for k in NAMED] + list(body.get("director_person_ids") or [])
+    ids += list(body.get("department_person_ids") or []) if isinstance(body.get("department_person_ids"), list) else []
     return [i for i in ids if isinstance(i, str) and i]
 
 

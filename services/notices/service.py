@@ -143,6 +143,26 @@ class NoticesService(CalendarFollower, TownshipTimezoneFollower, BaseService):
     def on_complaint_overdue(self, body):
         self._notify("complaints.overdue", body)
 
+    @reliable_handler("complaints", "duty_roster_missing")
+    def on_duty_roster_missing(self, body):
+        self._notify("complaints.duty_roster_missing", body)
+
+    @reliable_handler("complaints", "reception_booked")
+    def on_reception_booked(self, body):
+        self._notify("complaints.reception_booked", body)
+
+    @reliable_handler("complaints", "complaint_forwarded")
+    def on_complaint_forwarded(self, body):
+        self._notify("complaints.complaint_forwarded", body)
+
+    @reliable_handler("complaints", "forwarding_answered")
+    def on_forwarding_answered(self, body):
+        self._notify("complaints.forwarding_answered", body)
+
+    @reliable_handler("complaints", "forwarding_overdue")
+    def on_forwarding_overdue(self, body):
+        self._notify("complaints.forwarding_overdue", body)
+
     @reliable_handler("lending", "item_lent")
     def on_item_lent(self, body):
         self._notify("lending.item_lent", body)

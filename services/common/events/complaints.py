@@ -49,3 +49,61 @@ class ComplaintOverdue(Envelope):
     item_kind = fields.String(required=True)  # complaint, petition, reception, follow_up
     due_date = fields.Date(required=True)
     target_person_id = fields.String(allow_none=True, load_default=None)
+
+
+@register("complaints.duty_roster_missing")
+class DutyRosterMissing(Envelope):
+    """P5: next month's leader duty roster is not published — ``stage`` reminder (the month's end
+    is near) or overdue (the month ended without it). Once per township, month and stage."""
+
+    month = fields.String(required=True)  # YYYY-MM of the roster that is missing
+    deadline = fields.Date(required=True)  # the last day of the month before
+    stage = fields.String(required=True)  # reminder, overdue
+
+
+@register("complaints.reception_booked")
+class ReceptionBooked(Envelope):
+    """P5: a petition's leader reception is booked to the leader on duty that day. No identity."""
+
+    complaint_id = fields.String(required=True)
+    number = fields.String(required=True)
+    leader_person_id = fields.String(required=True)
+    day = fields.Date(required=True)
+    persons = fields.Integer(load_default=1)
+
+
+@register("complaints.complaint_forwarded")
+class ComplaintForwarded(Envelope):
+    """P7: a complaint about a department's work is forwarded to it, to answer by ``due_date``.
+    ``department_person_ids``: who in the department answers (its heads, else all its people).
+    No complainant identity (P2)."""
+
+    forwarding_id = fields.String(required=True)
+    complaint_id = fields.String(required=True)
+    number = fields.String(required=True)
+    department_id = fields.String(required=True)
+    department_person_ids = fields.List(fields.String(), load_default=list)
+    due_date = fields.Date(required=True)
+    round = fields.Integer(load_default=1)
+
+
+@register("complaints.forwarding_answered")
+class ForwardingAnswered(Envelope):
+    """P7: the department answered; the complaint officer checks the answer."""
+
+    forwarding_id = fields.String(required=True)
+    complaint_id = fields.String(required=True)
+    number = fields.String(required=True)
+    department_id = fields.String(required=True)
+
+
+@register("complaints.forwarding_overdue")
+class ForwardingOverdue(Envelope):
+    """P7: a department has not answered a forwarded complaint by its deadline (once per forwarding)."""
+
+    forwarding_id = fields.String(required=True)
+    complaint_id = fields.String(required=True)
+    number = fields.String(required=True)
+    department_id = fields.String(required=True)
+    department_person_ids = fields.List(fields.String(), load_default=list)
+    due_date = fields.Date(required=True)
