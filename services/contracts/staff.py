@@ -329,6 +329,95 @@ class Honours(Out):
     tie_rule = Str()
 
 
+# -- S2 year tally, S5 year-end board (年终总评) -----------------------------------------
+
+class YearTallyRow(Out):
+    person_id = Id()
+    name = Str()
+    badge_no = Str(null=True)
+    leave_days = Num(metadata={"description": "approved sick and personal leave in the year, working days (S2/S3)"})
+    absence_days = Num(metadata={"description": "absence (旷工) in the year: a half-day ½, a 5-lates day 1 (S2)"})
+    award_forfeited = Bool(metadata={"description": "leave over 90 days or absence of 30 days or more: "
+                                                    "no assessment award this year (S2 考核奖)"})
+    forfeit_reasons = Strings(metadata={"description": "leave, absence"})
+
+
+class YearTally(Out):
+    year = Int()
+    leave_max_days = Num()
+    absence_forfeit_days = Num()
+    rows = Many(YearTallyRow)
+
+
+class YearQuarterGrade(Out):
+    quarter = Str()
+    composite = Num()
+    grade = Str()
+
+
+class YearHonour(Out):
+    quarter = Str()
+    honour = Str(metadata={"description": "red_flag_window, service_model or advanced_individual (S7)"})
+
+
+class YearEndRow(Out):
+    person_id = Id()
+    name = Str()
+    badge_no = Str(null=True)
+    window_id = Ref()
+    window = Int(null=True)
+    home_unit = Str(null=True)
+    quarters = Many(YearQuarterGrade)
+    quarter_mean = Num(null=True)
+    honours = Many(YearHonour)
+    honour_points = Num(metadata={"description": "3 for each quarterly honour (S5, seed 004)"})
+    year_score = Num(metadata={"description": "mean of the quarters' composites + honour points (S5)"})
+    rank = Int()
+    grade = Str()
+    year_complaints = Int()
+    vetoed = Bool(metadata={"description": "a verified complaint in the year bars 优秀 (S5 一票否决)"})
+    year_deducted = Num()
+    award_eligible = Bool(metadata={"description": "at most 60 points deducted in the year (S5/S7)"})
+    leave_days = Num()
+    absence_days = Num()
+    assessment_award = Bool(metadata={"description": "the year's assessment award (考核奖) stands (S2, S5)"})
+    award_forfeit_reasons = Strings(metadata={"description": "leave, absence, deductions"})
+    honours_eligible = Bool(metadata={"description": "may be chosen for the year's honours (评先评优)"})
+    honours_barred_by = Strings(metadata={"description": "complaint, deductions, window_unfit (S5)"})
+    sanctions = Strings(metadata={"description": "ids of the year's disciplinary sanctions (S6)"})
+    return_to_home_unit = Bool()
+    return_causes = Strings(metadata={"description": "unfit_year, sanction (S5, seed 004)"})
+
+
+class YearWindowQuarter(Out):
+    quarter = Str()
+    score = Num()
+    grade = Str()
+
+
+class YearEndWindow(Out):
+    window_id = Id()
+    number = Int()
+    name = Str()
+    quarters = Many(YearWindowQuarter)
+    unfit_quarters = Int()
+    year_unfit = Bool(metadata={"description": "two 不称职 quarters: the window is 不称职 for the year and its "
+                                               "staff lose the year's honours (S5, seed 004)"})
+
+
+class YearEndBoard(Out):
+    year = Int()
+    final = Bool(metadata={"description": "the year is over in the township's zone"})
+    quarters = Strings()
+    rows = Many(YearEndRow)
+    windows = Many(YearEndWindow)
+
+
+class YearClosed(Out):
+    year = Int()
+    returned = Strings(metadata={"description": "ids of the people newly recorded for return to their home unit"})
+
+
 # -- S6 accountability ----------------------------------------------------------------
 
 class AccountabilityCase(Out):

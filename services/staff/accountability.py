@@ -31,6 +31,9 @@ from .models import AccountabilityCase, HomeUnitNotice, Person, ScoreEntry
 from .rules import RULES
 
 MEASURES = ("criticism", "public_criticism", "sanction")
+#: measures that are (or carry) a public criticism (通报批评): the I3 ladder's third step, a
+#: written efficiency warning, comes with one (``noticeladder``, seed 004)
+PUBLIC_CRITICISM = ("public_criticism", "efficiency_warning")
 SEVERITY_BASE = {"minor": 0, "serious": 1, "grave": 2}
 
 
@@ -55,6 +58,12 @@ def _notify(uow, person: Person, kind: str, cause: str) -> bool:
     uow.session.flush()
     uow.emit("staff.home_unit_notified", person_id=person.id, home_unit=person.home_unit, kind=kind, cause=cause)
     return True
+
+
+def notify_home_unit(uow, person: Person, kind: str, cause: str) -> bool:
+    """Record (once per cause) that the home unit is told or the person returned to it, and
+    announce it (``staff.home_unit_notified``); False if this cause was already recorded."""
+    return _notify(uow, person, kind, cause)
 
 
 def check_same_kind(uow, person_id: str, rule_code: str, day) -> bool:
@@ -109,13 +118,28 @@ def record_fault(uow, by: str, person_id: str, kind: str, severity: str, facts: 
         from .organisation import remove_from_window
 
         remove_from_window(uow, target, f"{measure}: {case.kind}", case.id)
-    if measure == "public_criticism":
-        publics = uow.session.scalar(select(func.count(AccountabilityCase.id)).where(
-            AccountabilityCase.person_id == target.id, AccountabilityCase.measure == "public_criticism",
-            AccountabilityCase.day >= year_start, AccountabilityCase.day <= year_end))
-        if publics >= settings["public_criticisms_to_return"]:
-            _notify(uow, target, "return", f"public_criticism:{day.year}")
+    if measure in PUBLIC_CRITICISM:
+        check_public_criticisms(uow, target, day)
+    if measure == "sanction":
+        sanctioned(uow, target, case)
     return CaseOut().dump(case)
+
+
+def check_public_criticisms(uow, target: Person, day) -> bool:
+    """Two public criticisms in a year (the I3 ladder's efficiency warning carries one) →
+    returned to the home unit (S6, seed 004 (5.2)); once a year."""
+    publics = uow.session.scalar(select(func.count(AccountabilityCase.id)).where(
+        AccountabilityCase.person_id == target.id, AccountabilityCase.measure.in_(PUBLIC_CRITICISM),
+        AccountabilityCase.day >= day.replace(month=1, day=1), AccountabilityCase.day <= day.replace(month=12, day=31)))
+    if publics >= RULES.load(uow)["public_criticisms_to_return"]:
+        return _notify(uow, target, "return", f"public_criticism:{day.year}")
+    return False
+
+
+def sanctioned(uow, target: Person, case: AccountabilityCase) -> bool:
+    """A disciplinary sanction returns the person to the home unit (S5, seed 004 (5.3)); the
+    year-end board shows it too (``yearend``)."""
+    return _notify(uow, target, "return", f"sanction:{case.id}")
 
 
 def appeal(uow, person_id: str, case_id: str, reason: str) -> dict:

@@ -166,6 +166,12 @@ def _quarter_rows(uow, quarter: str, settings: dict) -> dict[str, dict]:
     return rows
 
 
+def quarter_rows(uow, quarter: str, settings: dict) -> dict[str, dict]:
+    """Every graded person's row of a quarter, person id → row (the year-end board's input)."""
+    periods.parse_quarter(quarter)
+    return _quarter_rows(uow, quarter, settings)
+
+
 def scoreboard(uow, quarter: str) -> dict:
     """The quarter's scoreboard: every kept person, ordered by composite (highest first)."""
     periods.parse_quarter(quarter)

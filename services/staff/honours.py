@@ -66,16 +66,21 @@ def select_windows(rows: list[dict], windows: list[dict], complained_windows: se
     return scored[:settings["honour_red_flag_windows"]]
 
 
-def honours(uow, quarter: str) -> dict:
-    settings = RULES.load(uow)
-    board = scoreboard(uow, quarter)
-    rows = board["rows"]
+def chosen(uow, quarter: str, rows: list[dict], settings: dict) -> tuple[list[dict], list[dict], list[dict]]:
+    """(red-flag windows, service models, advanced individuals) of a quarter from its scoreboard
+    rows (also what the year-end board adds its honour points from, S5)."""
     models, advanced = select_people(rows, settings)
     windows = [{"id": w.id, "number": w.number, "name": w.name}
                for w in uow.scalars(select(Window).order_by(Window.number))]
     complained = {c.window_id for c in uow.scalars(select(VerifiedComplaint).where(
         VerifiedComplaint.quarter == quarter)) if c.window_id}
-    flags = select_windows(rows, windows, complained, settings)
+    return select_windows(rows, windows, complained, settings), models, advanced
+
+
+def honours(uow, quarter: str) -> dict:
+    settings = RULES.load(uow)
+    board = scoreboard(uow, quarter)
+    flags, models, advanced = chosen(uow, quarter, board["rows"], settings)
 
     def person(r):
         return {"person_id": r["person_id"], "name": r["name"], "window": r["window"],

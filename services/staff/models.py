@@ -334,3 +334,26 @@ class PatrolFindingRecord(TenantScoped, Base):
     person_id: Mapped[str] = mapped_column(String(32), index=True)
     rule_code: Mapped[str] = mapped_column(String(40))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class NoticeLadderStep(TenantScoped, Base):
+    """S6/I3: one one-time-notice violation of a person (from ``intake.notice_violation`` or an
+    inspector's ``notice_incomplete`` deduction) and the step of the ladder it brought — the
+    1st an oral warning, the 2nd an admonition talk, the 3rd a written efficiency warning with
+    public criticism (seed 004). The step's decision is an ``AccountabilityCase`` (appealable).
+    ``(source, source_id)`` is unique: a violation climbs the ladder once."""
+
+    __tablename__ = "notice_ladder_steps"
+    __table_args__ = (UniqueConstraint("township_id", "source", "source_id"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    person_id: Mapped[str] = mapped_column(String(32), index=True)
+    day: Mapped[_date] = mapped_column(Date, index=True)
+    source: Mapped[str] = mapped_column(String(40))
+    source_id: Mapped[str] = mapped_column(String(100))
+    application_id: Mapped[str | None] = mapped_column(String(32))
+    material: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(String(40))
+    ordinal: Mapped[int] = mapped_column(Integer)
+    measure: Mapped[str] = mapped_column(String(20))
+    accountability_case_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]

@@ -43,6 +43,14 @@ def _caps(v) -> bool:
         for k, n in v.items())
 
 
+#: S6/I3 (seed 004): 口头警告, 诫勉谈话, 效能告诫书 with 通报批评 — the measures of the one-time-notice ladder.
+NOTICE_LADDER = ("oral_warning", "admonition_talk", "efficiency_warning")
+
+
+def _ladder(v) -> bool:
+    return isinstance(v, list) and 1 <= len(v) <= 10 and all(x in NOTICE_LADDER for x in v)
+
+
 def _roles(v) -> bool:
     return isinstance(v, list) and all(isinstance(x, str) for x in v)
 
@@ -65,6 +73,12 @@ RULES = RuleBook({
                                   "every Nth late or early leave in a calendar month adds a day's absence (S2)"),
     "objection_working_days": Rule(2, integer(0, 30), "objections to the weekly sheet within N working days (S2)"),
     "attendance_roles": Rule(list(role_set("clerk", "section_head")), _roles, "roles whose attendance is kept (S2)"),
+    "year_leave_max_days": Rule(90, number(0, 366),
+                                "sick and personal leave over this many (working) days in a year forfeits the "
+                                "year's assessment award (S2 考核奖, seed 000)"),
+    "year_absence_forfeit_days": Rule(30, number(0, 366),
+                                      "this many days of absence (旷工) or more in a year forfeit the year's "
+                                      "assessment award (S2, seed 000)"),
     # -- S3 leave -----------------------------------------------------------------
     "leave_oral_max_minutes": Rule(60, integer(0, 480), "leave under this is an oral notice (S3)"),
     "leave_section_head_max_days": Rule(1, number(0, 30), "up to this many days: section head approves (S3)"),
@@ -103,7 +117,17 @@ RULES = RuleBook({
     "unfit_quarters_to_return": Rule(2, integer(1, 8), "this many 不称职 quarters in a row → returned (S5)"),
     "award_max_year_deduction": Rule(60, integer(0, 1000),
                                      "more points deducted in a year → no awards, no honours, no 优秀 from then on (S5/S7)"),
+    "yearend_honour_points": Rule(3, number(0, 100),
+                                  "each quarterly honour adds this to the year-end assessment (S5, seed 004)"),
+    "window_unfit_quarters": Rule(2, integer(1, 4),
+                                  "a window with this many 不称职 quarters in a year: its staff lose that year's "
+                                  "honours (S5, seed 004)"),
     # -- S6 accountability -----------------------------------------------------------
+    "notice_ladder": Rule(list(NOTICE_LADDER), _ladder,
+                          "I3 violations of a person, 1st, 2nd, 3rd…: the measure of each; later ones take the "
+                          "last (S6, seed 004)"),
+    "notice_ladder_per_year": Rule(True, boolean,
+                                   "the I3 ladder counts a person's violations in the calendar year (off: ever) (S6)"),
     "same_kind_per_month_notice": Rule(3, integer(1, 100),
                                        "violations of one kind in a month → home unit notified (S6)"),
     "public_criticisms_to_return": Rule(2, integer(1, 10), "public criticisms in a year → returned (S6)"),

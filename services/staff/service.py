@@ -20,6 +20,7 @@ from services.common.sweep import Sweeper, sweep_timer
 from services.contracts.staff import Township as TownshipOut
 
 from . import accountability, accounts, attendance, grades, honours, leave, patrols, roster, scoring, sweep
+from . import noticeladder, yearend, yeartally
 from . import organisation as org
 from .models import Base
 from .rules import RULES
@@ -405,7 +406,7 @@ class StaffService(BaseService):
     def record_score(self, person_id, rule_code, reason, day=None):
         caller = self.caller.require(*INSPECTORS)
         with self.db(caller.township) as uow:
-            return scoring.manual_entry(uow, caller.person_id, person_id, rule_code, reason, day)
+            return noticeladder.record_score(uow, caller.person_id, person_id, rule_code, reason, day)
 
     @rpc
     def person_scores(self, person_id, quarter):
@@ -419,7 +420,7 @@ class StaffService(BaseService):
 
     @reliable_handler("intake", "notice_violation")
     def on_notice_violation(self, body):
-        handle_once(self, "intake.notice_violation", body, scoring.on_notice_violation)
+        handle_once(self, "intake.notice_violation", body, noticeladder.on_notice_violation)  # S4 and S6
 
     @reliable_handler("cases", "fee_violation")
     def on_fee_violation(self, body):
@@ -467,6 +468,31 @@ class StaffService(BaseService):
         caller = self.caller.require(*INTERNAL)
         with self.db(caller.township) as uow:
             return honours.honours(uow, quarter)
+
+    # -- S2 year tally, S5 year-end (年终总评) ---------------------------------------------------
+    @rpc
+    def year_tally(self, year):
+        caller = self.caller.require(*INTERNAL)
+        with self.db(caller.township) as uow:
+            return yeartally.tally(uow, year)
+
+    @rpc
+    def year_end_board(self, year):
+        caller = self.caller.require(*INTERNAL)
+        with self.db(caller.township) as uow:
+            return yearend.board(uow, year)
+
+    @rpc
+    def year_end_board_csv(self, year):
+        caller = self.caller.require(*INTERNAL)
+        with self.db(caller.township) as uow:
+            return yearend.board_csv(uow, year)
+
+    @command
+    def close_year(self, year):
+        caller = self.caller.require(*MANAGERS)
+        with self.db(caller.township) as uow:
+            return yearend.close_year(uow, year)
 
     @rpc
     def public_red_flag(self):
