@@ -269,22 +269,22 @@ class DisciplineRoutes:
         return self.staff.honours(quarter)
 
     # -- S2 year tally, S5 year-end board (年终总评) --------------------------------------------------
-    @api("GET", "/year-tally/<string:year>", response=out.YearTally, roles=INTERNAL, tags=["scoring"],
+    @api("GET", "/year-tally/<string:year>", response=out.YearTally, roles=STAFF, tags=["scoring"],
          summary="Leave and absence days per person in a year; the assessment award forfeited (S2)")
     def year_tally(self, request, year):
         return self.staff.year_tally(year)
 
-    @api("GET", "/year-end/<string:year>", response=out.YearEndBoard, roles=INTERNAL, tags=["scoring"],
+    @api("GET", "/year-end/<string:year>", response=out.YearEndBoard, roles=STAFF, tags=["scoring"],
          summary="The year-end board (年终总评): quarters, honours +3, veto, 60-point bar, award, returns (S5)")
     def year_end_board(self, request, year):
         return self.staff.year_end_board(year)
 
-    @api("GET", "/year-end/<string:year>/csv", roles=INTERNAL, tags=["scoring"],
+    @api("GET", "/year-end/<string:year>/csv", roles=STAFF, tags=["scoring"],
          summary="The year-end board as CSV (UTF-8 with BOM)", content_type="text/csv")
     def year_end_board_csv(self, request, year):
         return csv_response(self.staff.year_end_board_csv(year), f"year-end-{year}.csv")
 
-    @api("POST", "/year-end/<string:year>/close", response=out.YearClosed, roles=MANAGERS, tags=["scoring"],
+    @api("POST", "/year-end/<string:year>/close", response=out.YearClosed, roles=LEADERS, tags=["scoring"],
          summary="After the year: record the returns to the home unit (S5)")
     def year_end_close(self, request, year):
         return self.staff.close_year(year)
