@@ -211,11 +211,17 @@ def reminder_escalated(uow, ev):
                 ).add(orgcopy.with_role(uow, "security_manager"), ACK)
 
 
+#: S5/S6: why a person is returned to the home unit, by the cause's prefix (staff)
+RETURN_WHY = {"public_criticism": "一年内两次通报批评，退回派出单位", "unfit": "连续两个季度考核不称职，退回派出单位",
+              "unfit_year": "年终考核不称职，退回派出单位", "sanction": "受纪律处分，退回派出单位"}
+
+
 def home_unit_notified(uow, ev):
     person = orgcopy.person(uow, ev["person_id"]) or uow.session.get(orgcopy.PersonCopy, ev["person_id"])
     name = person.name if person is not None and person.township_id == uow.township_id else ev["person_id"][:8]
     unit = ev.get("home_unit") or "派出单位"
-    why = "一年内两次通报批评，退回派出单位" if ev["kind"] == "return" else f"同类违规一月三次（{ev['cause']}）"
+    why = (RETURN_WHY.get(ev["cause"].split(":")[0], "退回派出单位") if ev["kind"] == "return"
+           else f"同类违规一月三次（{ev['cause']}）")
     return (Plan("S6", "person", ev["person_id"], f"告知派出单位：{name}",
                  f"{name}：{why}，请告知其派出单位（{unit}）（S6）。")
             .add(_directors(uow), ACK).add([orgcopy.person(uow, ev["person_id"])], INFO))
