@@ -26,9 +26,10 @@ again while the first is still running     409 naming ``Idempotency-Key`` (clien
 first failed inside its unit of work       nothing was recorded: a retry runs afresh
 =========================================  =================================================
 
-Records older than ``IDEMPOTENCY_RETENTION_HOURS`` (default 24) are deleted by a bounded sweep
-(``purge_expired`` every ``IDEMPOTENCY_PURGE_INTERVAL`` seconds, default 60: at most 10
-transactions of 1,000 rows a run).
+Records older than ``IDEMPOTENCY_RETENTION_HOURS`` (default 24) are deleted by a bounded sweep,
+``purge_sweep``, which ``BaseService`` runs on the one sweep timer (``services.common.sweep``:
+every ``SWEEP_INTERVAL``; at most 10 transactions of 1,000 rows a run, stopping between them
+when the service stops).
 """
 from __future__ import annotations
 
@@ -326,15 +327,17 @@ def retention_hours() -> float:
     return float(os.environ.get("IDEMPOTENCY_RETENTION_HOURS", DEFAULT_RETENTION_HOURS))
 
 
-def purge_interval() -> float:
-    import os
+def purge_sweep(run) -> dict[str, int]:
+    """The purge as a sweep (``services.common.sweep``: ``run`` is a ``SweepRun``); ``BaseService``
+    runs it with ``Sweeper`` on ``sweep_timer``. Rows are deleted, not claimed: two instances
+    purging at once delete disjoint or already-gone rows, never a live record."""
+    return {"idempotency_purged": purge_expired(run.unit_of_work, stopping=run.stopping)}
 
-    return float(os.environ.get("IDEMPOTENCY_PURGE_INTERVAL", "60"))
 
-
-def purge_expired(open_unit, batches: int = 10, batch: int = DEFAULT_PURGE_BATCH) -> int:
+def purge_expired(open_unit, batches: int = 10, batch: int = DEFAULT_PURGE_BATCH, stopping=None) -> int:
     """One sweep run: at most ``batches`` transactions of at most ``batch`` rows each, yielding
-    between them (a backlog is worked off over several runs, never in one long transaction)."""
+    between them (a backlog is worked off over several runs, never in one long transaction) and
+    stopping between them when ``stopping()`` says the service stops."""
     from . import green
 
     total = 0
@@ -345,6 +348,8 @@ def purge_expired(open_unit, batches: int = 10, batch: int = DEFAULT_PURGE_BATCH
         if n < batch:
             break
         green.sleep(0)
+        if stopping is not None and stopping():
+            break
     return total
 
 

@@ -7,7 +7,7 @@ deadlines (``services/notices/recompute.py``) share:
   transaction as the calendar copy, bumps each township's row of the service's marker table
   (columns of :class:`RecomputeMarker`). The need to recompute is durable: a crash or a restart
   resumes it.
-* ``Recomputer.run(db, clock, stopping)`` — a timer (:class:`RecomputeTimer`, run by the
+* ``Recomputer.run(db, clock, stopping)`` — a timer (``recompute_timer``, the one sweep timer, run by the
   :class:`Recomputing` dependency) polls the marker and works township by township,
   round-robin, ONE chunk per township per turn, each chunk its own transaction, yielding to the
   other green threads between chunks and stopping between chunks when the service stops.
@@ -30,12 +30,12 @@ from datetime import datetime
 from typing import Callable
 
 from nameko.extensions import DependencyProvider
-from nameko.timer import Timer
 from sqlalchemy import Integer, String, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from . import green
 from .calendar import load_calendar
+from .sweep import sweep_timer
 
 log = logging.getLogger(__name__)
 
@@ -226,18 +226,9 @@ def setting(config: dict, key: str, default):
     return default if value in (None, "") else value
 
 
-class RecomputeTimer(Timer):
-    """Polls for townships whose rows wait for a recompute (``RECOMPUTE_INTERVAL`` s)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(INTERVAL, eager=True, **kwargs)
-
-    def setup(self):
-        self.interval = float(setting(self.container.config, "RECOMPUTE_INTERVAL", INTERVAL))
-        super().setup()
-
-
-recompute_timer = RecomputeTimer.decorator
+#: polls for townships whose rows wait for a recompute (``RECOMPUTE_INTERVAL`` s): the one
+#: sweep timer (services/common/sweep.py) on its own setting
+recompute_timer = sweep_timer(setting="RECOMPUTE_INTERVAL", default=INTERVAL, eager=True)
 
 
 class Recomputing(DependencyProvider):

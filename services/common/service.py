@@ -9,7 +9,6 @@ import json
 
 from kombu import Connection
 from nameko.rpc import rpc
-from nameko.timer import timer
 from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
@@ -18,6 +17,7 @@ from .clock import Clock
 from .config import Config
 from .logs import CallLog
 from .metrics import Metrics
+from .sweep import Sweeper, sweep_timer
 from .tenancy import LEADERS, Caller
 
 
@@ -53,6 +53,7 @@ class BaseService:
     log = CallLog()
     metrics = Metrics()
     config = Config()
+    sweeper = Sweeper()
 
     @http("GET", "/metrics")
     def http_metrics(self, request):
@@ -74,10 +75,11 @@ class BaseService:
         with self.db(self.caller.township) as uow:
             return {"settings": self.rules.load(uow), "rules": self.rules.describe()}
 
-    @timer(interval=idempotency.purge_interval())
+    @sweep_timer
     def purge_idempotency_keys(self):
-        """Idempotency records past their retention period go, in bounded batches."""
-        return idempotency.purge_expired(self.db)
+        """Idempotency records past their retention period go, in bounded batches (the one
+        sweep pattern: services.common.sweep)."""
+        return self.sweeper(idempotency.purge_sweep)
 
     @idempotency.command
     def update_settings(self, changes):

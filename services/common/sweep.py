@@ -52,13 +52,27 @@ def interval_of(config: dict, service: str) -> float:
 
 
 class SweepTimer(Timer):
-    """nameko's timer with its interval from the service's config (see :func:`interval_of`)."""
+    """nameko's timer with its interval from the service's config (see :func:`interval_of`).
 
-    def __init__(self, eager: bool = False, **kwargs):
+    The one timer of every service: ``@sweep_timer`` (interval ``SWEEP_INTERVAL``), or, for a
+    faster poll, ``@sweep_timer(setting="RECOMPUTE_INTERVAL", default=0.25, eager=True)`` (the
+    interval from that key of the container config, else ``default``)."""
+
+    def __init__(self, eager: bool = False, setting: str = "SWEEP_INTERVAL", default: float | None = None,
+                 **kwargs):
         super().__init__(None, eager=eager, **kwargs)
+        self.setting = setting
+        self.default = default
 
     def setup(self):
-        self.interval = interval_of(self.container.config, self.container.service_name)
+        config, service = self.container.config, self.container.service_name
+        if self.setting == "SWEEP_INTERVAL":
+            self.interval = interval_of(config, service)
+        else:
+            value = config.get(self.setting)
+            self.interval = float(value) if value not in (None, "") else float(self.default)
+            if self.interval <= 0:
+                raise ValueError(f"{self.setting} of {service} must be a positive number of seconds, not {value!r}")
         super().setup()
 
 

@@ -74,9 +74,9 @@ def _hits(pattern: str, allowed: set[str], under: str = "") -> list[str]:
 
 @pytest.mark.parametrize("what, pattern, allowed", [
     ("the default time zone (clock.DEFAULT_TZ)", r"[\"']Asia/Shanghai[\"']", {"services/common/clock.py"}),
-    # the idempotency records' purge (services/common/service.py) deletes in batches: no items to claim
-    ("a sweep timer (services/common/sweep.py)", r"@timer\b|from nameko\.timer import timer|SWEEP_INTERVAL\s*=",
-     {"services/common/sweep.py", "services/common/config.py", "services/common/service.py"}),
+    ("a sweep timer (services/common/sweep.py)",
+     r"@timer\b|nameko\.timer import timer\b|\(Timer\)|SWEEP_INTERVAL\s*=|PURGE_INTERVAL",
+     {"services/common/sweep.py", "services/common/config.py"}),
     ("masking (services/common/privacy.py)", r"\"\*\" \*|\"\*{4,}\"", {"services/common/privacy.py"}),
     ("an interval read at import", r"os\.environ\.get\(\"SWEEP_INTERVAL", {"services/common/config.py"}),
 ])

@@ -252,6 +252,27 @@ def test_a_purge_run_is_bounded_and_a_backlog_goes_over_several_runs(harness):
     assert harness.records() == 0
 
 
+def test_the_purge_is_a_sweep_on_the_one_sweep_timer(harness):
+    """Issue 10: the purge runs as a sweep (``purge_sweep(run)``, ``SweepRun``) from
+    ``BaseService.purge_idempotency_keys`` on ``sweep_timer`` (its interval from SWEEP_INTERVAL),
+    not a timer of its own; a stopping service stops between batches."""
+    from nameko.timer import Timer
+
+    from services.common.service import BaseService
+    from services.common.sweep import SweepRun, SweepTimer
+
+    for n in range(5):
+        harness.service(f"k-{n}").create("a")
+    harness.clock.move(hours=25)
+    assert idempotency.purge_expired(harness.provider.unit_of_work, batches=5, batch=2,
+                                     stopping=lambda: True) == 2  # one batch, then it stops
+    assert idempotency.purge_sweep(SweepRun(harness.provider)) == {"idempotency_purged": 3}
+    assert harness.records() == 0
+    timers = [ext for ext in getattr(BaseService.purge_idempotency_keys, "nameko_entrypoints", ())
+              if isinstance(ext, Timer)]
+    assert timers and all(isinstance(t, SweepTimer) for t in timers)
+
+
 def test_a_redelivered_request_running_beside_the_first_has_no_second_effect(harness):
     """Without a client key there is no 409: should the broker hand the request to a second
     worker while the first still runs (a lost connection), the record is unique and the run

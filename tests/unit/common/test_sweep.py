@@ -35,6 +35,39 @@ def test_a_sweep_interval_that_is_not_positive_is_refused_at_start(value):
         interval_of({"SWEEP_INTERVAL": value}, "cases")
 
 
+@pytest.mark.parametrize("kwargs, config, expected", [
+    ({}, {"SWEEP_INTERVAL": 7}, 7.0),
+    ({"setting": "RECOMPUTE_INTERVAL", "default": 0.25}, {"SWEEP_INTERVAL": 7}, 0.25),
+    ({"setting": "RECOMPUTE_INTERVAL", "default": 0.25}, {"RECOMPUTE_INTERVAL": "2"}, 2.0),
+])
+def test_the_one_timer_takes_its_interval_from_the_named_setting(kwargs, config, expected):
+    """Every periodic entrypoint is a ``SweepTimer`` (cases' recompute poll too, with its own
+    setting); the idempotency purge rides on the plain one (issue 10)."""
+    from types import SimpleNamespace
+
+    timer = sweeps.SweepTimer(**kwargs)
+    timer.container = SimpleNamespace(config=config, service_name="cases")
+    timer.setup()
+    assert timer.interval == expected
+    with pytest.raises(ValueError, match="RECOMPUTE_INTERVAL"):
+        bad = sweeps.SweepTimer(setting="RECOMPUTE_INTERVAL", default=0.25)
+        bad.container = SimpleNamespace(config={"RECOMPUTE_INTERVAL": 0}, service_name="cases")
+        bad.setup()
+
+
+@pytest.mark.parametrize("service", ["staff", "intake", "cases", "complaints", "lending", "notices"])
+def test_every_timer_of_every_service_is_the_sweep_timer(service):
+    import importlib
+
+    from nameko.timer import Timer
+
+    cls = importlib.import_module(f"services.{service}.service").SERVICE
+    timers = [(name, ext) for name in dir(cls) for ext in getattr(getattr(cls, name), "nameko_entrypoints", ())
+              if isinstance(ext, Timer)]
+    assert "purge_idempotency_keys" in {name for name, _ in timers}
+    assert [name for name, ext in timers if not isinstance(ext, sweeps.SweepTimer)] == []
+
+
 class FakeDb:
     """``unit_of_work`` like the service's Database: records each unit's township and outcome."""
 
