@@ -7,8 +7,8 @@ deadlines (``services/notices/recompute.py``) share:
   transaction as the calendar copy, bumps each township's row of the service's marker table
   (columns of :class:`RecomputeMarker`). The need to recompute is durable: a crash or a restart
   resumes it.
-* ``Recomputer.run(db, clock, stopping)`` — a timer (``recompute_timer``, the one sweep timer, run by the
-  :class:`Recomputing` dependency) polls the marker and works township by township,
+* ``Recomputer.run(db, clock, stopping)`` — a timer (``recompute_timer``, the one sweep timer,
+  run by the :class:`Recomputing` dependency) polls the marker and works township by township,
   round-robin, ONE chunk per township per turn, each chunk its own transaction, yielding to the
   other green threads between chunks and stopping between chunks when the service stops.
 * **coalesced** — a township's pass starts only once its calendar has been quiet for ``quiet``
