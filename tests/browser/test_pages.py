@@ -210,6 +210,8 @@ def test_display_shows_the_figures_the_api_gives_and_refreshes_itself(browser, h
     assert browser.texts("#promises-list li") == notices["promises"]
     assert browser.text("#channels-list") and notices["channels"]["complaint"] in browser.text("#channels-list")
     assert browser.text("#flag-name") not in ("—", "暂时无法读取")
+    leader = public.get(base + "/leader-on-duty").json()["leader"]  # P5: today's leader on duty
+    assert browser.text("#leader-on-duty") == (leader["name"] if leader else "未安排")
     browser.screenshot(SHOTS / "display-kiosk.png")
     assert severe(browser) == []
 
