@@ -33,6 +33,7 @@ DEMO_ACCOUNTS = {
     "inspector": "qingshan.cao",
     "complaints": "qingshan.peng",
     "guard_1": "qingshan.luo",
+    "clerk_fees_a": "qingshan.qian",  # C8: the fee window's clerk
 }
 DEMO_OPERATOR = "demo-operator"
 

@@ -46,6 +46,8 @@ class WindowIn(Schema):
     number = fields.Integer(required=True, validate=validate.Range(1, 999))
     name = fields.String(required=True, validate=validate.Length(1, 100), metadata={"example": "民政窗口"})
     department_id = fields.String()
+    fee_window = fields.Boolean(metadata={"description": "the township's fee window (C8); marking one "
+                                                         "unmarks the one before", "example": False})
 
 
 class ABPairIn(Schema):
@@ -288,6 +290,13 @@ class CoreRoutes(PublicTownships):
          summary="Set a window's A and B clerks (C7)")
     def set_ab_pair(self, request, window_id, body):
         return self.staff.set_ab_pair(window_id, body["a_person_id"], body["b_person_id"])
+
+    @api("PUT", "/windows/<string:window_id>/fee-window", response=staff_out.Window, roles=LEADERS,
+         tags=["organisation"],
+         summary="Mark the township's fee window: fees are taken there only (统一收费, C8); the window "
+                 "marked before is unmarked")
+    def set_fee_window(self, request, window_id):
+        return self.staff.set_fee_window(window_id)
 
     @api("POST", "/people", response=staff_out.Person, roles=LEADERS, body=PersonIn, status=201,
          tags=["organisation"])

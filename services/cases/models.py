@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.common.clock import DEFAULT_TZ
@@ -161,6 +161,7 @@ class WindowCopy(TenantScoped, Base):
     department_id: Mapped[str | None] = mapped_column(String(32))
     a_person_id: Mapped[str | None] = mapped_column(String(32))
     b_person_id: Mapped[str | None] = mapped_column(String(32))
+    fee_window: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # C8
 
 
 class PersonCopy(TenantScoped, Base):

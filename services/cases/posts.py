@@ -37,7 +37,7 @@ def apply_org_change(uow, ev: dict) -> None:
     elif entity == "window":
         _upsert(uow, WindowCopy, ev["entity_id"], township_id, number=data.get("number"), name=data.get("name"),
                 department_id=data.get("department_id"), a_person_id=data.get("a_person_id"),
-                b_person_id=data.get("b_person_id"))
+                b_person_id=data.get("b_person_id"), fee_window=bool(data.get("fee_window")))
     elif entity == "person":
         active = data.get("active", True) and ev["action"] != "deactivated"
         _upsert(uow, PersonCopy, ev["entity_id"], township_id, window_id=data.get("window_id"),
@@ -53,7 +53,7 @@ def apply_snapshot(uow, snapshot: dict) -> None:
     for w in snapshot.get("windows") or []:
         _upsert(uow, WindowCopy, w["id"], tid, number=w.get("number"), name=w.get("name"),
                 department_id=w.get("department_id"), a_person_id=w.get("a_person_id"),
-                b_person_id=w.get("b_person_id"))
+                b_person_id=w.get("b_person_id"), fee_window=bool(w.get("fee_window")))
     for p in snapshot.get("people") or []:
         _upsert(uow, PersonCopy, p["id"], tid, window_id=p.get("window_id"), department_id=p.get("department_id"),
                 roles=list(p.get("roles") or []), active=bool(p.get("active", True)))

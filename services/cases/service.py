@@ -201,6 +201,10 @@ class CasesService(CalendarFollower, BaseService):
     @command
     def collect_fee(self, case_id, amount_cents):
         caller = self.caller.require(*CLERKS)
+        # C8: the fee window and the caller's window come from the copy of staff's organisation;
+        # what it lacks is asked of staff before the unit of work opens (services/common/staffdir)
+        staffdir.ensure(self.db, self.staff, caller.township,
+                        knows=lambda uow: fees.knows_fee_window(uow, caller.person_id), store=posts.apply_snapshot)
         with self.db(caller.township) as uow:
             result = fees.collect_fee(uow, case_id, caller.person_id, amount_cents)
         if result.refusal is not None:  # the violation is committed; the charge is refused

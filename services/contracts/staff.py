@@ -31,6 +31,7 @@ class Window(Out):
     department_id = Ref()
     a_person_id = Ref(metadata={"description": "the A clerk (C7)"})
     b_person_id = Ref(metadata={"description": "the B clerk (C7)"})
+    fee_window = Bool(metadata={"description": "the township's fee window: fees are taken here only (C8)"})
 
 
 class Person(Out):

@@ -19,6 +19,7 @@ DEPARTMENTS = {
     "land": "农业农村办",
     "machinery": "农机服务站",
     "resources": "自然资源所",
+    "finance": "财政所",
 }
 
 # key: (number, window name, department key)
@@ -29,6 +30,7 @@ WINDOWS = {
     "land": (4, "土地流转", "land"),
     "machinery": (5, "农机（购置补贴、牌证）", "machinery"),
     "resources": (6, "国土（宅基地）", "resources"),
+    "fees": (7, "收费（统一收费）", "finance"),  # C8: the fee window (seed 004 统一收费制)
 }
 
 # key: (name, roles, window key or None, department key or None, home unit, badge)
@@ -48,6 +50,8 @@ PEOPLE = {
     "clerk_machinery_b": ("何小红", ["clerk"], "machinery", None, "县农机服务中心", "QS-110"),
     "clerk_resources_a": ("许国平", ["clerk"], "resources", None, "县自然资源局青山所", "QS-111"),
     "clerk_resources_b": ("韩雪", ["clerk"], "resources", None, "县自然资源局青山所", "QS-112"),
+    "clerk_fees_a": ("钱丽", ["clerk"], "fees", None, "青山镇财政所", "QS-113"),
+    "clerk_fees_b": ("林海", ["clerk"], "fees", None, "青山镇财政所", "QS-114"),
     "inspector": ("曹建华", ["inspector"], None, None, "青山镇纪委", "QS-201"),
     "complaints": ("彭玉兰", ["complaint_officer"], None, None, "青山镇便民服务中心管理办公室", "QS-202"),
     "security": ("蒋大勇", ["security_manager"], None, None, "青山镇便民服务中心", "QS-301"),
@@ -67,7 +71,8 @@ def seed(op_staff, director_staff_for) -> dict:
         for key, name in DEPARTMENTS.items():
             org["departments"][key] = staff.create_department(name)
         for key, (number, name, dept) in WINDOWS.items():
-            org["windows"][key] = staff.create_window(number, name, org["departments"][dept]["id"])
+            org["windows"][key] = staff.create_window(number, name, org["departments"][dept]["id"],
+                                                      fee_window=key == "fees")
         for key, (name, roles, window, dept, unit, badge) in PEOPLE.items():
             org["people"][key] = staff.create_person(
                 name, roles,

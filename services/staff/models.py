@@ -45,6 +45,8 @@ class Window(TenantScoped, Base):
     department_id: Mapped[str | None] = mapped_column(ForeignKey("departments.id"))
     a_person_id: Mapped[str | None] = mapped_column(String(32))
     b_person_id: Mapped[str | None] = mapped_column(String(32))
+    # C8 统一收费: the one window of the township where fees are taken (seed 004)
+    fee_window: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
 
 class Person(TenantScoped, Base):

@@ -90,15 +90,31 @@ def create_department(uow, name: str) -> dict:
     return data
 
 
-def create_window(uow, number: int, name: str, department_id: str | None = None) -> dict:
+def create_window(uow, number: int, name: str, department_id: str | None = None, fee_window: bool = False) -> dict:
     if department_id is not None:  # "" too: a reference is checked before use, never left to the FK
         uow.get(Department, department_id, "department")
     if uow.session.scalar(select(Window).where(Window.number == number)):
         raise Conflict(f"window {number} exists", {"number": ["exists"]})
-    window = Window(number=number, name=name, department_id=department_id)
+    window = Window(number=number, name=name, department_id=department_id, fee_window=False)
     uow.session.add(window)
     uow.session.flush()
+    if fee_window:
+        return set_fee_window(uow, window.id, "created")
     _announce(uow, "window", window.id, "created", contract.Window().dump(window), uow.township_id)
+    return contract.Window().dump(window)
+
+
+def set_fee_window(uow, window_id: str, action: str = "updated") -> dict:
+    """C8 统一收费 (seed 004: 所有审批收费一律集中到中心收费窗口统一收取): one window of the
+    township is the fee window; marking one unmarks the one before (both announced)."""
+    window = uow.get(Window, window_id, "window")
+    for other in uow.scalars(select(Window).where(Window.fee_window.is_(True), Window.id != window.id)):
+        other.fee_window = False
+        uow.session.flush()
+        _announce(uow, "window", other.id, "updated", contract.Window().dump(other), uow.township_id)
+    window.fee_window = True
+    uow.session.flush()
+    _announce(uow, "window", window.id, action, contract.Window().dump(window), uow.township_id)
     return contract.Window().dump(window)
 
 

@@ -86,10 +86,17 @@ class StaffService(BaseService):
             return org.create_department(uow, name)
 
     @command
-    def create_window(self, number, name, department_id=None):
+    def create_window(self, number, name, department_id=None, fee_window=False):
         caller = self.caller.require(*MANAGERS)
         with self.db(caller.township) as uow:
-            return org.create_window(uow, number, name, department_id)
+            return org.create_window(uow, number, name, department_id, bool(fee_window))
+
+    @command
+    def set_fee_window(self, window_id):
+        """C8: mark the township's one fee window."""
+        caller = self.caller.require(*MANAGERS)
+        with self.db(caller.township) as uow:
+            return org.set_fee_window(uow, window_id)
 
     @command
     def create_person(self, name, roles, window_id=None, department_id=None, phone=None,

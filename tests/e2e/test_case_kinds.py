@@ -27,6 +27,9 @@ def system(broker, module_database):
         a, clerk = town.person("王晓燕", ["clerk"], window_id=window["id"])
         b, _ = town.person("李俊", ["clerk"], window_id=window["id"])
         _, head = town.person("陈志强", ["section_head"], department_id=d1["id"])
+        fees = boss.post("/windows", {"number": 9, "name": "收费", "fee_window": True}).json()  # C8
+        assert fees["fee_window"] is True
+        _, cashier = town.person("钱收", ["clerk"], window_id=fees["id"])
         boss.put(f"/windows/{window['id']}/ab-pair", {"a_person_id": a["id"], "b_person_id": b["id"]})
         base = {"legal_basis": "《社会救助暂行办法》", "window_id": window["id"], "materials": MATERIALS}
         items = {
@@ -39,7 +42,7 @@ def system(broker, module_database):
         for item in items.values():
             r = boss.post("/intake/items", {**base, **item})
             assert r.status_code == 201, r.text
-        yield {"clerk": clerk, "head": head, "boss": boss, "items": items, "depts": [d1["id"], d2["id"]],
+        yield {"clerk": clerk, "head": head, "cashier": cashier, "boss": boss, "items": items, "depts": [d1["id"], d2["id"]],
                "window": window}
 
 
@@ -63,7 +66,8 @@ def decide_and_deliver(s, case, fee=0):
     r = head.post(url + "/decision", {"outcome": "approved", "reason": "符合条件"})
     assert r.status_code == 200, r.text
     if fee:
-        assert clerk.post(url + "/fee", {"amount_cents": fee}).status_code == 201
+        assert clerk.post(url + "/fee", {"amount_cents": fee}).status_code == 422  # C8: not the fee window
+        assert s["cashier"].post(url + "/fee", {"amount_cents": fee}).status_code == 201
     r = clerk.post(url + "/delivery", {"note": "已送达"})
     assert r.status_code == 200, r.text
     codes = [t["status_code"] for t in s["boss"].get(url).json()["trail"] if t["status_code"]]

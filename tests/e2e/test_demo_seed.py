@@ -25,7 +25,8 @@ def test_make_run_seeds_the_demo_township_once(broker, database, monkeypatch, tm
                            for k in ("director", "clerk_civil_a", "operator"))
 
         windows = boss.get("/windows").json()
-        assert len(windows) == 6 and all(w["a_person_id"] and w["b_person_id"] for w in windows)
+        assert len(windows) == 7 and all(w["a_person_id"] and w["b_person_id"] for w in windows)
+        assert [w["number"] for w in windows if w["fee_window"]] == [7]  # C8
         catalogue = api.get("/public/townships/qingshan/catalogue").json()
         assert {"MZ-001", "MZ-002", "NJ-001", "ZR-001"} <= {i["code"] for i in catalogue}
         assert clerk.get("/me").json()["roles"] == ["clerk"]

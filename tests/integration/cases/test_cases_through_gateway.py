@@ -38,16 +38,18 @@ def system(broker, module_database):
         towns = {code: Township(api, op, code) for code in ("cases-a", "cases-b")}
         boss = towns["cases-a"].boss
         window = boss.post("/windows", {"number": 1, "name": "民政"}).json()
+        fee_window = boss.post("/windows", {"number": 2, "name": "收费"}).json()  # C8: marked below
         people = {}
         for key, roles, win in [("a", ["clerk"], window["id"]), ("b", ["clerk"], window["id"]),
-                                ("both", ["clerk", "section_head"], window["id"]), ("head", ["section_head"], None)]:
+                                ("both", ["clerk", "section_head"], window["id"]), ("head", ["section_head"], None),
+                                ("cashier", ["clerk"], fee_window["id"])]:
             body = {"name": key, "roles": roles, **({"window_id": win} if win else {})}
             people[key] = boss.post("/people", body).json()
         assert boss.put(f"/windows/{window['id']}/ab-pair", {"a_person_id": people["a"]["id"],
                                                              "b_person_id": people["b"]["id"]}).status_code == 200
         tokens = {k: towns["cases-a"].sign_in_as(p["id"]) for k, p in people.items()}
         yield {"api": api, "op": op, "boss": boss, "other": towns["cases-b"].boss,
-               "tid": towns["cases-a"].id, "window": window, "people": people, "as": tokens,
+               "tid": towns["cases-a"].id, "window": window, "fee_window": fee_window, "people": people, "as": tokens,
                "amqp": broker.uri, "clock": clock, "cases": containers["cases"], "watch": watch}
 
 
@@ -91,6 +93,34 @@ def test_the_same_event_delivered_twice_opens_one_case(system):
     assert len(case["trail"]) == 2
 
 
+def test_c8_a_fee_is_taken_only_at_the_fee_window_through_the_gateway(system):
+    """C8 统一收费: no fee window marked → 409; the case's own window → 422 naming the fee window;
+    the fee window's clerk → 201. Another township cannot mark this one's window (404)."""
+    case = open_case(system, "QS-INT-FEE", fee_cents=800, fee_basis="工本费")
+    url, a, cashier, boss = f"/cases/{case['id']}", system["as"]["a"], system["as"]["cashier"], system["boss"]
+    fee_window = system["fee_window"]["id"]
+    if not any(w["fee_window"] for w in boss.get("/windows").json()):
+        r = cashier.post(url + "/fee", {"amount_cents": 800})
+        assert r.status_code == 409 and r.json()["details"] == {"fee_window": ["none marked"]}, r.text
+    assert system["other"].put(f"/windows/{fee_window}/fee-window").status_code == 404  # tenancy
+    assert system["as"]["a"].put(f"/windows/{fee_window}/fee-window").status_code == 403
+    r = boss.put(f"/windows/{fee_window}/fee-window")
+    assert r.status_code == 200 and r.json()["fee_window"] is True, r.text
+    r = boss.put("/windows/no-such-window/fee-window")
+    assert r.status_code == 404 and r.json()["error"] == "not_found"
+    # the mark reaches cases' copy by staff's event (or cases asks staff): the clerk of 民政 is refused
+    body = wait_for(lambda: (r := a.post(url + "/fee", {"amount_cents": 800})).status_code == 422 and r.json(),
+                    timeout=15, message="the clerk of another window refused, naming the fee window")
+    assert body["error"] == "validation_failed" and "window_id" in body["details"]
+    assert "2 收费" in body["message"] and body["details"]["fee_window_id"] == fee_window
+    assert a.get(url).json()["trail"][-1]["action"] == "fee_refused"
+    r = cashier.post(url + "/fee", {"amount_cents": 800})
+    assert r.status_code == 201 and r.json()["amount_cents"] == 800, r.text
+    assert system["other"].post(url + "/fee", {"amount_cents": 800}).status_code in (403, 404)
+    r = cashier.post(url + "/fee", {"amount_cents": "八百"})
+    assert r.status_code == 422 and "amount_cents" in r.json()["details"]
+
+
 def test_promised_case_from_review_to_delivery_and_a_low_rating_over_http(system):
     case = open_case(system, "QS-INT-2", fee_cents=1500, fee_basis="工本费")
     url, a, both, head = f"/cases/{case['id']}", system["as"]["a"], system["as"]["both"], system["as"]["head"]
@@ -104,11 +134,13 @@ def test_promised_case_from_review_to_delivery_and_a_low_rating_over_http(system
     assert r.status_code == 200 and r.json()["state"] == "decided"
     r = a.post(url + "/delivery", {})
     assert r.status_code == 409 and "fee" in r.json()["message"]
-    r = a.post(url + "/fee", {"amount_cents": 2000})
+    cashier = system["as"]["cashier"]
+    assert system["boss"].put(f"/windows/{system['fee_window']['id']}/fee-window").status_code == 200  # C8
+    r = cashier.post(url + "/fee", {"amount_cents": 2000})
     assert r.status_code == 422 and r.json()["details"] == {"amount_cents": ["must be 1500"]}
     wait_for(lambda: [e for e in outbox(system["cases"], "cases.fee_violation") if e["case_id"] == case["id"]],
              message="the fee violation recorded although the charge was refused")
-    r = a.post(url + "/fee", {"amount_cents": 1500})
+    r = cashier.post(url + "/fee", {"amount_cents": 1500})
     assert r.status_code == 201 and r.json()["fee_receipt_no"].startswith("SF")
     assert a.post(url + "/delivery", {"note": "已领证"}).json()["state"] == "delivered"
     r = a.post(url + "/delivery", {})

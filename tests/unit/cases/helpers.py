@@ -47,6 +47,9 @@ class World(UnitsOfWork):
                 ("person", prefix + "head", {"roles": ["section_head"]}),
                 ("person", prefix + "deputy", {"roles": ["deputy_director"]}),
                 ("person", prefix + "boss", {"roles": ["director"]}),
+                # C8: the township's fee window and its cashier
+                ("window", prefix + "wfee", {"id": prefix + "wfee", "number": 9, "name": "收费", "fee_window": True}),
+                ("person", prefix + "cashier", {"window_id": prefix + "wfee", "roles": ["clerk"]}),
             ]:
                 posts.apply_org_change(uow, {"entity": entity, "entity_id": ident, "action": "created",
                                              "data": data, "township_id": township_id})

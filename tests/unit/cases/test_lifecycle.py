@@ -263,29 +263,77 @@ def test_expert_review_pauses_the_clock_and_adds_its_working_days(w):
 
 def test_fee_at_the_standard_gets_a_receipt_and_any_other_amount_is_a_violation(w):
     case_id = w.accept(fee_cents=1500, fee_basis="工本费")
-    refused = w.do(fees.collect_fee, case_id, "clerk-a", 2000)
+    refused = w.do(fees.collect_fee, case_id, "cashier", 2000)
     assert refused.record is None and refused.refusal.status == 422
     assert "amount_cents" in refused.refusal.details
     violation = w.events("cases.fee_violation", case_id=case_id)
-    assert violation and violation[0]["attempted_cents"] == 2000 and violation[0]["person_id"] == "clerk-a"
+    assert violation and violation[0]["attempted_cents"] == 2000 and violation[0]["person_id"] == "cashier"
     approve(w, case_id)
     with pytest.raises(Conflict, match="fee"):
         w.do(lifecycle.deliver, case_id, "clerk-a")
-    paid = w.do(fees.collect_fee, case_id, "clerk-a", 1500).record
+    paid = w.do(fees.collect_fee, case_id, "cashier", 1500).record
     assert paid["fee_receipt_no"].startswith("SF20250124")
     with pytest.raises(Conflict, match="already"):
-        w.do(fees.collect_fee, case_id, "clerk-a", 1500)
+        w.do(fees.collect_fee, case_id, "cashier", 1500)
     assert w.do(lifecycle.deliver, case_id, "clerk-a")["state"] == "delivered"
     assert codes(w, case_id)[-1] == "COMPLETED"
 
 
 def test_charging_for_a_free_item_is_a_violation(w):
     case_id = w.accept(fee_cents=0)
-    assert w.do(fees.collect_fee, case_id, "clerk-a", 500).refusal is not None
+    assert w.do(fees.collect_fee, case_id, "cashier", 500).refusal is not None
     with pytest.raises(Conflict):
-        w.do(fees.collect_fee, case_id, "clerk-a", 0)
+        w.do(fees.collect_fee, case_id, "cashier", 0)
     with pytest.raises(ValidationFailed):
-        w.do(fees.collect_fee, case_id, "clerk-a", -1)
+        w.do(fees.collect_fee, case_id, "cashier", -1)
+
+
+@pytest.mark.parametrize("person, amount, taken", [
+    ("cashier", 1500, True),     # C8: at the fee window, at the standard
+    ("clerk-a", 1500, False),    # the case's own window is not the fee window
+    ("clerk-c", 1500, False),    # another window
+    ("boss", 1500, False),       # no window at all (a director)
+    ("nobody", 1500, False),     # not in the organisation
+    ("t2-cashier", 1500, False), # another township's fee window is not this one's
+    ("clerk-a", 2000, False),    # wrong window and wrong amount: refused for the window first
+])
+def test_c8_fees_are_taken_only_at_the_fee_window(w, person, amount, taken):
+    case_id = w.accept(fee_cents=1500, fee_basis="工本费")
+    result = w.do(fees.collect_fee, case_id, person, amount)
+    assert (result.record is not None) is taken
+    if not taken:
+        assert result.refusal.status == 422 and "window_id" in result.refusal.details
+        assert result.refusal.details["fee_window_id"] == "wfee" and "9 收费" in result.refusal.message
+        assert not w.events("cases.fee_violation", case_id=case_id)  # not an amount violation
+        trail = w.case(case_id)["trail"]
+        assert trail[-1]["action"] == "fee_refused" and trail[-1]["by_person_id"] == person
+        assert w.case(case_id)["fee_paid_cents"] is None
+
+
+def test_c8_no_fee_window_marked_refuses_every_fee_and_marking_another_moves_it(w):
+    from services.cases import posts
+    case_id = w.accept(fee_cents=1500)
+    def window(ident, fee):
+        with w(T1) as uow:
+            posts.apply_org_change(uow, {"entity": "window", "entity_id": ident, "action": "updated",
+                                         "township_id": T1, "data": {"id": ident, "number": 9 if ident == "wfee"
+                                                                     else 1, "fee_window": fee}})
+    window("wfee", False)
+    with pytest.raises(Conflict, match="fee window") as err:
+        w.do(fees.collect_fee, case_id, "cashier", 1500)
+    assert "fee_window" in err.value.details
+    window("w1", True)  # staff marked window 1 instead
+    assert w.do(fees.collect_fee, case_id, "cashier", 1500).refusal is not None
+    assert w.do(fees.collect_fee, case_id, "clerk-a", 1500).record["amount_cents"] == 1500
+
+
+def test_c8_knows_fee_window_asks_staff_when_the_copy_lacks_it(w):
+    with w(T1) as uow:
+        assert fees.knows_fee_window(uow, "cashier")
+        assert not fees.knows_fee_window(uow, "someone-new")  # an event not yet arrived
+    empty = World(at(2025, 1, 24, 10))
+    with empty(T1) as uow:
+        assert not fees.knows_fee_window(uow, None)
 
 
 # -- C9 / C10 -------------------------------------------------------------------------------------
