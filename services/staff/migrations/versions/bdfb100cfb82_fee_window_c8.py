@@ -1,7 +1,7 @@
 """fee window (C8): the one window of a township where fees are taken
 
 Revision ID: bdfb100cfb82
-Revises: 4fb39dfc06f3
+Revises: e03fa0143bf9
 Create Date: 2026-11-29 03:34:13.451497
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = 'bdfb100cfb82'
-down_revision = '4fb39dfc06f3'
+down_revision = 'e03fa0143bf9'
 branch_labels = None
 depends_on = None
 
