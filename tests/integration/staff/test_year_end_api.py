@@ -73,6 +73,20 @@ def test_s6_the_one_time_notice_ladder_from_intakes_events(system):
     assert other == []                                                      # tenancy
 
 
+def test_s6_two_violations_handled_at_once_take_two_steps(system):
+    """The handlers run concurrently; the person's row is locked while the step is counted."""
+    s, boss = system, system["boss"]
+    for _ in range(2):
+        publish_violation(s, s["sub"]["id"])
+
+    def measures():
+        return sorted(f["measure"] for f in boss.get("/faults").json()
+                      if f["person_id"] == s["sub"]["id"] and f["kind"] == "one_time_notice")
+
+    wait_for(lambda: len(measures()) == 2, timeout=15, message="both steps")
+    assert measures() == ["admonition_talk", "oral_warning"]
+
+
 def test_s2_the_year_tally_forfeits_the_award_over_the_leave_bar(system):
     s, boss = system, system["boss"]
     r = boss.patch("/settings/staff", {"changes": {"year_leave_max_days": 2}})
