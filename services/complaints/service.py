@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nameko.rpc import rpc
 
-from services.common.tenancy import COMPLAINT_DESK, STAFF
+from services.common.tenancy import COMPLAINT_DESK, LEADERS, STAFF
 from services.common import staffdir
 from services.common.db import Database
 from services.common.handlers import (
