@@ -19,6 +19,7 @@ from services.common.metrics import Metrics
 from .access import AccessCache
 from .api import CallContext
 from .resilience import ServiceRpc
+from .routes.agents import AgentRoutes
 from .routes.cases import CasesRoutes
 from .routes.complaints import ComplaintsRoutes
 from .routes.core import CoreRoutes
@@ -58,7 +59,7 @@ class ConfigDep(CallContext):
         return self.container.config
 
 
-class GatewayService(CoreRoutes, IntakeRoutes, CasesRoutes, DisciplineRoutes, ComplaintsRoutes, LendingRoutes,
+class GatewayService(CoreRoutes, IntakeRoutes, AgentRoutes, CasesRoutes, DisciplineRoutes, ComplaintsRoutes, LendingRoutes,
                      NoticesRoutes, TransparencyRoutes):
     """The API for client programs of township convenience-service centres.
 

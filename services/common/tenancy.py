@@ -64,6 +64,12 @@ INVESTIGATORS = role_set("complaint_officer", "director", "inspector")
 IDENTITY_READERS = role_set("complaint_officer", "director")
 #: who reads every complaint, not only their own (P2)
 COMPLAINT_READERS = role_set("complaint_officer", *AUDITORS)
+#: a village agent (I6): records what they collected in the village
+AGENTS = role_set("village_agent")
+#: who oversees every agent's collections and the overdue list (I6)
+AGENT_OVERSEERS = role_set(*DESK, "inspector")
+#: who reads agents' collections: the overseers, and an agent their own (I6)
+AGENT_WATCH = role_set(*AGENT_OVERSEERS, *AGENTS)
 #: the platform's operator: townships and the national calendar, no township's data
 OPERATOR = role_set("operator")
 

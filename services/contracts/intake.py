@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from marshmallow import fields
 
-from . import (Bool, Computed, Day, Flat, Id, Int, Many, MaskedId, MaskedPhone, Moment, Obj, One,
-               Out, Ref, Str, Strings)
+from . import (Bool, Computed, Day, Flat, Id, Int, Many, MaskedId, MaskedName, MaskedPhone, Moment, Num,
+               Obj, One, Out, Ref, Str, Strings)
 
 STRINGS = {"type": "array", "items": {"type": "string"}}
 
@@ -121,6 +121,12 @@ class Application(Out):
     agent_person_id = Ref()
     agent_name = Str(null=True)
     mandate_no = Str(null=True)
+    agent_id = Ref(metadata={"description": "I6: the registered village agent who brought it"})
+    village = Str(null=True)
+    collected_on = Day(null=True)
+    agent_due_on = Day(null=True)
+    agent_late = Bool(null=True)
+    agent_rating = Int(null=True)
     kind = Str()
     target_kind = Str()
     status = Str()
@@ -257,3 +263,72 @@ class PublicStatus(Out):
     due_provisional = Bool(null=True)
     outstanding_materials = Strings()
     updated_at = Moment()
+
+
+# -- I6 village agents --------------------------------------------------------------
+
+class VillageAgent(Out):
+    """A registered village agent (村级代办员) and the village they serve."""
+
+    id = Id()
+    person_id = Id()
+    name = Str()
+    village = Str()
+    active = Bool()
+    registered_at = Moment()
+
+
+class AgentCollection(Out):
+    """What an agent collected in the village and must bring to the centre by ``due_on`` (I6)."""
+
+    id = Id()
+    agent_id = Id()
+    agent_person_id = Id()
+    village = Str()
+    item_code = Str()
+    applicant_name = MaskedName(required=True)
+    mandate_no = Str()
+    note = Str(null=True)
+    collected_on = Day()
+    due_on = Day()
+    due_provisional = Bool()
+    status = Str(metadata={"description": "collected | submitted"})
+    application_id = Ref()
+    submitted_on = Day(null=True)
+    late = Bool(null=True)
+    overdue = Bool(metadata={"description": "not submitted and past its deadline today"})
+    reminded_at = Moment(null=True)
+
+
+class AgentRating(Out):
+    """The applicant's rating of the agent (I6, on C9's scale)."""
+
+    application_id = Id()
+    agent_id = Id()
+    rating = Int()
+    label = Str()
+
+
+class AgentScore(Out):
+    """One agent's line of the month's scoreboard (I6)."""
+
+    rank = Int()
+    agent_id = Id()
+    person_id = Id()
+    name = Str()
+    village = Str()
+    collected = Int()
+    submitted = Int()
+    on_time = Int()
+    late = Int()
+    overdue_open = Int()
+    on_time_rate = Num(null=True)
+    ratings = Int()
+    mean_rating = Num(null=True)
+    satisfaction = Num(null=True)
+    rating_points = Num(null=True)
+
+
+class AgentScoreboard(Out):
+    month = Str()
+    agents = Many(AgentScore)

@@ -85,6 +85,10 @@ class ApplicationIn(Schema):
     agent_name = fields.String(allow_none=True, load_default=None, validate=validate.Length(1, 100))
     mandate_no = fields.String(allow_none=True, load_default=None, validate=validate.Length(1, 60),
                                metadata={"description": "number of the written mandate (代理服务委托书)"})
+    collection_id = fields.String(allow_none=True, load_default=None, validate=validate.Length(1, 32),
+                                  metadata={"description": "I6: what a registered village agent collected; "
+                                                           "the application then carries the agent, the village "
+                                                           "and the mandate, and the agent's deadline is settled"}),
     issue_notice = fields.Boolean(load_default=True,
                                   metadata={"description": "issue the supplement notice now (C12: else within 5 working days)"})
     return_reason = fields.String(allow_none=True, load_default=None, validate=validate.Length(1, 2000),
@@ -92,7 +96,7 @@ class ApplicationIn(Schema):
 
     @validates_schema
     def _consistent(self, data, **kw):
-        if data.get("proxy"):
+        if data.get("proxy") and not data.get("collection_id"):
             if not data.get("mandate_no"):
                 raise ValidationError("a proxy application records the written mandate", "mandate_no")
             if not (data.get("agent_person_id") or data.get("agent_name")):
@@ -100,6 +104,29 @@ class ApplicationIn(Schema):
         both = set(data.get("materials_brought") or []) & set(data.get("materials_present") or [])
         if both:
             raise ValidationError(f"both brought and not brought: {', '.join(sorted(both))}", "materials_present")
+
+
+class VillageAgentIn(Schema):
+    person_id = fields.String(required=True, validate=validate.Length(1, 32),
+                              metadata={"description": "a person of the township with the village_agent role"})
+    village = fields.String(required=True, validate=validate.Length(1, 100), metadata={"example": "柳溪村"})
+
+
+class AgentCollectionIn(Schema):
+    item_code = fields.String(required=True, validate=CODE, metadata={"example": "MZ-002"})
+    applicant_name = fields.String(required=True, validate=validate.Length(1, 100), metadata={"example": "李秀兰"})
+    mandate_no = fields.String(required=True, validate=validate.Length(1, 60),
+                               metadata={"description": "the written mandate (代理服务委托书)",
+                                         "example": "LX-DB-2025-003"})
+    collected_on = fields.Date(allow_none=True, load_default=None,
+                               metadata={"description": "the local day collected; default today, never later"})
+    note = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=1000))
+
+
+class AgentRatingIn(Schema):
+    rating = fields.Integer(required=True, validate=validate.Range(1, 5),
+                            metadata={"example": 5, "description": "5 非常满意 … 1 非常不满意 (C9's scale)"})
+    comment = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=1000))
 
 
 class InquiryIn(Schema):

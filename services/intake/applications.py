@@ -15,7 +15,7 @@ from services.common.errors import Conflict, Forbidden, ValidationFailed, field_
 from services.common.privacy import mask_phone
 from services.contracts import intake as contract
 
-from . import receipts
+from . import agents, receipts
 from .catalogue import current_item
 from .models import Application, CatalogueItem, Notice, NoticeViolationRecord
 from services.contracts.intake_input import ApplicationIn, load
@@ -111,6 +111,10 @@ def submit(uow, person_id: str, data: dict, settings: dict, names=None) -> dict:
     c = classify(contract.CatalogueItem().dump(item), data["materials_brought"], data["materials_present"],
                  settings["joint_threshold"], data.get("return_reason"))
     applicant = data["applicant"]
+    collection = None
+    if data.get("collection_id"):  # I6: brought by a village agent; the receiving clerk is first asked
+        collection = agents.take(uow, data["collection_id"], item.code, ctx.today)
+        data["first_asked_person_id"] = person_id
     app = Application(
         item_id=item.id, item_code=item.code, item_version=item.version,
         applicant_name=applicant["name"], applicant_phone=applicant["phone"],
@@ -128,6 +132,9 @@ def submit(uow, person_id: str, data: dict, settings: dict, names=None) -> dict:
     )
     uow.session.add(app)
     uow.session.flush()
+    if collection is not None:
+        agents.link(uow, collection, app)
+        uow.session.flush()
     out = {"application": None, "receipt": None, "notice": None}
     if c.kind == "returned":
         out["notice"] = _request_return(ctx, app, item, person_id, c.reason, c.missing_main)

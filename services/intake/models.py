@@ -80,6 +80,16 @@ class Application(TenantScoped, Base):
     agent_person_id: Mapped[str | None] = mapped_column(String(32))
     agent_name: Mapped[str | None] = mapped_column(String(100))
     mandate_no: Mapped[str | None] = mapped_column(String(60))
+    # I6: brought in by a registered village agent (村级代办员) from what they collected
+    agent_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    village: Mapped[str | None] = mapped_column(String(100))
+    collected_on: Mapped[date | None]
+    agent_due_on: Mapped[date | None]
+    agent_late: Mapped[bool | None]
+    agent_rating: Mapped[int | None]  # I6: the applicant rates the agent 1–5 like a window (C9)
+    agent_rating_comment: Mapped[str | None] = mapped_column(Text)
+    agent_rating_channel: Mapped[str | None] = mapped_column(String(20))
+    agent_rated_at: Mapped[datetime | None]
     kind: Mapped[str] = mapped_column(String(20))  # immediate promised supplement returned joint escalated
     target_kind: Mapped[str] = mapped_column(String(20))  # what it is once complete
     # received | supplement | accepted | return_pending | returned
@@ -160,3 +170,46 @@ class OrgName(TenantScoped, Base):
     entity: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(200))
     extra: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class VillageAgent(TenantScoped, Base):
+    """I6: the township's register of village agents (村级代办员): a person of the township with
+    the ``village_agent`` role and the village (代理点) they serve."""
+
+    __tablename__ = "village_agents"
+    __table_args__ = (UniqueConstraint("township_id", "person_id", name="uq_agent_person"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    person_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(100))
+    village: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    registered_at: Mapped[datetime]
+    registered_by: Mapped[str | None] = mapped_column(String(32))
+
+
+class AgentCollection(TenantScoped, Base):
+    """I6: an application an agent collected (受理、登记) in the village; it must reach the
+    centre within ``agent_submission_days`` working days (never more than a week, seed 001).
+    ``collected`` until a clerk receives it as an application (``submitted``)."""
+
+    __tablename__ = "agent_collections"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("village_agents.id"), index=True)
+    agent_person_id: Mapped[str] = mapped_column(String(32))
+    village: Mapped[str] = mapped_column(String(100))
+    item_code: Mapped[str] = mapped_column(String(40))
+    applicant_name: Mapped[str] = mapped_column(String(100))  # personal data: masked unless needed
+    mandate_no: Mapped[str] = mapped_column(String(60))
+    note: Mapped[str | None] = mapped_column(Text)
+    collected_on: Mapped[date]
+    due_on: Mapped[date]
+    due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    remind_on: Mapped[date]
+    status: Mapped[str] = mapped_column(String(20), index=True)  # collected | submitted
+    application_id: Mapped[str | None] = mapped_column(String(32))
+    submitted_at: Mapped[datetime | None]
+    submitted_on: Mapped[date | None]
+    late: Mapped[bool | None]
+    reminded_at: Mapped[datetime | None]
+    overdue_at: Mapped[datetime | None]
+    recorded_at: Mapped[datetime]

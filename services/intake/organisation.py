@@ -16,6 +16,8 @@ def apply_change(uow, event: dict) -> None:
         return
     row = uow.session.get(OrgName, event["entity_id"])
     extra = {"number": data.get("number")} if event["entity"] == "window" else {}
+    if event["entity"] == "person":  # I6: an agent is registered only for an active village agent
+        extra = {"roles": list(data.get("roles") or []), "active": bool(data.get("active", True))}
     if row is None:
         uow.session.add(OrgName(entity_id=event["entity_id"], entity=event["entity"], name=name, extra=extra))
     else:

@@ -61,5 +61,11 @@ RULES = RuleBook({
                              "I4: query / rating / complaint channels printed on the receipt"),
     "service_promises": Rule(list(DEFAULT_PROMISES), _promises,
                              "T1: service promises (服务承诺) on the public pages and the hall's display"),
+    "agent_submission_days": Rule(3, integer(1, 30),
+                                  "I6: working days within which a village agent submits what they collected"),
+    "agent_submission_max_days": Rule(7, integer(1, 60),
+                                      "I6: calendar days the agent's submission never exceeds (seed 001: 不超过一周)"),
+    "agent_reminder_days": Rule(1, integer(0, 10),
+                                "I6: working days before the agent's deadline when the agent is reminded"),
     "timezone": Rule(DEFAULT_TZ, timezone_name, "The township's time zone for local dates"),
 })

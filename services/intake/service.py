@@ -6,7 +6,7 @@ import logging
 
 from nameko.rpc import rpc
 
-from services.common.tenancy import DESK, LEADERS, REVIEWERS, STAFF
+from services.common.tenancy import AGENT_OVERSEERS, AGENT_WATCH, AGENTS, DESK, LEADERS, REVIEWERS, STAFF
 from services.common.db import Database
 from services.common.errors import NotFound, TooManyAttempts
 from services.common.handlers import (
@@ -21,7 +21,7 @@ from services.common.service import BaseService
 from services.common.sweep import Sweeper, sweep_timer
 
 from . import applications as apps
-from . import catalogue, inquiries, organisation, receipts, sweep
+from . import agents, catalogue, inquiries, organisation, receipts, sweep
 from .models import Application, Base
 from .rules import RULES
 
@@ -191,6 +191,58 @@ class IntakeService(CalendarFollower, TownshipTimezoneFollower, BaseService):
         caller = self.caller.require(*REVIEWERS)
         with self.db(caller.township) as uow:
             return apps.list_violations(uow, person_id)
+
+    # -- I6 village agents ---------------------------------------------------------------
+    @command
+    def register_agent(self, data):
+        caller = self.caller.require(*MANAGERS)
+        with self.db(caller.township) as uow:
+            return agents.register(uow, caller.person_id, data)
+
+    @rpc
+    def list_agents(self):
+        caller = self.caller.require(*STAFF)
+        with self.db(caller.township) as uow:
+            return agents.list_agents(uow)
+
+    @command
+    def record_collection(self, data):
+        caller = self.caller.require(*AGENTS)
+        with self.db(caller.township) as uow:
+            return agents.record_collection(uow, caller.person_id, data, RULES.load(uow))
+
+    @rpc
+    def list_collections(self, status=None, overdue=False):
+        """An agent sees their own collections; the desk, leaders and the inspector every one."""
+        caller = self.caller.require(*AGENT_WATCH)
+        own = not caller.has(*AGENT_OVERSEERS)
+        with self.db(caller.township) as uow:
+            return agents.list_collections(uow, RULES.load(uow), self._full(uow, caller) or own,
+                                           caller.person_id if own else None, status, bool(overdue))
+
+    @command
+    def rate_agent(self, rating=None, comment=None, application_id=None, receipt_no=None):
+        """I6: the applicant's rating of the agent. The public route calls this after intake
+        checked the receipt number and password; a clerk enters a paper rating by application."""
+        caller = self.caller
+        if application_id:
+            caller.require(*DESK)
+        with self.db(caller.township) as uow:
+            return agents.rate(uow, rating, comment, application_id=application_id,
+                               receipt_no=None if application_id else receipt_no,
+                               channel="paper" if application_id else "online")
+
+    @rpc
+    def agent_scoreboard(self, month=None):
+        caller = self.caller.require(*STAFF)
+        with self.db(caller.township) as uow:
+            return agents.scoreboard(uow, month, RULES.load(uow))
+
+    @rpc
+    def agent_scoreboard_csv(self, month=None):
+        caller = self.caller.require(*STAFF)
+        with self.db(caller.township) as uow:
+            return agents.scoreboard_csv(agents.scoreboard(uow, month, RULES.load(uow)))
 
     # -- I4 public receipt query ----------------------------------------------------
     @rpc

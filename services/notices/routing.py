@@ -26,6 +26,8 @@ all text passes ``hide_identifiers`` as a last guard (DOMAIN "Personal data").
 | lending.reminder_escalated | L4 | security managers ✓ |
 | staff.home_unit_notified | S6 | the directors ✓ (they tell the home unit), the person |
 | staff.week_published | S2 | everyone of the township (objections within the period) |
+| intake.agent_submission_reminder | I6 | the village agent ✓ |
+| intake.agent_submission_overdue | I6 | the village agent ✓, the directors |
 """
 from __future__ import annotations
 
@@ -233,6 +235,24 @@ def week_published(uow, ev):
                 ).add([p for p in orgcopy.everyone(uow)], INFO)
 
 
+def agent_submission_reminder(uow, ev):
+    return Plan("I6", "agent_collection", ev["collection_id"],
+                f"代办报送提醒：{ev['village']} {ev['item_code']} 应于 {ev['due_on']} 前报送",
+                f"您于 {ev['collected_on']} 在{ev['village']}代办受理的事项（{ev['item_code']}）应于 {ev['due_on']}"
+                f"{'（暂定，日历未载入）' if ev.get('provisional') else ''}前报送便民服务中心窗口（I6）。"
+                ).add([orgcopy.person(uow, ev["agent_person_id"])], ACK)
+
+
+def agent_submission_overdue(uow, ev):
+    agent = orgcopy.person(uow, ev["agent_person_id"])
+    who = agent.name if agent is not None else "代办员"
+    return (Plan("I6", "agent_collection", ev["collection_id"],
+                 f"代办超期未报送：{ev['village']} {ev['item_code']}（期限 {ev['due_on']}）",
+                 f"{who}于 {ev['collected_on']} 在{ev['village']}代办受理的事项（{ev['item_code']}）"
+                 f"超过报送期限 {ev['due_on']} 仍未报送中心（I6），请尽快报送。")
+            .add([agent], ACK).add(_directors(uow), INFO))
+
+
 ROUTES = {
     "cases.case_reminder": case_reminder,
     "cases.case_overdue": case_overdue,
@@ -252,10 +272,13 @@ ROUTES = {
     "lending.reminder_escalated": reminder_escalated,
     "staff.home_unit_notified": home_unit_notified,
     "staff.week_published": week_published,
+    "intake.agent_submission_reminder": agent_submission_reminder,
+    "intake.agent_submission_overdue": agent_submission_overdue,
 }
 
 #: the fields of each event that name a person (the copy must know them first: staffdir)
-NAMED = ("holder_person_id", "handler_person_id", "assigned_person_id", "person_id", "lent_by", "leader_person_id")
+NAMED = ("holder_person_id", "handler_person_id", "assigned_person_id", "person_id", "lent_by", "leader_person_id",
+         "agent_person_id")
 
 
 def named_people(body) -> list[str]:

@@ -183,6 +183,14 @@ class NoticesService(CalendarFollower, TownshipTimezoneFollower, BaseService):
     def on_week_published(self, body):
         self._notify("staff.week_published", body)
 
+    @reliable_handler("intake", "agent_submission_reminder")
+    def on_agent_submission_reminder(self, body):
+        self._notify("intake.agent_submission_reminder", body)
+
+    @reliable_handler("intake", "agent_submission_overdue")
+    def on_agent_submission_overdue(self, body):
+        self._notify("intake.agent_submission_overdue", body)
+
     # -- escalation and outside deliveries -----------------------------------------------------
     @sweep_timer
     def sweep(self):

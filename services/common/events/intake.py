@@ -65,3 +65,26 @@ class NoticeViolation(Envelope):
     material = fields.String(required=True)
     # added by intake (optional): not_in_catalogue | not_on_first_notice
     reason = fields.String(allow_none=True, load_default=None)
+
+
+class _AgentSubmission(Envelope):
+    """I6: a village agent's collection (ids, village and dates only — no applicant data)."""
+
+    collection_id = fields.String(required=True)
+    agent_id = fields.String(required=True)
+    agent_person_id = fields.String(required=True)
+    village = fields.String(required=True)
+    item_code = fields.String(required=True)
+    collected_on = fields.Date(required=True)
+    due_on = fields.Date(required=True)
+    provisional = fields.Boolean(load_default=False)
+
+
+@register("intake.agent_submission_reminder")
+class AgentSubmissionReminder(_AgentSubmission):
+    """I6: what an agent collected is due at the centre soon (a setting: 1 working day before)."""
+
+
+@register("intake.agent_submission_overdue")
+class AgentSubmissionOverdue(_AgentSubmission):
+    """I6: what an agent collected did not reach the centre by its deadline (told once)."""

@@ -37,7 +37,7 @@ pytestmark = pytest.mark.integration
 # a Wednesday, 10:00 in Shanghai
 CLOCK = FrozenClock(datetime(2026, 3, 4, 2, 0, tzinfo=timezone.utc))
 ROLES = {"dep": ["deputy_director"], "clerk_a": ["clerk"], "clerk_b": ["clerk"], "officer": ["complaint_officer"],
-         "guard1": ["guard"], "guard2": ["guard"], "secmgr": ["security_manager"]}
+         "guard1": ["guard"], "guard2": ["guard"], "secmgr": ["security_manager"], "agent": ["village_agent"]}
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +100,7 @@ def test_each_rule_reaches_the_right_inboxes_through_the_gateway(system):
     total = 0
     for n, (event_type, fields, to) in enumerate(TABLE):
         fields = {k: replace_ids(v, ids) for k, v in fields.items()}
-        for key in ("case_id", "application_id", "complaint_id", "loan_id", "item_id"):
+        for key in ("case_id", "application_id", "complaint_id", "loan_id", "item_id", "collection_id"):
             if key in fields:
                 fields[key] = f"{fields[key]}-{n}"  # each row its own subject
         body = events.build(event_type, town.id, CLOCK.now(), **fields)

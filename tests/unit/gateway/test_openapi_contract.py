@@ -126,6 +126,7 @@ def _application(**kw):
         applicant_id_no="110101199003071234", materials_brought=["低保申请书"], materials_present=[],
         missing=["居民身份证"], materials_arrived=[], first_asked_person_id=None, handler_person_id="p1",
         window_id="w1", proxy=False, agent_person_id=None, agent_name=None, mandate_no=None,
+        agent_id=None, village=None, collected_on=None, agent_due_on=None, agent_late=None, agent_rating=None,
         kind="supplement", target_kind="promised", status="supplement", received_at=NOW,
         received_on=NOW.date(), notice_due_on=None, notice_issued_at=None, accepted_at=None,
         accepted_on=None, deemed_accepted=False, completed_at=None, promised_date=None,

@@ -26,11 +26,12 @@ PEOPLE = {  # id: (township, roles, window)
     "clerk_a": (A, ["clerk"], "w1"), "clerk_b": (A, ["clerk"], "w1"),
     "officer": (A, ["complaint_officer"], None), "guard1": (A, ["guard"], None),
     "guard2": (A, ["guard"], None), "secmgr": (A, ["security_manager"], None),
+    "agent": (A, ["village_agent"], None), "b_agent": (B, ["village_agent"], None),
     "gone": (A, ["director", "guard", "clerk"], None),  # deactivated: told nothing
     "b_dir": (B, ["director"], None), "b_guard": (B, ["guard"], None), "b_clerk": (B, ["clerk"], None),
     "b_officer": (B, ["complaint_officer"], None), "b_secmgr": (B, ["security_manager"], None),
 }
-EVERYONE_A = {"dir", "dep", "clerk_a", "clerk_b", "officer", "guard1", "guard2", "secmgr"}
+EVERYONE_A = {"dir", "dep", "clerk_a", "clerk_b", "officer", "guard1", "guard2", "secmgr", "agent"}
 
 
 @pytest.fixture
@@ -53,6 +54,8 @@ def event(event_type, township=A, **fields):
 
 
 CASE = dict(case_id="c1", receipt_no="QS20260304-0001")
+AGENT_COLLECTION = dict(agent_id="ag1", agent_person_id="agent", village="柳溪村", item_code="MZ-002",
+                        collected_on="2026-03-02", due_on="2026-03-05")
 # (event, fields, {person: must acknowledge}) — one row per N1 rule
 TABLE = [
     ("cases.case_reminder", dict(CASE, holder_person_id="clerk_b", window_id="w1", due_date="2026-03-05"),
@@ -90,6 +93,12 @@ TABLE = [
      {"dir": True, "clerk_a": False}),
     ("staff.week_published", dict(week_start="2026-02-23", objection_until="2026-03-06"),
      {p: False for p in EVERYONE_A}),
+    ("intake.agent_submission_reminder", dict(AGENT_COLLECTION, collection_id="ac1"), {"agent": True}),
+    ("intake.agent_submission_overdue", dict(AGENT_COLLECTION, collection_id="ac2"),
+     {"agent": True, "dir": False}),
+    # I6: an agent of another township named in the event is told nothing
+    ("intake.agent_submission_overdue", dict(AGENT_COLLECTION, collection_id="ac3", agent_person_id="b_agent"),
+     {"dir": False}),
 ]
 
 
