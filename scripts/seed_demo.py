@@ -34,6 +34,7 @@ DEMO_ACCOUNTS = {
     "complaints": "qingshan.peng",
     "guard_1": "qingshan.luo",
     "clerk_fees_a": "qingshan.qian",  # C8: the fee window's clerk
+    "agent_1": "qingshan.xie",  # I6: the village agent of 柳溪村
 }
 DEMO_OPERATOR = "demo-operator"
 

@@ -88,7 +88,7 @@ class ApplicationIn(Schema):
     collection_id = fields.String(allow_none=True, load_default=None, validate=validate.Length(1, 32),
                                   metadata={"description": "I6: what a registered village agent collected; "
                                                            "the application then carries the agent, the village "
-                                                           "and the mandate, and the agent's deadline is settled"}),
+                                                           "and the mandate, and the agent's deadline is settled"})
     issue_notice = fields.Boolean(load_default=True,
                                   metadata={"description": "issue the supplement notice now (C12: else within 5 working days)"})
     return_reason = fields.String(allow_none=True, load_default=None, validate=validate.Length(1, 2000),
@@ -124,7 +124,7 @@ class AgentCollectionIn(Schema):
 
 
 class AgentRatingIn(Schema):
-    rating = fields.Integer(required=True, validate=validate.Range(1, 5),
+    rating = fields.Integer(required=True, strict=True, validate=validate.Range(1, 5),
                             metadata={"example": 5, "description": "5 非常满意 … 1 非常不满意 (C9's scale)"})
     comment = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=1000))
 

@@ -1,0 +1,148 @@
+"""I6 village agents through the gateway over real HTTP: staff, intake, notices and the gateway
+in-process on the real broker and PostgreSQL, on one movable clock.
+
+* a director registers an agent; the agent records what they collected in the village; a clerk
+  receives it as an application that carries the agent, the village and the mandate;
+* the 3-working-day deadline: the overdue list, and the overdue event reaching the agent's and
+  the director's inboxes through notices (N1);
+* the applicant rates the agent with receipt number and password; the scoreboard and its CSV
+  (UTF-8 with BOM);
+* tenancy: another township sees none of it and cannot take or rate any of it.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from services.common.clock import FrozenClock
+from tests.support.runtime import wait_for
+from tests.support.system import Township, gateway_api, operator_token, running_services
+
+pytestmark = pytest.mark.integration
+
+# Mon 2 Mar 2026, 10:00 in Shanghai: collected today → due Thu 5 Mar (3 working days)
+CLOCK = FrozenClock(datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc))
+MATERIALS = [{"name": "低保申请书", "main": True}, {"name": "居民身份证", "main": True}]
+ALL = [m["name"] for m in MATERIALS]
+APPLICANT = {"name": "李秀兰", "phone": "13812345678", "id_no": "110101199003071234"}
+
+
+def township(api, op, code):
+    town = Township(api, op, code)
+    boss = town.boss
+    window = boss.post("/windows", {"number": 1, "name": "民政窗口"}).json()
+    _, clerk = town.person("王晓燕", ["clerk"], window_id=window["id"])
+    agent, agent_api = town.person("谢春花", ["village_agent"], home_unit="柳溪村委会")
+    r = boss.post("/intake/items", {
+        "code": "MZ-002", "name": "城乡低保申请", "legal_basis": "《社会救助暂行办法》第十一条",
+        "window_id": window["id"], "materials": MATERIALS, "default_kind": "promised", "promised_days": 5})
+    assert r.status_code == 201, r.text
+
+    def registered():  # intake learns the person from staff's event
+        r = boss.post("/intake/agents", {"person_id": agent["id"], "village": "柳溪村"})
+        return r.json() if r.status_code == 201 else None
+    record = wait_for(registered, timeout=30, message="intake to know the agent")
+    return {"town": town, "boss": boss, "clerk": clerk, "agent": agent_api, "agent_id": record["id"],
+            "agent_person_id": agent["id"]}
+
+
+@pytest.fixture(scope="module")
+def system(broker, module_database):
+    with running_services(broker.uri, module_database, ["staff", "intake", "notices", "gateway"], clock=CLOCK,
+                          INTAKE_SWEEP_INTERVAL=0.3) as containers:
+        api = gateway_api(containers["gateway"])
+        op = api.as_(operator_token(broker.uri))
+        yield {"api": api, "a": township(api, op, "agents-a"), "b": township(api, op, "agents-b")}
+
+
+def collect(town, name="李秀兰"):
+    r = town["agent"].post("/intake/agent-collections",
+                           {"item_code": "MZ-002", "applicant_name": name, "mandate_no": "LX-DB-001"})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_an_agents_application_is_tracked_rated_and_scored_through_the_gateway(system):
+    a, b, api = system["a"], system["b"], system["api"]
+    c = collect(a)
+    assert (c["due_on"], c["village"], c["status"], c["applicant_name"]) == ("2026-03-05", "柳溪村", "collected",
+                                                                             "李秀兰")
+    # a clerk is no agent: 403; bad input names its field
+    assert a["clerk"].post("/intake/agent-collections", {"item_code": "MZ-002", "applicant_name": "x",
+                                                         "mandate_no": "1"}).status_code == 403
+    r = a["agent"].post("/intake/agent-collections", {"item_code": "MZ-002", "applicant_name": "x"})
+    assert r.status_code == 422 and "mandate_no" in r.json()["details"], r.text
+    # another township's clerk cannot take it
+    r = b["clerk"].post("/intake/applications", {"item_code": "MZ-002", "applicant": APPLICANT,
+                                                 "materials_brought": ALL, "collection_id": c["id"]})
+    assert r.status_code == 422 and "collection_id" in r.json()["details"], r.text
+    # the clerk receives it: the application carries the agent and the village
+    r = a["clerk"].post("/intake/applications", {"item_code": "MZ-002", "applicant": APPLICANT,
+                                                 "materials_brought": ALL, "collection_id": c["id"]})
+    assert r.status_code == 201, r.text
+    app, receipt = r.json()["application"], r.json()["receipt"]
+    assert (app["agent_id"], app["village"], app["collected_on"], app["agent_due_on"], app["agent_late"],
+            app["proxy"], app["mandate_no"]) == (a["agent_id"], "柳溪村", "2026-03-02", "2026-03-05", False,
+                                                  True, "LX-DB-001")
+    # the applicant rates the agent: receipt number and password, once; not under another code
+    path = f"/public/townships/agents-a/receipts/{receipt['receipt_no']}/agent-rating"
+    wrong = api.post(path, {"password": "wrong", "rating": 5})
+    assert wrong.status_code == 404
+    foreign = api.post(f"/public/townships/agents-b/receipts/{receipt['receipt_no']}/agent-rating",
+                       {"password": receipt["query_password"], "rating": 5})
+    assert foreign.status_code == 404
+    r = api.post(path, {"password": receipt["query_password"], "rating": 4, "comment": "上门代办"})
+    assert r.status_code == 201 and r.json() == {"application_id": app["id"], "agent_id": a["agent_id"],
+                                                 "rating": 4, "label": "满意"}, r.text
+    assert api.post(path, {"password": receipt["query_password"], "rating": 1}).status_code == 409
+    bad = api.post(path, {"password": receipt["query_password"], "rating": 9})
+    assert bad.status_code == 422 and "rating" in bad.json()["details"]
+
+    # a second collection is not brought: overdue the day after its deadline
+    late = collect(a, name="张三")
+    assert a["boss"].get("/intake/agent-collections/overdue").json() == []
+    CLOCK.move(days=4)  # Fri 6 Mar
+    try:
+        overdue = a["boss"].get("/intake/agent-collections/overdue")
+        assert overdue.status_code == 200 and [x["id"] for x in overdue.json()] == [late["id"]]
+        assert overdue.json()[0]["overdue"] is True
+        assert a["agent"].get("/intake/agent-collections/overdue").json()[0]["id"] == late["id"]  # their own
+        assert b["boss"].get("/intake/agent-collections/overdue").json() == []
+
+        def told(client):
+            items = client.get("/me/notices?per_page=50").json()["items"]
+            return [n for n in items if n["rule"] == "I6" and "超期" in n["title"]]
+        mine = wait_for(lambda: told(a["agent"]), timeout=30, message="the agent to be told (N1)")
+        assert mine[0]["needs_ack"] is True and "张三" not in mine[0]["body"]
+        boss = wait_for(lambda: told(a["boss"]), timeout=30, message="the director to be told (N1)")
+        assert boss[0]["needs_ack"] is False
+        assert told(b["agent"]) == [] and told(b["boss"]) == []
+
+        # the scoreboard and its CSV
+        board = a["boss"].get("/intake/agents/scoreboard?month=2026-03")
+        assert board.status_code == 200, board.text
+        [line] = board.json()["agents"]
+        assert (line["collected"], line["on_time"], line["overdue_open"], line["ratings"], line["mean_rating"]) == \
+            (2, 1, 1, 1, 4.0)
+        assert line["on_time_rate"] == 0.5
+        r = a["boss"].get("/intake/agents/scoreboard/csv?month=2026-03")
+        assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/csv")
+        assert r.content.startswith("\ufeff".encode("utf-8"))
+        rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+        assert rows[1][1:3] == ["谢春花", "柳溪村"]
+        assert a["boss"].get("/intake/agents/scoreboard?month=2026-3").status_code == 422
+        assert b["boss"].get("/intake/agents/scoreboard?month=2026-03").json()["agents"][0]["collected"] == 0
+        assert [x["id"] for x in b["boss"].get("/intake/agents").json()] == [b["agent_id"]]
+    finally:
+        CLOCK.move(days=-4)
+
+
+def test_openapi_documents_the_agent_routes(system):
+    doc = system["api"].get("/openapi.json").json()
+    for path in ("/intake/agents", "/intake/agent-collections", "/intake/agent-collections/overdue",
+                 "/intake/agents/scoreboard", "/intake/agents/scoreboard/csv",
+                 "/public/townships/{code}/receipts/{number}/agent-rating"):
+        assert path in doc["paths"], path

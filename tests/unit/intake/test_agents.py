@@ -1,0 +1,263 @@
+"""I6 village agents on a real unit of work (SQLite, frozen clock): the submission deadline
+(3 working days, never more than a week — seed 001), the reminder and overdue events (once,
+with two sweeps), the application carrying the agent and the village, the applicant's rating of
+the agent (C9's scale), the agents' scoreboard and its CSV, and tenancy."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, datetime, timezone
+
+import pytest
+
+from services.common.calendar import load_calendar
+from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from services.intake import agents, organisation, sweep
+from services.intake import applications as apps
+
+from .conftest import T1, T2, applicant, make_item
+
+ALL = ["申请书", "居民身份证", "户口簿复印件", "收入证明"]
+AGENT, CLERK, OTHER = "a" * 32, "c" * 32, "o" * 32
+
+
+def calendar(env):
+    with env.uow() as uow:
+        return load_calendar(uow.session, uow.common, uow.township_id)
+
+
+# -- the rule: the deadline (pure, on the loaded 2025 calendar) -------------------------------
+
+@pytest.mark.parametrize("collected, days, max_days, due", [
+    (date(2025, 3, 3), 3, 7, date(2025, 3, 6)),    # Mon → Thu: 3 working days (C2, Art. 201)
+    (date(2025, 3, 7), 3, 7, date(2025, 3, 12)),   # Fri → Wed: the weekend does not count
+    (date(2025, 3, 8), 3, 7, date(2025, 3, 12)),   # collected on a Saturday: Mon, Tue, Wed
+    # Fri 24 Jan: make-up Sun 26 Jan, Mon 27, Spring Festival off, Wed 5 Feb (the week's cap,
+    # Fri 31 Jan, is a holiday and rolls over to the same day, Art. 203)
+    (date(2025, 1, 24), 3, 7, date(2025, 2, 5)),
+    (date(2025, 9, 25), 3, 7, date(2025, 9, 29)),  # Fri 26, make-up Sun 28, Mon 29 (National Day after)
+    (date(2025, 3, 3), 6, 7, date(2025, 3, 10)),   # 6 working days (Tue 11) capped by the week (Mon 10)
+    (date(2025, 1, 24), 5, 7, date(2025, 2, 5)),   # 5 working days (Fri 7 Feb) capped (31 Jan → 5 Feb)
+    (date(2025, 3, 3), 1, 7, date(2025, 3, 4)),    # a township that says 1 working day
+])
+def test_I6_submission_deadline(env, collected, days, max_days, due):
+    assert agents.submission_due(calendar(env), collected, days, max_days).day == due
+
+
+@pytest.mark.parametrize("collected, due, before, remind", [
+    (date(2025, 3, 3), date(2025, 3, 6), 1, date(2025, 3, 5)),
+    (date(2025, 3, 3), date(2025, 3, 6), 0, date(2025, 3, 6)),
+    (date(2025, 3, 7), date(2025, 3, 12), 2, date(2025, 3, 10)),
+    (date(2025, 1, 24), date(2025, 2, 5), 1, date(2025, 1, 27)),  # the last working day before the festival
+    (date(2025, 3, 3), date(2025, 3, 6), 9, date(2025, 3, 3)),    # never before the collection
+])
+def test_I6_reminder_day(env, collected, due, before, remind):
+    assert agents.remind_on(calendar(env), collected, due, before) == remind
+
+
+@pytest.mark.parametrize("due, submitted, late", [
+    (date(2025, 3, 6), date(2025, 3, 5), False),
+    (date(2025, 3, 6), date(2025, 3, 6), False),  # the deadline day itself is on time
+    (date(2025, 3, 6), date(2025, 3, 7), True),
+])
+def test_I6_lateness(due, submitted, late):
+    assert agents.is_late(due, submitted) is late
+
+
+# -- register, collect, submit ---------------------------------------------------------------
+
+def person(env, township, person_id, name, roles, active=True):
+    with env.uow(township) as uow:
+        organisation.apply_change(uow, {"entity": "person", "entity_id": person_id, "action": "created",
+                                        "data": {"name": name, "roles": roles, "active": active}})
+
+
+@pytest.fixture
+def agent(env):
+    make_item(env)
+    person(env, T1, AGENT, "谢春花", ["village_agent"])
+    person(env, T1, CLERK, "王晓燕", ["clerk"])
+    with env.uow() as uow:
+        return agents.register(uow, "director1", {"person_id": AGENT, "village": "柳溪村"})
+
+
+def collect(env, township=T1, who=AGENT, **over):
+    data = {"item_code": "MZ-002", "applicant_name": "李秀兰", "mandate_no": "LX-DB-001", **over}
+    with env.uow(township) as uow:
+        return agents.record_collection(uow, who, data, env.settings(township))
+
+
+def bring(env, collection_id, township=T1, clerk=CLERK, **over):
+    data = {"item_code": "MZ-002", "applicant": applicant(), "materials_brought": ALL,
+            "collection_id": collection_id, **over}
+    with env.uow(township) as uow:
+        return apps.submit(uow, clerk, data, env.settings(township))
+
+
+@pytest.mark.parametrize("person_id, roles, active, field", [
+    ("n" * 32, ["clerk"], True, "person_id"),            # not a village agent
+    ("d" * 32, ["village_agent"], False, "person_id"),   # deactivated
+    ("x" * 32, None, True, "person_id"),                 # unknown here (another township's person)
+])
+def test_only_an_active_village_agent_of_the_township_is_registered(env, person_id, roles, active, field):
+    if roles is not None:
+        person(env, T1, person_id, "某人", roles, active)
+    else:
+        person(env, T2, person_id, "外镇代办员", ["village_agent"])
+    with env.uow() as uow, pytest.raises(ValidationFailed) as exc:
+        agents.register(uow, "director1", {"person_id": person_id, "village": "柳溪村"})
+    assert field in exc.value.details
+
+
+def test_an_agents_application_carries_the_agent_the_village_and_the_mandate(env, agent):
+    c = collect(env)  # Fri 24 Jan 2025
+    assert (c["due_on"], c["status"], c["village"], c["overdue"]) == ("2025-02-05", "collected", "柳溪村", False)
+    out = bring(env, c["id"], first_asked_person_id="someone-else")
+    a = out["application"]
+    assert (a["agent_id"], a["agent_person_id"], a["agent_name"], a["village"]) == \
+        (agent["id"], AGENT, "谢春花", "柳溪村")
+    assert (a["proxy"], a["mandate_no"], a["collected_on"], a["agent_due_on"], a["agent_late"]) == \
+        (True, "LX-DB-001", "2025-01-24", "2025-02-05", False)
+    assert a["first_asked_person_id"] == CLERK  # I6: the receiving clerk is the first-asked person
+    [accepted] = env.outbox("intake.application_accepted")
+    assert accepted["proxy"] is True and accepted["mandate_no"] == "LX-DB-001"
+    with env.uow() as uow:
+        [row] = agents.list_collections(uow, env.settings(), full=True, status="submitted")
+    assert row["application_id"] == a["id"] and row["late"] is False
+    with env.uow() as uow, pytest.raises(Conflict):  # received once
+        apps.submit(uow, CLERK, {"item_code": "MZ-002", "applicant": applicant(), "materials_brought": ALL,
+                                 "collection_id": c["id"]}, env.settings())
+
+
+def test_brought_after_the_deadline_is_recorded_late(env, agent):
+    c = collect(env)
+    env.clock.set(datetime(2025, 2, 6, 2, 0, tzinfo=timezone.utc))  # Thu 6 Feb, due Wed 5 Feb
+    a = bring(env, c["id"])["application"]
+    assert a["agent_late"] is True
+
+
+@pytest.mark.parametrize("township, who, over, error, field", [
+    (T1, CLERK, {}, Forbidden, None),                                  # not a registered agent
+    (T1, AGENT, {"collected_on": "2025-01-25"}, ValidationFailed, "collected_on"),  # the future
+    (T1, AGENT, {"collected_on": "2025-01-10"}, ValidationFailed, "collected_on"),  # older than a week
+    (T1, AGENT, {"mandate_no": None}, ValidationFailed, "mandate_no"),  # the written mandate
+    (T2, AGENT, {}, Forbidden, None),                                  # registered in T1 only
+])
+def test_a_collection_is_refused_with_the_field_named(env, agent, township, who, over, error, field):
+    with pytest.raises(error) as exc:
+        collect(env, township, who, **over)
+    if field:
+        assert field in exc.value.details
+
+
+def test_a_collection_is_taken_only_by_its_own_item_and_township(env, agent):
+    c = collect(env)
+    make_item(env, code="MZ-009")
+    with pytest.raises(ValidationFailed) as exc:
+        bring(env, c["id"], item_code="MZ-009")
+    assert "collection_id" in exc.value.details
+    make_item(env, T2)
+    with pytest.raises(ValidationFailed) as exc:  # T2's clerk cannot take T1's collection
+        bring(env, c["id"], township=T2)
+    assert "collection_id" in exc.value.details
+    with env.uow(T2) as uow:
+        assert agents.list_collections(uow, env.settings(T2), full=True) == []
+        assert agents.list_agents(uow) == []
+
+
+# -- reminder and overdue (N1 consumes the events) -------------------------------------------
+
+def test_reminder_then_overdue_each_once_with_two_sweeps_and_no_applicant_data(env, agent):
+    c = collect(env, collected_on="2025-01-24")  # due Wed 5 Feb, reminded Mon 27 Jan
+    done = bring(env, collect(env)["id"])  # brought at once: never reminded
+    run = env.units.sweep_run()
+    assert sweep.sweep(run)["agent_reminders"] == 0  # Fri 24 Jan: not yet
+    env.clock.set(datetime(2025, 1, 27, 1, 0, tzinfo=timezone.utc))  # Mon 27 Jan 09:00
+    assert sweep.sweep(run)["agent_reminders"] + sweep.sweep(run)["agent_reminders"] == 1
+    [reminder] = env.outbox("intake.agent_submission_reminder")
+    assert (reminder["collection_id"], reminder["agent_person_id"], reminder["due_on"]) == \
+        (c["id"], AGENT, "2025-02-05")
+    env.clock.set(datetime(2025, 2, 5, 15, 0, tzinfo=timezone.utc))  # Wed 5 Feb 23:00: still on time
+    assert sweep.sweep(run)["agent_overdue"] == 0
+    env.clock.set(datetime(2025, 2, 5, 16, 30, tzinfo=timezone.utc))  # Thu 6 Feb 00:30 local
+    assert sweep.sweep(run)["agent_overdue"] + sweep.sweep(run)["agent_overdue"] == 1
+    [overdue] = env.outbox("intake.agent_submission_overdue")
+    assert overdue["collection_id"] == c["id"] and overdue["village"] == "柳溪村"
+    raw = json.dumps(env.outbox(), ensure_ascii=False)
+    assert "李秀兰" not in raw and "13812345678" not in raw
+    with env.uow() as uow:
+        listed = agents.list_collections(uow, env.settings(), full=False, overdue=True)
+    assert [r["id"] for r in listed] == [c["id"]] and listed[0]["overdue"] is True
+    assert listed[0]["applicant_name"] != "李秀兰"  # masked for a role that does not need it
+    assert done["application"]["agent_late"] is False
+
+
+# -- rating and the scoreboard ----------------------------------------------------------------
+
+@pytest.mark.parametrize("rating, error", [(0, ValidationFailed), (6, ValidationFailed), ("5", ValidationFailed),
+                                           (True, ValidationFailed)])
+def test_a_rating_is_a_whole_number_from_1_to_5(env, agent, rating, error):
+    app = bring(env, collect(env)["id"])["application"]
+    with env.uow() as uow, pytest.raises(error) as exc:
+        agents.rate(uow, rating, application_id=app["id"], channel="paper")
+    assert "rating" in exc.value.details
+
+
+def test_the_agent_is_rated_once_and_only_for_an_agents_application(env, agent):
+    out = bring(env, collect(env)["id"])
+    with env.uow() as uow:
+        got = agents.rate(uow, 2, "跑了两趟", receipt_no=out["receipt"]["receipt_no"])
+    assert got == {"application_id": out["application"]["id"], "agent_id": agent["id"], "rating": 2,
+                   "label": "不满意"}
+    with env.uow() as uow, pytest.raises(Conflict):
+        agents.rate(uow, 5, receipt_no=out["receipt"]["receipt_no"])
+    with env.uow() as uow:
+        plain = apps.submit(uow, CLERK, {"item_code": "MZ-002", "applicant": applicant(),
+                                         "materials_brought": ALL}, env.settings())
+    with env.uow() as uow, pytest.raises(Conflict):
+        agents.rate(uow, 5, receipt_no=plain["receipt"]["receipt_no"])
+    with env.uow(T2) as uow, pytest.raises(NotFound):  # another township's receipt
+        agents.rate(uow, 5, receipt_no=out["receipt"]["receipt_no"])
+
+
+def test_the_scoreboard_ranks_on_time_then_satisfaction_and_exports_a_spreadsheet(env, agent):
+    other = "b" * 32
+    person(env, T1, other, "=HYPERLINK(\"x\")", ["village_agent"])
+    with env.uow() as uow:
+        second = agents.register(uow, "director1", {"person_id": other, "village": "石门村"})
+    # 谢春花: two brought on time (rated 5 and 4); the other agent: one on time (rated 1), one late
+    for rating in (5, 4):
+        out = bring(env, collect(env)["id"])
+        with env.uow() as uow:
+            agents.rate(uow, rating, receipt_no=out["receipt"]["receipt_no"])
+    on_time = bring(env, collect(env, who=other)["id"])
+    with env.uow() as uow:
+        agents.rate(uow, 1, application_id=on_time["application"]["id"], channel="paper")
+    late = collect(env, who=other)
+    unrelated = collect(env, who=other)  # still out
+    env.clock.set(datetime(2025, 2, 6, 2, 0, tzinfo=timezone.utc))
+    bring(env, late["id"])
+    with env.uow() as uow:
+        board = agents.scoreboard(uow, "2025-01", env.settings())
+    first, last = board["agents"]
+    assert (first["rank"], first["agent_id"], first["collected"], first["on_time"], first["late"]) == \
+        (1, agent["id"], 2, 2, 0)
+    assert (first["on_time_rate"], first["mean_rating"], first["satisfaction"], first["rating_points"]) == \
+        (1.0, 4.5, 1.0, 92.5)
+    assert (last["agent_id"], last["collected"], last["submitted"], last["late"], last["overdue_open"]) == \
+        (second["id"], 3, 2, 1, 1)
+    assert last["on_time_rate"] == pytest.approx(1 / 3, abs=1e-4) and last["rating_points"] == 50
+    assert unrelated["status"] == "collected"
+    with env.uow() as uow:
+        assert agents.scoreboard(uow, "2025-02", env.settings())["agents"][0]["collected"] == 0
+        with pytest.raises(ValidationFailed) as exc:
+            agents.scoreboard(uow, "2025-13", env.settings())
+    assert "month" in exc.value.details
+    text = agents.scoreboard_csv(board)
+    assert text.startswith("\ufeff")  # UTF-8 with BOM: a spreadsheet opens the Chinese text
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows[0][:3] == ["名次", "代办员", "村（代理点）"] and rows[1][1] == "谢春花"
+    assert rows[2][1].startswith("'=")  # formula-safe (csvsafe)
+    with env.uow(T2) as uow:  # another township's board shows none of these
+        assert agents.scoreboard(uow, "2025-01", env.settings(T2))["agents"] == []
