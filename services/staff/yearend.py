@@ -31,7 +31,7 @@ import io
 from datetime import date
 from statistics import mean
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from services.common import csvsafe
 from services.common.errors import Conflict
@@ -94,18 +94,20 @@ def _honoured(uow, quarter: str, rows: dict[str, dict], settings: dict) -> dict[
 def _year_facts(uow, year: int) -> tuple[dict, dict, dict]:
     """(verified complaints, points deducted before caps, sanctions) per person in the year."""
     lo, hi = date(year, 1, 1), date(year, 12, 31)
-    complaints: dict[str, int] = {}
-    for c in uow.scalars(select(VerifiedComplaint).where(VerifiedComplaint.day >= lo, VerifiedComplaint.day <= hi)):
-        if c.person_id:
-            complaints[c.person_id] = complaints.get(c.person_id, 0) + 1
-    deducted: dict[str, int] = {}
-    for e in uow.scalars(select(ScoreEntry).where(ScoreEntry.day >= lo, ScoreEntry.day <= hi, ScoreEntry.points < 0)):
-        deducted[e.person_id] = deducted.get(e.person_id, 0) - e.points
+    complaints = dict(uow.session.execute(
+        select(VerifiedComplaint.person_id, func.count()).where(
+            VerifiedComplaint.day >= lo, VerifiedComplaint.day <= hi, VerifiedComplaint.person_id.is_not(None))
+        .group_by(VerifiedComplaint.person_id)).all())
+    deducted = {pid: -int(total) for pid, total in uow.session.execute(
+        select(ScoreEntry.person_id, func.sum(ScoreEntry.points)).where(
+            ScoreEntry.day >= lo, ScoreEntry.day <= hi, ScoreEntry.points < 0).group_by(ScoreEntry.person_id))}
     sanctions: dict[str, list[str]] = {}
-    for case in uow.scalars(select(AccountabilityCase).where(AccountabilityCase.day >= lo,
-                                                             AccountabilityCase.day <= hi)):
-        if (case.revised_measure or case.measure) == "sanction":
-            sanctions.setdefault(case.person_id, []).append(case.id)
+    for case_id, pid, measure, revised in uow.session.execute(
+            select(AccountabilityCase.id, AccountabilityCase.person_id, AccountabilityCase.measure,
+                   AccountabilityCase.revised_measure).where(AccountabilityCase.day >= lo, AccountabilityCase.day <= hi)
+            .order_by(AccountabilityCase.day, AccountabilityCase.created_at)):
+        if (revised or measure) == "sanction":
+            sanctions.setdefault(pid, []).append(case_id)
     return complaints, deducted, sanctions
 
 

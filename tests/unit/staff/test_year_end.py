@@ -250,3 +250,21 @@ def test_s5_another_townships_board_shows_none_of_these_people(world, year):
     with world.uow(other) as uow:
         assert not {r["person_id"] for r in yeartally.tally(uow, 2025)["rows"]} & mine
         assert yearend.close_year(uow, 2025)["returned"] == []
+        assert yearend._year_facts(uow, 2025) == ({}, {}, {})     # complaints, deductions, sanctions: none seen
+    with world.uow() as uow:
+        complaints, deducted, sanctions = yearend._year_facts(uow, 2025)
+    assert complaints and deducted and sanctions
+
+
+def test_the_answers_are_what_the_contracts_document(world, year):
+    """Every key of the board and the tally is declared in services/contracts/staff.py (the
+    conformance run refuses undeclared ones) and every declared key is there."""
+    from services.contracts import staff as contract
+
+    with world.uow() as uow:
+        board, tally = yearend.board(uow, 2025), yeartally.tally(uow, 2025)
+        closed = yearend.close_year(uow, 2025)
+    assert contract.YearEndBoard().validate(board) == {}
+    assert contract.YearTally().validate(tally) == {}
+    assert contract.YearClosed().validate(closed) == {}
+    assert set(board["rows"][0]) == set(contract.YearEndRow().fields)
