@@ -27,6 +27,7 @@ from .routes.intake import IntakeRoutes
 from .routes.lending import LendingRoutes
 from .routes.notices import NoticesRoutes
 from .routes.staff import DisciplineRoutes
+from .routes.staff_records import StaffRecordsRoutes
 from .routes.transparency import TransparencyRoutes
 
 log = logging.getLogger("gateway")
@@ -60,7 +61,7 @@ class ConfigDep(CallContext):
 
 
 class GatewayService(CoreRoutes, IntakeRoutes, AgentRoutes, CasesRoutes, DisciplineRoutes, ComplaintsRoutes, LendingRoutes,
-                     NoticesRoutes, TransparencyRoutes):
+                     NoticesRoutes, TransparencyRoutes, StaffRecordsRoutes):
     """The API for client programs of township convenience-service centres.
 
     Authenticate with ``Authorization: Bearer <token>``; a token carries its township and roles.

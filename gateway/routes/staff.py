@@ -47,6 +47,13 @@ class DecisionIn(Schema):
     accept = fields.Boolean(required=True)
 
 
+class CertificateBody(Schema):
+    issuer = fields.String(required=True, validate=validate.Length(1, 100))
+    issuer_level = fields.String(required=True, validate=validate.Length(1, 20))
+    issued_on = fields.Date(required=True)
+    document_ref = fields.String(required=True, validate=validate.Length(1, 300))
+
+
 class LeaveIn(Schema):
     starts_at = fields.AwareDateTime(required=True, metadata={"example": "2025-03-03T08:00:00+08:00"})
     ends_at = fields.AwareDateTime(required=True, metadata={"example": "2025-03-03T12:00:00+08:00"})
@@ -54,6 +61,8 @@ class LeaveIn(Schema):
     substitute_person_id = fields.String()
     home_unit_endorsed = fields.Boolean(load_default=False)
     person_id = fields.String(metadata={"description": "a manager requests for someone else"})
+    kind = fields.String(load_default="personal", validate=validate.OneOf(["personal", "sick"]))
+    certificate = fields.Nested(CertificateBody, metadata={"description": "sick leave: the hospital certificate (S3)"})
 
 
 class LeaveDecisionIn(Schema):
@@ -202,7 +211,9 @@ class DisciplineRoutes:
     def leave_request(self, request, body):
         return 201, self.staff.request_leave(
             body["starts_at"].isoformat(), body["ends_at"].isoformat(), body.get("reason"),
-            body.get("substitute_person_id"), body["home_unit_endorsed"], body.get("person_id"))
+            body.get("substitute_person_id"), body["home_unit_endorsed"], body.get("person_id"), body["kind"],
+            {**body["certificate"], "issued_on": body["certificate"]["issued_on"].isoformat()}
+            if body.get("certificate") else None)
 
     @api("GET", "/leaves", response=out.Leave(many=True), roles=STAFF, query=LeaveQuery, tags=["leave"],
          summary="Leaves (clerks: their own)")

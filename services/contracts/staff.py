@@ -213,6 +213,16 @@ class AttendanceObjection(Out):
 
 # -- S3 leave -------------------------------------------------------------------------
 
+class LeaveCertificate(Out):
+    """S3: a sick leave's hospital certificate (county level or above)."""
+
+    issuer = Str(metadata={"example": "县人民医院"})
+    issuer_level = Str(metadata={"example": "county"})
+    issued_on = Day()
+    document_ref = Str(metadata={"description": "where the scanned document is kept", "example": "scan/2025/0042.pdf"})
+    recorded_by = Ref()
+
+
 class Leave(Out):
     id = Id()
     person_id = Id()
@@ -228,6 +238,8 @@ class Leave(Out):
     decided_at = Moment(null=True)
     decision_note = Str(null=True)
     returned_at = Moment(null=True)
+    kind = Str(metadata={"description": "personal (事假) or sick (病假: needs a certificate, S3)"})
+    certificate = One(LeaveCertificate, null=True)
 
 
 # -- S4 scoring, S5 grades, S7 honours ------------------------------------------------
@@ -251,6 +263,9 @@ class ScoreEntry(Out):
     source = Str()
     reason = Str(null=True)
     recorded_by = Ref()
+    window_id = Ref(metadata={"description": "the window the entry counts against"})
+    substitute_leave_id = Ref(metadata={"description": "S3: the leave the person stood in for (顶岗): the "
+                                                       "entry is charged to that window"})
 
 
 class PeerReview(Out):
@@ -455,3 +470,87 @@ class Patrol(Out):
     inspector_id = Id()
     note = Str(null=True)
     findings = Many(PatrolFinding)
+
+
+# -- issue 12: study sessions and meetings (S2), home-unit reports (S2), windows (S3) ------
+
+class SessionRecord(Out):
+    """One person at a session: present, late, or absent (excused or not, and why)."""
+
+    person_id = Id()
+    name = Str()
+    status = Str(metadata={"example": "absent"})
+    excused = Bool()
+    reason = Str(null=True)
+    points = Int(metadata={"description": "what the record cost (S4): 0, the late rule or the absence rule"})
+
+
+class StudySession(Out):
+    """S2: a study session (学习) or staff meeting (例会) and who attended."""
+
+    id = Id()
+    kind = Str(metadata={"example": "study"})
+    topic = Str()
+    location = Str(null=True)
+    starts_at = Moment()
+    ends_at = Moment()
+    day = Day()
+    scheduled_by = Ref()
+    attendance = Many(SessionRecord)
+
+
+class HomeUnitPerson(Out):
+    """One person's month for their home unit (S2): attendance and scores."""
+
+    person_id = Id()
+    name = Str()
+    badge_no = Str(null=True)
+    window = Int(null=True)
+    late = Int()
+    early = Int()
+    absent_halves = Int()
+    accumulated_days = Int(metadata={"description": "days of absence added by the 5-lates rule"})
+    leave_halves = Int()
+    sessions_attended = Int()
+    sessions_late = Int()
+    sessions_absent_excused = Int()
+    sessions_absent_unexcused = Int(metadata={"description": "counts as absence (S2)"})
+    deducted = Int(metadata={"description": "points deducted in the month (before caps)"})
+    credits = Int()
+    quarter_score = Num(metadata={"description": "the quarter's centre score to the month's end (S4)"})
+
+
+class HomeUnitMonth(Out):
+    home_unit = Str()
+    report_id = Str(null=True, metadata={"description": "set once the report is sent"})
+    sent_at = Moment(null=True)
+    people = Many(HomeUnitPerson)
+
+
+class HomeUnitReports(Out):
+    """S2: each home unit's people, attendance and scores for a month."""
+
+    month = Str(metadata={"example": "2025-03"})
+    units = Many(HomeUnitMonth)
+
+
+class HomeUnitReportsSent(Out):
+    month = Str()
+    sent = Strings(metadata={"description": "home units sent now"})
+    already_sent = Strings()
+
+
+class WindowScore(Out):
+    window_id = Id()
+    number = Int()
+    name = Str()
+    staff = Int()
+    staff_mean = Num(null=True)
+    substitute_points = Int(metadata={"description": "points charged by substitutes standing in (S3)"})
+    substitute_violations = Int()
+    score = Num(null=True)
+
+
+class WindowScores(Out):
+    quarter = Str()
+    windows = Many(WindowScore)

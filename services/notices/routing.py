@@ -28,6 +28,7 @@ all text passes ``hide_identifiers`` as a last guard (DOMAIN "Personal data").
 | staff.week_published | S2 | everyone of the township (objections within the period) |
 | intake.agent_submission_reminder | I6 | the village agent ✓ |
 | intake.agent_submission_overdue | I6 | the village agent ✓, the directors |
+| staff.home_unit_report_sent | S2 | the directors ✓ (they pass the month's report to the home unit) |
 """
 from __future__ import annotations
 
@@ -252,6 +253,22 @@ def agent_submission_overdue(uow, ev):
                  f"超过报送期限 {ev['due_on']} 仍未报送中心（I6），请尽快报送。")
             .add([agent], ACK).add(_directors(uow), INFO))
 
+def home_unit_report_sent(uow, ev):
+    """S2: a home unit's month — each person's attendance and scores, one line each."""
+    lines = []
+    for row in ev.get("people") or []:
+        p = uow.find(orgcopy.PersonCopy, row.get("person_id"))
+        name = p.name if p is not None else str(row.get("person_id", ""))[:8]
+        score = row.get("quarter_score")
+        lines.append(f"{name}：迟到 {row.get('late', 0)}、早退 {row.get('early', 0)}、旷工 {row.get('absent_halves', 0)} 个半天"
+                     f"（累计旷工 {row.get('accumulated_days', 0)} 天）、请假 {row.get('leave_halves', 0)} 个半天；"
+                     f"学习会议无故缺席 {row.get('sessions_absent_unexcused', 0)}、迟到 {row.get('sessions_late', 0)}；"
+                     f"本月扣 {row.get('deducted', 0)} 分、加 {row.get('credits', 0)} 分；本季度考核分 {score}")
+    unit = ev["home_unit"]
+    return Plan("S2", "home_unit_report", ev["report_id"], f"{ev['month']} 考勤考核月报：{unit}",
+                f"请将 {ev['month']} 考勤和考核情况通报派出单位（{unit}）（S2）：\n" + "\n".join(lines)
+                ).add(_directors(uow), ACK)
+
 
 ROUTES = {
     "cases.case_reminder": case_reminder,
@@ -274,6 +291,7 @@ ROUTES = {
     "staff.week_published": week_published,
     "intake.agent_submission_reminder": agent_submission_reminder,
     "intake.agent_submission_overdue": agent_submission_overdue,
+    "staff.home_unit_report_sent": home_unit_report_sent,
 }
 
 #: the fields of each event that name a person (the copy must know them first: staffdir)

@@ -191,6 +191,10 @@ class NoticesService(CalendarFollower, TownshipTimezoneFollower, BaseService):
     def on_agent_submission_overdue(self, body):
         self._notify("intake.agent_submission_overdue", body)
 
+    @reliable_handler("staff", "home_unit_report_sent")
+    def on_home_unit_report_sent(self, body):
+        self._notify("staff.home_unit_report_sent", body)
+
     # -- escalation and outside deliveries -----------------------------------------------------
     @sweep_timer
     def sweep(self):

@@ -24,6 +24,7 @@ from . import periods
 from .grades import scoreboard
 from .models import VerifiedComplaint, Window
 from .rules import RULES
+from .window_charges import window_charges
 
 
 def person_eligible(row: dict, min_composite: float) -> bool:
@@ -47,13 +48,17 @@ def select_people(rows: list[dict], settings: dict) -> tuple[list[dict], list[di
     return eligible[:n_models], eligible[n_models:n_models + settings["honour_advanced"]]
 
 
-def select_windows(rows: list[dict], windows: list[dict], complained_windows: set, settings: dict) -> list[dict]:
-    """Red-flag windows: ``windows`` are {id, number, name}; staff rows carry ``window_id``."""
+def select_windows(rows: list[dict], windows: list[dict], complained_windows: set, settings: dict,
+                   charges: dict | None = None) -> list[dict]:
+    """Red-flag windows: ``windows`` are {id, number, name}; staff rows carry ``window_id``;
+    ``charges`` (window → {violations …}) are substitutes' entries charged to a window (S3)."""
     scored = []
     for w in windows:
         staff = [r for r in rows if r.get("window_id") == w["id"]]
         if not staff or w["id"] in complained_windows:
             continue
+        if (charges or {}).get(w["id"], {}).get("violations"):
+            continue  # S3: a substitute's violation counts against the window it stood in for
         if any(r["complaints"] or r["overdue"] or r["violations"] or not r.get("award_eligible", True)
                for r in staff):
             continue
@@ -74,7 +79,7 @@ def chosen(uow, quarter: str, rows: list[dict], settings: dict) -> tuple[list[di
                for w in uow.scalars(select(Window).order_by(Window.number))]
     complained = {c.window_id for c in uow.scalars(select(VerifiedComplaint).where(
         VerifiedComplaint.quarter == quarter)) if c.window_id}
-    return select_windows(rows, windows, complained, settings), models, advanced
+    return select_windows(rows, windows, complained, settings, window_charges(uow, quarter)), models, advanced
 
 
 def honours(uow, quarter: str) -> dict:

@@ -28,7 +28,7 @@ from services.common.tenancy import DECIDERS
 
 from services.contracts.staff import Leave as LeaveOut
 
-from . import periods
+from . import certificates, periods
 from .attendance import session_hours
 from .models import Leave
 from .rules import RULES
@@ -77,8 +77,10 @@ def may_approve(level: str, roles, settings: dict) -> bool:
 # -- use cases --------------------------------------------------------------------------
 
 def request_leave(uow, requested_by: str, person_id: str, starts_at, ends_at, reason: str | None = None,
-                  substitute_person_id: str | None = None, home_unit_endorsed: bool = False) -> dict:
+                  substitute_person_id: str | None = None, home_unit_endorsed: bool = False,
+                  kind: str = "personal", certificate: dict | None = None) -> dict:
     settings = RULES.load(uow)
+    certificates.check_kind(kind)
     who = periods.person(uow, person_id)
     start = periods.parse_moment(starts_at, "starts_at")
     end = periods.parse_moment(ends_at, "ends_at")
@@ -109,10 +111,13 @@ def request_leave(uow, requested_by: str, person_id: str, starts_at, ends_at, re
         raise Conflict("overlaps another leave of this person", {"leave_id": [overlapping]})
     leave = Leave(person_id=who.id, starts_at=start, ends_at=end, reason=reason, level=level, length_days=days,
                   substitute_person_id=substitute_person_id, home_unit_endorsed=bool(home_unit_endorsed),
-                  state="requested", requested_by=requested_by, created_at=uow.now())
+                  state="requested", requested_by=requested_by, created_at=uow.now(), kind=kind)
     uow.session.add(leave)
     uow.session.flush()
-    if level == "oral":  # under an hour: an oral notice, recorded
+    if certificate is not None:  # S3: sick leave's certificate, with the request
+        certificates.attach(uow, leave, certificate, requested_by)
+    if level == "oral":
+        certificates.require_for_approval(uow, leave)  # under an hour: an oral notice, recorded
         leave.state, leave.decided_at, leave.decision_note = "approved", uow.now(), "oral notice"
         _announce_approved(uow, leave)
     return LeaveOut().dump(leave)
@@ -135,6 +140,8 @@ def decide_leave(uow, by_person_id: str, roles, leave_id: str, approve: bool, no
         raise Forbidden("nobody approves their own leave")
     if not approve and not (note and note.strip()):
         raise field_error("note", "a rejection needs a reason")
+    if approve:
+        certificates.require_for_approval(uow, leave)  # S3: no sick leave without its certificate
     new_state = "approved" if approve else "rejected"
     if not claim(uow.session, Leave, leave.id, {"state": "requested"},
                  {"state": new_state, "decided_by": by_person_id, "decided_at": uow.now(), "decision_note": note}):

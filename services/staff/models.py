@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy import false as sa_false
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.common.clock import DEFAULT_TZ
 from services.common.db import TenantScoped, make_base, new_id
@@ -206,6 +206,9 @@ class Leave(TenantScoped, Base):
     decision_note: Mapped[str | None] = mapped_column(Text)
     returned_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # S3: personal (事假) or sick (病假: needs a hospital certificate, ``certificate``)
+    kind: Mapped[str] = mapped_column(String(10), default="personal", server_default="personal")
+    certificate = relationship("LeaveCertificate", uselist=False, lazy="selectin", viewonly=True)
 
 
 class ScoreRule(TenantScoped, Base):
@@ -240,6 +243,8 @@ class ScoreEntry(TenantScoped, Base):
     recorded_by: Mapped[str | None] = mapped_column(String(32))
     window_id: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime]
+    # S3: the leave the person stood in for (顶岗): the entry is charged to that window
+    substitute_leave_id: Mapped[str | None] = mapped_column(String(32))
 
 
 class VerifiedComplaint(TenantScoped, Base):
@@ -359,3 +364,65 @@ class NoticeLadderStep(TenantScoped, Base):
     measure: Mapped[str] = mapped_column(String(20))
     accountability_case_id: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime]
+
+
+# -- issue 12: sick-leave certificates (S3), study sessions and meetings (S2), monthly
+# home-unit reports (S2) ------------------------------------------------------------------
+
+class LeaveCertificate(TenantScoped, Base):
+    """S3: the hospital certificate of a sick leave (county level or above), one per leave:
+    who issued it, when, and a reference to the scanned document (not the document)."""
+
+    __tablename__ = "leave_certificates"
+    __table_args__ = (UniqueConstraint("township_id", "leave_id"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    leave_id: Mapped[str] = mapped_column(ForeignKey("leaves.id"), index=True)
+    issuer: Mapped[str] = mapped_column(String(100))
+    issuer_level: Mapped[str] = mapped_column(String(20))
+    issued_on: Mapped[_date] = mapped_column(Date)
+    document_ref: Mapped[str] = mapped_column(String(300))
+    recorded_by: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+
+class StudySession(TenantScoped, Base):
+    """S2: a scheduled study session (学习) or staff meeting (例会)."""
+
+    __tablename__ = "study_sessions"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(10))  # study, meeting
+    topic: Mapped[str] = mapped_column(String(200))
+    location: Mapped[str | None] = mapped_column(String(100))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    day: Mapped[_date] = mapped_column(Date, index=True)  # local date of starts_at
+    scheduled_by: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+
+class SessionAttendance(TenantScoped, Base):
+    """S2: one person at one session: present, late, or absent (excused or not, and why)."""
+
+    __tablename__ = "session_attendance"
+    __table_args__ = (UniqueConstraint("township_id", "session_id", "person_id"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    session_id: Mapped[str] = mapped_column(ForeignKey("study_sessions.id"), index=True)
+    person_id: Mapped[str] = mapped_column(String(32), index=True)
+    status: Mapped[str] = mapped_column(String(10))  # present, late, absent
+    excused: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str | None] = mapped_column(String(32))
+    recorded_at: Mapped[datetime]
+
+
+class HomeUnitReport(TenantScoped, Base):
+    """S2: a month's attendance and scores sent to one home unit (派出单位), once."""
+
+    __tablename__ = "home_unit_reports"
+    __table_args__ = (UniqueConstraint("township_id", "month", "home_unit"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    month: Mapped[str] = mapped_column(String(7))
+    home_unit: Mapped[str] = mapped_column(String(100))
+    people: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime]
+    sent_by: Mapped[str | None] = mapped_column(String(32))  # None: the monthly sweep

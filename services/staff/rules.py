@@ -55,6 +55,10 @@ def _roles(v) -> bool:
     return isinstance(v, list) and all(isinstance(x, str) for x in v)
 
 
+def _code(v) -> bool:
+    return isinstance(v, str) and 0 < len(v) <= 40
+
+
 def _mmdd(v) -> bool:
     return isinstance(v, str) and bool(MMDD.match(v))
 
@@ -139,6 +143,15 @@ RULES = RuleBook({
     "honour_service_models": Rule(1, integer(0, 10), "service models a quarter (S7)"),
     "honour_advanced": Rule(3, integer(0, 20), "advanced individuals a quarter (S7)"),
     "notes": Rule(None, anything, "free text"),
+    # -- issue 12: S2 study sessions and meetings, monthly home-unit report; S3 certificates --
+    "meeting_absence_rule": Rule("absence_half", _code,
+                                 "score rule for missing a study session or meeting without leave "
+                                 "(S2: counts as absence, seeds 000/002 按旷工论处)"),
+    "meeting_late_rule": Rule("meeting_late", _code, "score rule for arriving late at a session or meeting (S2)"),
+    "home_unit_report_auto": Rule(True, boolean,
+                                  "send each month's home-unit reports once its working days are closed (S2)"),
+    "sick_certificate_levels": Rule(["county", "city", "province", "national"], _roles,
+                                    "issuer levels a sick-leave certificate may have: county or above (S3)"),
 })
 
 # code: (category, points, description). Deductions negative, credits positive.
@@ -152,6 +165,7 @@ SCORE_RULE_SEEDS = {
     "phone": ("工作纪律", -3, "工作时间玩手机、游戏或做与工作无关的事（巡查）"),
     "bribery": ("工作纪律", -10, "吃、拿、卡、要"),
     "fee_violation": ("工作纪律", -10, "擅自收费或不按标准收费（C8）"),
+    "meeting_late": ("工作纪律", -1, "学习、会议迟到或早退（每次扣1分）"),
     # 服务态度
     "badge": ("服务态度", -1, "未佩戴工作牌（巡查）"),
     "dress": ("服务态度", -1, "衣冠不整、未按规定着装（巡查）"),

@@ -23,7 +23,7 @@ from services.common.errors import field_error
 
 from services.contracts.staff import ScoreEntry as EntryOut, ScoreRule as RuleOut
 
-from . import periods
+from . import periods, substitutes
 from .models import ApplicantRating, Person, ScoreEntry, ScoreRule, VerifiedComplaint, Window
 from .rules import CREDIT_CATEGORY, RULES, SCORE_RULE_SEEDS
 
@@ -135,9 +135,12 @@ def add_entry(uow, person_id: str, rule_code: str, day: date, source: str, sourc
         ScoreEntry.source == source, ScoreEntry.source_id == source_id, ScoreEntry.person_id == person_id))
     if seen:
         return None
+    # S3: a substitute's entry is charged to the window they stand in for (substitutes.py)
+    window_id, stood_in = substitutes.charged_window(uow, person_id, day, window_id)
     entry = ScoreEntry(person_id=person_id, rule_code=rule.code, category=rule.category, points=rule.points,
                        day=day, quarter=periods.quarter_of(day), source=source, source_id=source_id,
-                       reason=reason, recorded_by=recorded_by, window_id=window_id, created_at=uow.now())
+                       reason=reason, recorded_by=recorded_by, window_id=window_id, created_at=uow.now(),
+                       substitute_leave_id=stood_in)
     uow.session.add(entry)
     uow.session.flush()
     if entry.points < 0:

@@ -17,10 +17,11 @@ from services.common.idempotency import command
 from services.common.metrics import Metrics
 from services.common.service import BaseService
 from services.common.sweep import Sweeper, sweep_timer
-from services.contracts.staff import Township as TownshipOut
+from services.contracts.staff import Leave as LeaveOut, Township as TownshipOut
 
 from . import accountability, accounts, attendance, grades, honours, leave, patrols, roster, scoring, sweep
 from . import noticeladder, yearend, yeartally
+from . import certificates, home_reports, meetings, window_charges
 from . import organisation as org
 from .models import Base
 from .rules import RULES
@@ -32,6 +33,10 @@ INSPECTORS = AUDITORS
 #: T2: attendance, scores and honours are internal — any staff role of the township.
 INTERNAL = STAFF
 LEAVE_DECIDERS = DECIDERS
+#: S2: who schedules study sessions and meetings and records who came (section heads lead them)
+SESSION_KEEPERS = DECIDERS
+#: S2: who reads the monthly home-unit reports (the leaders send them)
+REPORT_READERS = AUDITORS
 
 
 def _open_attendance_days(uow):
@@ -368,13 +373,13 @@ class StaffService(BaseService):
     # -- S3 leave --------------------------------------------------------------------
     @command
     def request_leave(self, starts_at, ends_at, reason=None, substitute_person_id=None,
-                      home_unit_endorsed=False, person_id=None):
+                      home_unit_endorsed=False, person_id=None, kind="personal", certificate=None):
         caller = self._me()
         if person_id and person_id != caller.person_id:
             caller.require(*LEAVE_DECIDERS)
         with self.db(caller.township) as uow:
             return leave.request_leave(uow, caller.person_id, person_id or caller.person_id, starts_at, ends_at,
-                                       reason, substitute_person_id, home_unit_endorsed)
+                                       reason, substitute_person_id, home_unit_endorsed, kind, certificate)
 
     @command
     def decide_leave(self, leave_id, approve, note=None):
@@ -553,6 +558,61 @@ class StaffService(BaseService):
         caller = self.caller.require(*INTERNAL)
         with self.db(caller.township) as uow:
             return patrols.list_patrols(uow, day_from, day_to)
+
+    # -- issue 12: S3 certificates and substitutes, S2 sessions and home-unit reports -----------
+    @command
+    def attach_leave_certificate(self, leave_id, certificate):
+        caller = self._me()
+        with self.db(caller.township) as uow:
+            return LeaveOut().dump(certificates.attach_to(uow, caller.person_id, caller.roles, leave_id, certificate))
+
+    @rpc
+    def window_scores(self, quarter):
+        caller = self.caller.require(*INTERNAL)
+        with self.db(caller.township) as uow:
+            return window_charges.window_scores(uow, quarter)
+
+    @command
+    def schedule_session(self, kind, topic, starts_at, ends_at, location=None):
+        caller = self.caller.require(*SESSION_KEEPERS)
+        with self.db(caller.township) as uow:
+            return meetings.schedule(uow, caller.person_id, kind, topic, starts_at, ends_at, location)
+
+    @command
+    def record_session_attendance(self, session_id, records):
+        caller = self.caller.require(*SESSION_KEEPERS)
+        with self.db(caller.township) as uow:
+            return meetings.record_attendance(uow, caller.person_id, session_id, records)
+
+    @rpc
+    def get_session(self, session_id):
+        caller = self.caller.require(*INTERNAL)
+        with self.db(caller.township) as uow:
+            return meetings.get_session(uow, session_id)
+
+    @rpc
+    def list_sessions(self, day_from=None, day_to=None):
+        caller = self.caller.require(*INTERNAL)
+        with self.db(caller.township) as uow:
+            return meetings.list_sessions(uow, day_from, day_to)
+
+    @rpc
+    def home_unit_reports(self, month, home_unit=None):
+        caller = self.caller.require(*REPORT_READERS)
+        with self.db(caller.township) as uow:
+            return home_reports.month_reports(uow, month, home_unit)
+
+    @rpc
+    def home_unit_reports_csv(self, month, home_unit=None):
+        caller = self.caller.require(*REPORT_READERS)
+        with self.db(caller.township) as uow:
+            return home_reports.month_csv(uow, month, home_unit)
+
+    @command
+    def send_home_unit_reports(self, month):
+        caller = self.caller.require(*MANAGERS)
+        with self.db(caller.township) as uow:
+            return home_reports.send(uow, month, caller.person_id)
 
 
 SERVICE = StaffService

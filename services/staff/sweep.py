@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.common.errors import Conflict
 
-from . import attendance, periods
+from . import attendance, home_reports, periods
 from .models import AttendanceClosure, Township
 
 CATCH_UP_DAYS = 7
@@ -41,4 +41,8 @@ def sweep(run) -> dict:
                                              .where(AttendanceClosure.state == "open").distinct()))
     days = [(t, back) for t in townships for back in range(CATCH_UP_DAYS, 0, -1)]
     closed = run.each("attendance_days", days, close, lost=(Conflict, IntegrityError))
-    return {"days_closed": closed, "days_settled": run.each("settle_open_days", [(t, t) for t in unsettled], settle)}
+    settled = run.each("settle_open_days", [(t, t) for t in unsettled], settle)
+    # S2: last month's home-unit reports, once its days are closed (after the closing above)
+    reports = run.each("home_unit_reports", [(t, t) for t in townships], home_reports.send_due,
+                       lost=(IntegrityError,))
+    return {"days_closed": closed, "days_settled": settled, "home_unit_reports": reports}

@@ -126,3 +126,15 @@ class RemovedFromWindow(Envelope):
     director_person_ids = fields.List(fields.String(), load_default=list)
     fault_id = fields.String(allow_none=True, load_default=None)
     reason = fields.String(allow_none=True, load_default=None)
+
+
+@register("staff.home_unit_report_sent")
+class HomeUnitReportSent(Envelope):
+    """S2: a month's attendance and scores of a home unit's (派出单位) people, to be passed to
+    it (notices: the directors acknowledge). ``people``: per person id, the month's figures
+    (counts and points; no personal data)."""
+
+    report_id = fields.String(required=True)
+    month = fields.String(required=True)  # YYYY-MM
+    home_unit = fields.String(required=True)
+    people = fields.List(fields.Dict(), required=True)

@@ -56,6 +56,9 @@ def event(event_type, township=A, **fields):
 CASE = dict(case_id="c1", receipt_no="QS20260304-0001")
 AGENT_COLLECTION = dict(agent_id="ag1", agent_person_id="agent", village="柳溪村", item_code="MZ-002",
                         collected_on="2026-03-02", due_on="2026-03-05")
+REPORT_LINE = dict(late=2, early=0, absent_halves=1, accumulated_days=0, leave_halves=2, sessions_attended=3,
+                   sessions_late=1, sessions_absent_excused=0, sessions_absent_unexcused=1, deducted=8, credits=2,
+                   quarter_score=94)
 # (event, fields, {person: must acknowledge}) — one row per N1 rule
 TABLE = [
     ("cases.case_reminder", dict(CASE, holder_person_id="clerk_b", window_id="w1", due_date="2026-03-05"),
@@ -99,6 +102,8 @@ TABLE = [
     # I6: an agent of another township named in the event is told nothing
     ("intake.agent_submission_overdue", dict(AGENT_COLLECTION, collection_id="ac3", agent_person_id="b_agent"),
      {"dir": False}),
+    ("staff.home_unit_report_sent", dict(report_id="r1", month="2026-02", home_unit="县民政局",
+                                         people=[dict(REPORT_LINE, person_id="clerk_a")]), {"dir": True}),
 ]
 
 
@@ -231,3 +236,17 @@ def test_two_instances_that_read_the_same_due_delivery_send_it_once(units):
     units.clock.move(seconds=61)  # the first instance died mid-send: its lease passes
     with units(township) as uow:
         assert delivery.start(uow, delivery_id)[0] == 2
+
+
+def test_the_home_unit_report_lists_each_persons_month_and_names_no_other_townships_person(units):
+    """S2 (issue 12): the directors get the home unit's month, one line per person, by name; a
+    person id of another township is shown as an id prefix, never by name."""
+    with units(A) as uow:
+        made = inbox.notify(uow, "staff.home_unit_report_sent", event(
+            "staff.home_unit_report_sent", report_id="r2", month="2026-02", home_unit="县民政局",
+            people=[dict(REPORT_LINE, person_id="clerk_a"), dict(REPORT_LINE, person_id="b_clerk")]))
+    [notice] = made
+    assert (notice.person_id, notice.rule, notice.needs_ack) == ("dir", "S2", True)
+    assert "县民政局" in notice.title and "2026-02" in notice.title
+    assert "姓名clerk_a：迟到 2" in notice.body and "本月扣 8 分" in notice.body and "无故缺席 1" in notice.body
+    assert "姓名b_clerk" not in notice.body
