@@ -1,7 +1,7 @@
 """issue 12: meetings, home-unit reports, sick-leave certificates, substitutes
 
 Revision ID: f496e40b0a93
-Revises: e03fa0143bf9
+Revises: bdfb100cfb82
 Create Date: 2026-11-29 03:36:45.956135
 """
 from alembic import op
@@ -10,7 +10,7 @@ import services.common.db
 
 
 revision = 'f496e40b0a93'
-down_revision = 'e03fa0143bf9'
+down_revision = 'bdfb100cfb82'
 branch_labels = None
 depends_on = None
 
