@@ -253,6 +253,7 @@ def agent_submission_overdue(uow, ev):
                  f"超过报送期限 {ev['due_on']} 仍未报送中心（I6），请尽快报送。")
             .add([agent], ACK).add(_directors(uow), INFO))
 
+
 def home_unit_report_sent(uow, ev):
     """S2: a home unit's month — each person's attendance and scores, one line each."""
     lines = []
