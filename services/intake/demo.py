@@ -95,6 +95,22 @@ APPLICANTS = [
 ]
 
 
+def _register_agent(rpc, person_id: str, village: str, wait: float = 20.0) -> dict:
+    """Register the village agent; intake learns the person from staff's event, which may still
+    be on its way just after the organisation was created, so this waits for it (bounded)."""
+    import time
+
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            with rpc("intake", "director") as intake:
+                return intake.register_agent({"person_id": person_id, "village": village})
+        except Exception:  # noqa: BLE001 — the copy does not know the person yet: 422 until it does
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
 def seed(rpc, org) -> dict:
     windows, departments, people = org["windows"], org["departments"], org["people"]
     items = {}
@@ -121,9 +137,15 @@ def seed(rpc, org) -> dict:
     lowinc = names("MZ-002")
     apps["dibao_supplement"] = submit("clerk_civil_a", "MZ-002", APPLICANTS[1], brought=lowinc[:2],
                                       present=[lowinc[2]])
-    apps["dibao_proxy_promised"] = submit(
-        "clerk_civil_b", "MZ-002", APPLICANTS[2], proxy=True, agent_person_id=people["agent_1"]["id"],
-        agent_name=people["agent_1"]["name"], mandate_no="QS-DL-2025-0007")
+    # I6: 谢春花, village agent of 柳溪村, collected a 低保 application there; 民政 window B receives it
+    _register_agent(rpc, people["agent_1"]["id"], "柳溪村")
+    with rpc("intake", "agent_1") as intake:
+        brought = intake.record_collection({"item_code": "MZ-002", "applicant_name": APPLICANTS[2]["name"],
+                                            "mandate_no": "QS-DL-2025-0007"})
+        out["agent_collections"] = [brought, intake.record_collection({
+            "item_code": "MZ-002", "applicant_name": APPLICANTS[3]["name"], "mandate_no": "QS-DL-2025-0008",
+            "note": "申请人行动不便，代办员上门收件"})]  # still to be brought: on the agent's list
+    apps["dibao_proxy_promised"] = submit("clerk_civil_b", "MZ-002", APPLICANTS[2], collection_id=brought["id"])
     apps["subsidy_joint"] = submit("clerk_machinery_a", "NJ-001", APPLICANTS[3])
     apps["homestead_escalated"] = submit("clerk_resources_a", "ZR-001", APPLICANTS[4],
                                          first_asked_person_id=people["clerk_civil_a"]["id"])

@@ -22,7 +22,7 @@ from services.common.sweep import Sweeper, sweep_timer
 
 from . import applications as apps
 from . import agents, catalogue, inquiries, organisation, receipts, sweep
-from .models import Application, Base
+from .models import AgentCollection, Application, Base
 from .rules import RULES
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,16 @@ def _pending_gauge(status):
     return fn
 
 
+def _agents_overdue(uow):
+    """I6: collections announced overdue (past their deadline) and not yet brought to the centre."""
+    from sqlalchemy import func, select
+
+    rows = uow.session.execute(select(AgentCollection.township_id, func.count())
+                               .where(AgentCollection.status == "collected", AgentCollection.overdue_at.is_not(None))
+                               .group_by(AgentCollection.township_id))
+    return [(t, n) for t, n in rows]
+
+
 class IntakeService(CalendarFollower, TownshipTimezoneFollower, BaseService):
     name = "intake"
     db = Database(Base)
@@ -51,6 +61,8 @@ class IntakeService(CalendarFollower, TownshipTimezoneFollower, BaseService):
                                         _pending_gauge("received")),
         "intake_returns_awaiting_signoff": ("Returns of major matters awaiting sign-off (I5)",
                                             _pending_gauge("return_pending")),
+        "intake_agent_collections_overdue": ("Village agents' collections past their deadline, not brought (I6)",
+                                             _agents_overdue),
     })
 
     # -- I1 catalogue -------------------------------------------------------

@@ -23,6 +23,10 @@ def test_demo_seed_builds_catalogue_applications_and_inquiries(broker, database)
             "dibao_proxy_promised": "promised", "subsidy_joint": "joint",
             "homestead_escalated": "escalated", "transfer_returned": "returned", "birth_immediate": "immediate",
         }
+        agent_app = out["applications"]["dibao_proxy_promised"]["application"]
+        assert (agent_app["village"], agent_app["agent_name"], agent_app["proxy"]) == ("柳溪村", "谢春花", True)
+        with rpc("intake", "agent_1") as intake:  # I6: the agent's list: one brought, one still out
+            assert sorted(c["status"] for c in intake.list_collections()) == ["collected", "submitted"]
         with rpc("intake", "clerk_civil_a") as intake:
             tracking = intake.tracking()
             assert [q["topic"] for q in tracking["inquiries"]] == ["翻建老宅需要办理什么手续"]

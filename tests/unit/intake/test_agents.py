@@ -190,6 +190,9 @@ def test_reminder_then_overdue_each_once_with_two_sweeps_and_no_applicant_data(e
         listed = agents.list_collections(uow, env.settings(), full=False, overdue=True)
     assert [r["id"] for r in listed] == [c["id"]] and listed[0]["overdue"] is True
     assert listed[0]["applicant_name"] != "李秀兰"  # masked for a role that does not need it
+    from services.intake.service import _agents_overdue
+    with env.uow() as uow:
+        assert _agents_overdue(uow) == [(T1, 1)]  # the gauge intake_agent_collections_overdue
     assert done["application"]["agent_late"] is False
 
 
