@@ -1,14 +1,33 @@
 """Demo data of complaints for 青山镇 (``seed(rpc, org)``, called by scripts/seed_demo.py): a
 phone complaint about attitude at the civil-affairs window (investigated, verified, the
 complainant told), a written complaint about a delay at the land window (open), and a
-collective petition about homestead approvals (leadership alerted). Names are invented."""
+collective petition about homestead approvals (leadership alerted, its reception booked to the
+leader on duty), and this month's and next month's leader duty rosters, published (P5: the
+director and the deputy director take turns). Names are invented."""
 from __future__ import annotations
+
+from datetime import date
+
+from services.common.months import month_of, next_month
+
+
+def publish_rosters(complaints, leaders) -> list[str]:
+    """P5: this month's and next month's rosters (the service's today), leaders taking turns."""
+    today = date.fromisoformat(complaints.leader_on_duty()["date"])
+    months = [month_of(today), month_of(next_month(today))]
+    for month in months:
+        working = complaints.set_duty_roster(month, [])["missing_days"]
+        complaints.set_duty_roster(month, [{"day": d, "person_id": leaders[i % len(leaders)]}
+                                           for i, d in enumerate(working)])
+        complaints.publish_duty_roster(month)
+    return months
 
 
 def seed(rpc, org) -> dict:
     people, windows = org["people"], org["windows"]
     out = {}
     with rpc("complaints", "complaints") as complaints:
+        out["rosters"] = publish_rosters(complaints, [people["director"]["id"], people["deputy"]["id"]])
         c1 = complaints.record_complaint(
             channel="phone", category="attitude",
             complainant={"name": "杨秀珍", "phone": "13974310055", "address": "青山镇柳溪村2组"},

@@ -29,6 +29,12 @@ def test_demo_seeds(broker, database):
             assert len(listed) == 3
             petition = complaints.get_complaint(filed["petition"]["id"])
             assert petition["collective"] and petition["escalated"]
+            # P5: this month's and next month's rosters published; the reception booked to a leader
+            duty = complaints.leader_on_duty()
+            assert duty["roster_published"] and duty["next_month_published"]
+            leaders = {org["people"]["director"]["id"], org["people"]["deputy"]["id"]}
+            assert petition["reception_leader_id"] in leaders or not any(
+                d["day"] <= petition["reception_due_on"] for d in duty["month"] if d["day"] >= duty["date"])
             assert complaints.get_complaint(filed["verified"]["id"])["state"] == "replied"
         with rpc("complaints", "clerk_civil_a") as complaints:
             [mine] = complaints.list_complaints()
