@@ -118,6 +118,7 @@ def test_p5_roster_public_leader_bookings_and_the_unpublished_alert(system):
     assert r.status_code == 201, r.text
     assert (r.json()["reception_booked_on"], r.json()["reception_leader_id"]) == ("2026-03-04", dep)
     leader = client(system, "ldr-a", "dep")
+    assert leader.post("/complaints/0/reception", {}).status_code == 404
     booked = wait_for(lambda: [n for n in inbox(leader, "P5") if r.json()["number"] in n["title"]], timeout=20,
                       message="the leader on duty to be told of the reception")
     assert booked[0]["needs_ack"] is True and not any(p in str(booked) for p in PERSONAL)
