@@ -97,13 +97,14 @@ class AttendanceSettled(Envelope):
 
 @register("staff.home_unit_notified")
 class HomeUnitNotified(Envelope):
-    """S6: the person's home unit (派出单位) must be told — three violations of one kind in a
-    month (``kind`` notice) or two public criticisms in a year (``kind`` return)."""
+    """S5/S6: the person's home unit (派出单位) must be told — three violations of one kind in a
+    month (``kind`` notice) — or the person is returned to it (``kind`` return): two public
+    criticisms in a year, an unfit year (年终考核不称职) or a disciplinary sanction."""
 
     person_id = fields.String(required=True)
     home_unit = fields.String(allow_none=True, load_default=None)
     kind = fields.String(required=True)  # notice, return
-    cause = fields.String(required=True)  # e.g. "late:2026-03", "public_criticism:2026"
+    cause = fields.String(required=True)  # "late:2026-03", "public_criticism:2026", "unfit_year:2026", "sanction:<id>"
 
 
 @register("staff.week_published")
