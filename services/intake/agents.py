@@ -29,7 +29,7 @@ from services.common.months import month_of, parse_month, utc_span
 from services.contracts import intake as contract
 from services.contracts.intake_input import AgentCollectionIn, AgentRatingIn, VillageAgentIn, load
 
-from .models import AgentCollection, Application, OrgName, VillageAgent
+from .models import AgentCollection, Application, CatalogueItem, OrgName, VillageAgent
 
 #: C9's scale, which applicants also rate agents on (seed 002: 作为对中心工作人员和村代办员工作质量考评的依据)
 LABELS = {1: "非常不满意", 2: "不满意", 3: "基本满意", 4: "满意", 5: "非常满意"}
@@ -96,7 +96,10 @@ def list_agents(uow) -> list[dict]:
 def agent_of(uow, person_id: str | None) -> VillageAgent:
     agent = uow.session.scalar(select(VillageAgent).where(VillageAgent.person_id == person_id)) \
         if person_id else None
-    if agent is None or not agent.active:
+    person = uow.find(OrgName, person_id) if agent is not None else None
+    still = person is not None and (person.extra or {}).get("active", True) and \
+        "village_agent" in ((person.extra or {}).get("roles") or ["village_agent"])
+    if agent is None or not agent.active or not still:
         raise Forbidden("only a registered village agent of this township records a collection (I6)")
     return agent
 
@@ -107,6 +110,10 @@ def record_collection(uow, person_id: str, data: dict, settings: dict) -> dict:
     """The agent registers what they collected in the village; its deadline is fixed now."""
     agent = agent_of(uow, person_id)
     data = load(AgentCollectionIn, data)
+    item = uow.session.scalar(select(CatalogueItem.id).where(
+        CatalogueItem.code == data["item_code"], CatalogueItem.current.is_(True), CatalogueItem.published.is_(True)))
+    if item is None:
+        raise field_error("item_code", "not a published item of this township's catalogue")
     today = local_date(uow.now(), settings["timezone"])
     collected_on = data.get("collected_on") or today
     if collected_on > today:

@@ -142,6 +142,7 @@ def test_brought_after_the_deadline_is_recorded_late(env, agent):
     (T1, AGENT, {"collected_on": "2025-01-25"}, ValidationFailed, "collected_on"),  # the future
     (T1, AGENT, {"collected_on": "2025-01-10"}, ValidationFailed, "collected_on"),  # older than a week
     (T1, AGENT, {"mandate_no": None}, ValidationFailed, "mandate_no"),  # the written mandate
+    (T1, AGENT, {"item_code": "XX-404"}, ValidationFailed, "item_code"),  # not in the catalogue
     (T2, AGENT, {}, Forbidden, None),                                  # registered in T1 only
 ])
 def test_a_collection_is_refused_with_the_field_named(env, agent, township, who, over, error, field):
@@ -149,6 +150,16 @@ def test_a_collection_is_refused_with_the_field_named(env, agent, township, who,
         collect(env, township, who, **over)
     if field:
         assert field in exc.value.details
+
+
+def test_an_agent_removed_from_the_role_or_deactivated_records_nothing_more(env, agent):
+    collect(env)
+    person(env, T1, AGENT, "谢春花", ["clerk"])  # staff took the role away
+    with pytest.raises(Forbidden):
+        collect(env)
+    person(env, T1, AGENT, "谢春花", ["village_agent"], active=False)
+    with pytest.raises(Forbidden):
+        collect(env)
 
 
 def test_a_collection_is_taken_only_by_its_own_item_and_township(env, agent):
