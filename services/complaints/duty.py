@@ -8,7 +8,8 @@ of the month before; petitions asking for a leader reception are booked to the l
 * ``leader_on`` / ``public_today`` — who is on duty on a day: only a *published* roster counts.
 * ``book_reception`` — a requested reception is booked to the first day, from today to its due
   day (P5: within a week), with a leader on duty; a roster published later books those still
-  waiting. The booked leader is told (``complaints.reception_booked``, N1).
+  waiting, and a swap of leaders books again. The booked leader is told
+  (``complaints.reception_booked``, N1).
 * ``find_alerts`` / ``alert`` — the sweep: the publishers are reminded ``roster_reminder_days``
   before the month's end, and alerted once the month has ended, while next month's roster is
   unpublished (``complaints.duty_roster_missing``, each once per township, month and stage).
@@ -195,13 +196,22 @@ def book_reception(uow, c: Complaint) -> bool:
 
 
 def book_waiting(uow, month: str) -> int:
-    """Receptions still waiting for a leader whose due day falls in or after ``month``."""
+    """Receptions still to take place whose due day falls in or after ``month``: those waiting
+    for a leader are booked; those booked to a day whose leader has changed (a swap in a
+    published roster) are booked again, and the new leader is told."""
     first, _ = parse_month(month)
-    waiting = uow.scalars(select(Complaint).where(
+    pending = uow.scalars(select(Complaint).where(
         Complaint.kind == "petition", Complaint.reception_requested.is_(True),
-        Complaint.reception_at.is_(None), Complaint.reception_leader_id.is_(None),
-        Complaint.state != "closed", Complaint.reception_due_on >= first))
-    return sum(1 for c in list(waiting) if book_reception(uow, c))
+        Complaint.reception_at.is_(None), Complaint.state != "closed", Complaint.reception_due_on >= first))
+    booked = 0
+    for c in list(pending):
+        if c.reception_leader_id is not None:
+            leader = leader_on(uow, c.reception_booked_on)
+            if leader is not None and leader.id == c.reception_leader_id:
+                continue
+            c.reception_booked_on, c.reception_leader_id = None, None
+        booked += book_reception(uow, c)
+    return booked
 
 
 # -- the roster alert (P5 / N1) ---------------------------------------------------------------

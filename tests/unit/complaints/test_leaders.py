@@ -204,6 +204,22 @@ def test_p5_a_reception_waiting_for_a_roster_is_booked_when_it_is_published(unit
     assert len(units.outbox("complaints.reception_booked")) == 1  # the one that asked for a reception
 
 
+def test_p5_a_swap_in_a_published_roster_books_the_reception_to_the_new_leader(units):
+    publish_month(units, "2025-03", "p-director")
+    pid = petition(units)
+    days = all_working_days(units, "2025-03", "p-director")
+    days[0]["person_id"] = "p-deputy"  # Mon 3 Mar: the deputy instead
+    with units(T) as uow:
+        duty.set_roster(uow, "2025-03", days, "p-officer")
+    with units(T) as uow:
+        c = uow.session.get(Complaint, pid)
+        assert (c.reception_booked_on, c.reception_leader_id) == (date(2025, 3, 3), "p-deputy")
+    assert [e["leader_person_id"] for e in units.outbox("complaints.reception_booked")] == ["p-director", "p-deputy"]
+    with units(T) as uow:  # the same roster again: nobody is booked twice
+        duty.set_roster(uow, "2025-03", days, "p-officer")
+    assert len(units.outbox("complaints.reception_booked")) == 2
+
+
 @pytest.mark.parametrize("day, published, expected", [
     # (local day, months published, alerts due): reminders in the last 3 days, alert once the month ended
     (date(2025, 3, 27), {"2025-03"}, []),
