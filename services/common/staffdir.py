@@ -64,3 +64,31 @@ def ensure(open_unit: Callable, staff, township_id: str, knows: Callable, store:
     with open_unit(township_id) as uow:
         store(uow, answer)
     return True
+
+
+# -- keeping a copy ---------------------------------------------------------------------------
+
+def person_values(data: dict, action: str | None = None, extra: tuple[str, ...] = ()) -> dict:
+    """A person of staff's ``organisation_changed`` event or snapshot as a copy keeps it: name,
+    roles, window and whether active (a ``deactivated`` action is never active), plus the
+    ``extra`` fields the copy also needs (e.g. ``home_unit``) as given. Public fields only: staff
+    announces no personal data (DOMAIN "Personal data")."""
+    values = {"name": data.get("name") or "", "roles": list(data.get("roles") or []),
+              "window_id": data.get("window_id"),
+              "active": bool(data.get("active", True)) and action != "deactivated"}
+    values.update({key: data.get(key) for key in extra})
+    return values
+
+
+def upsert_copy(uow, model, ident: str, values: dict):
+    """The copy's row ``ident`` of ``model`` (a ``TenantScoped`` table with an ``id`` key):
+    created in the unit of work's township, else updated; flushed. Idempotent, so an event
+    delivered twice or a snapshot over events already applied changes nothing."""
+    row = uow.session.get(model, ident)
+    if row is None:
+        row = model(id=ident, township_id=uow.township_id)
+        uow.session.add(row)
+    for key, value in values.items():
+        setattr(row, key, value)
+    uow.session.flush()
+    return row

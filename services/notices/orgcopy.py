@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from services.common import staffdir
+
 from .models import PersonCopy, WindowCopy
 
 
@@ -13,9 +15,7 @@ def apply_organisation_change(uow, event: dict) -> None:
     """Apply a ``staff.organisation_changed`` event (an upsert by id: idempotent)."""
     entity, data = event["entity"], event["data"] or {}
     if entity == "person":
-        upsert_person(uow, event["entity_id"], data)
-        if event.get("action") == "deactivated":
-            uow.session.get(PersonCopy, event["entity_id"]).active = False
+        upsert_person(uow, event["entity_id"], data, event.get("action"))
     elif entity == "window":
         upsert_window(uow, event["entity_id"], data)
 
@@ -27,31 +27,15 @@ def apply_snapshot(uow, snapshot: dict) -> None:
         upsert_person(uow, p["id"], p)
 
 
-def upsert_person(uow, person_id: str, data: dict) -> PersonCopy:
-    row = uow.session.get(PersonCopy, person_id)
-    if row is None:
-        row = PersonCopy(id=person_id, township_id=uow.township_id)
-        uow.session.add(row)
-    row.name = data.get("name") or ""
-    row.roles = list(data.get("roles") or [])
-    row.window_id = data.get("window_id")
-    row.home_unit = data.get("home_unit")
-    row.active = bool(data.get("active", True))
-    uow.session.flush()
-    return row
+def upsert_person(uow, person_id: str, data: dict, action: str | None = None) -> PersonCopy:
+    """Roles, window, home unit (S6) and whether active (services/common/staffdir)."""
+    return staffdir.upsert_copy(uow, PersonCopy, person_id, staffdir.person_values(data, action, ("home_unit",)))
 
 
 def upsert_window(uow, window_id: str, data: dict) -> WindowCopy:
-    row = uow.session.get(WindowCopy, window_id)
-    if row is None:
-        row = WindowCopy(id=window_id, township_id=uow.township_id)
-        uow.session.add(row)
-    row.number = int(data.get("number") or 0)
-    row.name = data.get("name") or ""
-    row.a_person_id = data.get("a_person_id")
-    row.b_person_id = data.get("b_person_id")
-    uow.session.flush()
-    return row
+    return staffdir.upsert_copy(uow, WindowCopy, window_id, {
+        "number": int(data.get("number") or 0), "name": data.get("name") or "",
+        "a_person_id": data.get("a_person_id"), "b_person_id": data.get("b_person_id")})
 
 
 def person(uow, person_id: str | None) -> PersonCopy | None:

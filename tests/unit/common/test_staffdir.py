@@ -6,8 +6,11 @@ from types import SimpleNamespace
 
 import pytest
 
+from sqlalchemy import JSON, Boolean, String
+from sqlalchemy.orm import Mapped, mapped_column
+
 from services.common import staffdir
-from services.common.db import Database, in_unit_of_work, make_base
+from services.common.db import Database, TenantScoped, in_unit_of_work, make_base
 from services.common.errors import ServiceUnavailable
 
 SNAPSHOT = {"township": {"id": "t1"}, "windows": [{"id": "w1"}], "people": [{"id": "p1", "name": "张三"}]}
@@ -87,3 +90,58 @@ def test_staff_away_is_an_error_only_where_the_answer_is_required(db, required):
             staffdir.ensure(open_unit(db), staff, "t1", knows=lambda uow: False, store=pytest.fail, required=True)
     else:  # best effort (a case still opens with the accepting clerk): nothing stored, False
         assert staffdir.ensure(open_unit(db), staff, "t1", knows=lambda uow: False, store=pytest.fail) is False
+
+
+# -- keeping a copy: one upsert for every service's copy of staff's people ----------------------
+
+@pytest.mark.parametrize("data,action,expected", [
+    ({"name": "张三", "roles": ["clerk"], "window_id": "w1", "active": True}, "created",
+     {"name": "张三", "roles": ["clerk"], "window_id": "w1", "active": True}),
+    ({"name": None, "roles": None}, "updated", {"name": "", "roles": [], "window_id": None, "active": True}),
+    ({"name": "李四", "roles": ["guard"], "active": False}, "updated",
+     {"name": "李四", "roles": ["guard"], "window_id": None, "active": False}),
+    ({"name": "王五", "roles": ["director"], "active": True}, "deactivated",  # the action wins
+     {"name": "王五", "roles": ["director"], "window_id": None, "active": False}),
+])
+def test_a_person_of_staffs_events_as_a_copy_keeps_it(data, action, expected):
+    assert staffdir.person_values(data, action) == expected
+
+
+def test_extra_fields_are_kept_as_given_and_nothing_else_is():
+    data = {"name": "张三", "home_unit": "县民政局", "phone": "13907310011", "id_number": "430123195811020027"}
+    values = staffdir.person_values(data, extra=("home_unit",))
+    assert values["home_unit"] == "县民政局" and "phone" not in values and "id_number" not in values
+
+
+CopyBase = make_base()
+
+
+class PersonCopy(TenantScoped, CopyBase):
+    __tablename__ = "people_copy_test"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), default="")
+    roles: Mapped[list] = mapped_column(JSON, default=list)
+    window_id: Mapped[str | None] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+def test_upsert_copy_creates_in_the_units_township_then_updates_idempotently():
+    from datetime import datetime, timezone
+
+    from services.common.clock import FrozenClock
+    from tests.support.units import UnitsOfWork
+
+    Copy = PersonCopy
+    units = UnitsOfWork(CopyBase, "test", FrozenClock(datetime(2026, 3, 4, tzinfo=timezone.utc)))
+    event = {"name": "张三", "roles": ["clerk"], "window_id": "w1"}
+    for _ in range(2):  # an event delivered twice
+        with units("t1") as uow:
+            staffdir.upsert_copy(uow, Copy, "p1", staffdir.person_values(event, "created"))
+    with units("t1") as uow:
+        staffdir.upsert_copy(uow, Copy, "p1", staffdir.person_values(event, "deactivated"))
+    with units("t1") as uow:
+        rows = uow.session.query(Copy).all()
+        assert [(r.id, r.township_id, r.name, r.roles, r.window_id, r.active) for r in rows] == [
+            ("p1", "t1", "张三", ["clerk"], "w1", False)]
+    with units("t2") as uow:
+        assert uow.find(Copy, "p1") is None  # another township's copy never shows it
