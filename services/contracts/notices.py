@@ -36,7 +36,8 @@ class NoticePage(Out):
 
 class DeliveryStatus(Out):
     channel = Str(metadata={"example": "webhook"})
-    state = Str(metadata={"description": "pending, sending, delivered or failed"})
+    state = Str(metadata={"description": "pending, sending, delivered, failed, or cancelled (the township "
+                                         "removed its channel)"})
     attempts = Int()
     last_error = Str(null=True)
     delivered_at = Moment(null=True)

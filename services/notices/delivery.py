@@ -9,7 +9,8 @@ pluggable sender").
   notice id for the receiver to drop a repeat.
 * **Delivery status** is a row per notice and channel: pending → sending → delivered, or back to
   pending with the next attempt after ``webhook_retry_seconds`` × 2^(attempts−1) (at most an
-  hour), or failed after ``webhook_max_attempts``. The inbox copy is written before and never
+  hour), or failed after ``webhook_max_attempts``; cancelled when the township removed its
+  channel before it was delivered. The inbox copy is written before and never
   depends on it.
 * The **sweep** (:func:`sweep_deliveries`) claims each due row (an atomic conditional UPDATE:
   two instances never send one attempt twice), sends with no transaction open, and records the
@@ -67,6 +68,12 @@ class WebhookSender:
 SENDERS: dict = {"webhook": WebhookSender()}
 
 
+def configured(channel: str, settings: dict) -> bool:
+    """Whether the township still has the channel (a delivery made before it was removed is
+    cancelled, not retried into a failure and an alert)."""
+    return bool(settings.get(f"{channel}_url"))
+
+
 def backoff(settings: dict, attempts: int) -> timedelta:
     return timedelta(seconds=min(settings["webhook_retry_seconds"] * 2 ** max(attempts - 1, 0), MAX_BACKOFF))
 
@@ -96,12 +103,16 @@ def start(uow, delivery_id: str):
     now = uow.now()
     if d is None or not is_due(d, now):
         return None  # taken (or sent) by another instance since the list was read
+    settings = RULES.load(uow)
+    if not configured(d.channel, settings):  # the township turned its channel off: nothing to retry
+        claim(uow.session, Delivery, d.id, expected={"state": d.state, "attempts": d.attempts},
+              updates={"state": "cancelled", "last_error": "the township's channel was removed", "lease_until": None})
+        return None
     if not claim(uow.session, Delivery, d.id, expected={"state": d.state, "attempts": d.attempts},
                  updates={"state": "sending", "attempts": d.attempts + 1, "lease_until": now + LEASE}):
         return None
     uow.session.refresh(d)
     n = uow.session.get(Notice, d.notice_id)
-    settings = RULES.load(uow)
     payload = {"notice_id": n.id, "township_id": n.township_id, "person_id": n.person_id, "rule": n.rule,
                "title": n.title, "body": n.body, "needs_ack": n.needs_ack,
                "ack_due_at": n.ack_due_at.isoformat() if n.ack_due_at else None,

@@ -150,8 +150,8 @@ def pending(uow, overdue_only: bool = False, limit: int = 200) -> list[dict]:
     told: dict = {}  # N1: who each escalated notice was escalated to (none: recorded only)
     if ids:
         for e in uow.scalars(select(Notice).where(Notice.escalation_of.in_(ids)).order_by(Notice.person_id)):
-            told.setdefault(e.escalation_of, []).append({"person_id": e.person_id, "person_name": _name(uow, e.person_id),
-                                                         "acked_at": e.acked_at})
+            told.setdefault(e.escalation_of, []).append(
+                {"person_id": e.person_id, "person_name": _name(uow, e.person_id), "acked_at": e.acked_at})
     out = []
     for n in rows:
         out.append({**_as_out(n, now), "person_id": n.person_id, "person_name": _name(uow, n.person_id),

@@ -25,6 +25,7 @@ all text passes ``hide_identifiers`` as a last guard (DOMAIN "Personal data").
 | lending.loan_overdue | L4 | the guard on duty ✓ (else every guard) |
 | lending.reminder_escalated | L4 | security managers ✓ |
 | staff.home_unit_notified | S6 | the directors ✓ (they tell the home unit), the person |
+| staff.removed_from_window | S6 / C7 | the directors ✓ ("the director is told"), the other post now holding the cases |
 | staff.week_published | S2 | everyone of the township (objections within the period) |
 | intake.agent_submission_reminder | I6 | the village agent ✓ |
 | intake.agent_submission_overdue | I6 | the village agent ✓, the directors |
@@ -230,6 +231,21 @@ def home_unit_notified(uow, ev):
             .add(_directors(uow), ACK).add([orgcopy.person(uow, ev["person_id"])], INFO))
 
 
+def _name(uow, person_id) -> str:
+    person = uow.find(orgcopy.PersonCopy, person_id)
+    return person.name if person is not None else str(person_id)[:8]
+
+
+def removed_from_window(uow, ev):
+    """S6: removal from the window takes effect at once, "B holds the cases, the director is
+    told". The reason stays in staff's record (T2): the notice says what changed, not why."""
+    name, partner = _name(uow, ev["person_id"]), orgcopy.person(uow, ev.get("partner_person_id"))
+    held = f"其在办件由 {partner.name} 承接" if partner is not None else "该窗口另一岗位空缺，请指定办理人（C7）"
+    return (Plan("S6", "person", ev["person_id"], f"撤离窗口：{name}（{_window(uow, ev.get('window_id'))}）",
+                 f"{name} 已按责任追究撤离{_window(uow, ev.get('window_id'))}，即日起不再分派新件；{held}（S6）。")
+            .add(_directors(uow, ev.get("director_person_ids")), ACK).add([partner], INFO))
+
+
 def week_published(uow, ev):
     return Plan("S2", "week", str(ev["week_start"]), f"考勤周报已公示：{ev['week_start']} 起一周",
                 f"{ev['week_start']} 起一周的考勤已公示，如有异议请于 {ev['objection_until']} 前提出（S2）。"
@@ -289,6 +305,7 @@ ROUTES = {
     "lending.loan_overdue": loan_overdue,
     "lending.reminder_escalated": reminder_escalated,
     "staff.home_unit_notified": home_unit_notified,
+    "staff.removed_from_window": removed_from_window,
     "staff.week_published": week_published,
     "intake.agent_submission_reminder": agent_submission_reminder,
     "intake.agent_submission_overdue": agent_submission_overdue,
@@ -297,7 +314,7 @@ ROUTES = {
 
 #: the fields of each event that name a person (the copy must know them first: staffdir)
 NAMED = ("holder_person_id", "handler_person_id", "assigned_person_id", "person_id", "lent_by", "leader_person_id",
-         "agent_person_id")
+         "agent_person_id", "partner_person_id")
 
 
 def named_people(body) -> list[str]:

@@ -179,6 +179,10 @@ class NoticesService(CalendarFollower, TownshipTimezoneFollower, BaseService):
     def on_home_unit_notified(self, body):
         self._notify("staff.home_unit_notified", body)
 
+    @reliable_handler("staff", "removed_from_window")
+    def on_removed_from_window(self, body):
+        self._notify("staff.removed_from_window", body)
+
     @reliable_handler("staff", "week_published")
     def on_week_published(self, body):
         self._notify("staff.week_published", body)

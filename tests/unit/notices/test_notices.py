@@ -94,6 +94,9 @@ TABLE = [
      {"secmgr": True}),
     ("staff.home_unit_notified", dict(person_id="clerk_a", home_unit="县民政局", kind="notice", cause="late:2026-03"),
      {"dir": True, "clerk_a": False}),
+    ("staff.removed_from_window", dict(person_id="clerk_a", window_id="w1", partner_person_id="clerk_b",
+                                       director_person_ids=["dir", "b_dir"], reason="通报批评"),
+     {"dir": True, "clerk_b": False}),
     ("staff.week_published", dict(week_start="2026-02-23", objection_until="2026-03-06"),
      {p: False for p in EVERYONE_A}),
     ("intake.agent_submission_reminder", dict(AGENT_COLLECTION, collection_id="ac1"), {"agent": True}),
@@ -250,3 +253,23 @@ def test_the_home_unit_report_lists_each_persons_month_and_names_no_other_townsh
     assert "县民政局" in notice.title and "2026-02" in notice.title
     assert "姓名clerk_a：迟到 2" in notice.body and "本月扣 8 分" in notice.body and "无故缺席 1" in notice.body
     assert "姓名b_clerk" not in notice.body
+
+
+def test_a_delivery_whose_channel_was_removed_is_cancelled_not_retried_into_a_failure(units):
+    """The township turns its webhook off with deliveries still due: they are cancelled (no
+    POST to an empty address, no failure counted, no alert); the inbox copies stay."""
+    from services.notices.rules import RULES
+
+    with units(A) as uow:
+        RULES.update(uow, {"webhook_url": "http://sms.example/hook"})
+        inbox.notify(uow, "cases.case_reminder", event(
+            "cases.case_reminder", **CASE, holder_person_id="clerk_b", due_date="2026-03-05"))
+        RULES.update(uow, {"webhook_url": ""})
+    sender = FakeSender(fail_times=0)
+    run = units.sweep_run()
+    assert delivery.sweep_deliveries(run, {"webhook": sender}) == {"delivered": 0, "retrying": 0, "failed": 0}
+    assert sender.sent == [] and delivery.due(run) == []
+    with units(A) as uow:
+        d = uow.session.query(Delivery).one()
+        assert (d.state, d.attempts) == ("cancelled", 0)
+        assert delivery.failed_counts(uow) == [] and uow.session.query(Notice).count() == 1
