@@ -238,7 +238,14 @@ def test_deliveries_wait_for_a_receiver_that_is_down_and_arrive_once(system):
     for _ in range(2):  # the receiver is down: attempts fail and are retried after the backoff
         before = min(a for _, _, a in deliveries())
         CLOCK.move(seconds=5)
-        wait_for(lambda: min(a for _, _, a in deliveries()) > before, timeout=20, message="a retry")
+        try:
+            wait_for(lambda: min(a for _, _, a in deliveries()) > before, timeout=20, message="a retry")
+        except AssertionError:
+            with db.engine.connect() as conn:
+                rows = conn.execute(select(Delivery.__table__, Notice.rule, Notice.person_id, Notice.township_id,
+                                           Notice.escalation_of, Notice.created_at)
+                                    .join(Notice, Notice.id == Delivery.notice_id)).all()
+            raise AssertionError("\n".join(map(str, rows)) + f"\nclock {CLOCK.now()}")
     assert {s for _, s, _ in deliveries()} <= {"pending", "sending"}  # none delivered while it is down
     # the inbox copy is there all along
     assert all(any(n["rule"] == "S2" for n in inbox(client)) for _, client in people.values())
