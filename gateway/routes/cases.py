@@ -9,7 +9,7 @@ from services.common.validate import Schema
 
 from services.contracts import cases as out
 
-from ..api import api
+from ..api import api, client_address
 
 CASE_STATES = ["received", "supplement_pending", "in_review", "awaiting_departments", "escalated",
                "suspended", "decided", "delivered", "withdrawn", "reconsideration"]
@@ -89,6 +89,36 @@ class CaseReconsiderationDecisionIn(Schema):
                             metadata={"example": "overturned"})
     reason = fields.String(required=True, validate=validate.Length(1, 2000), metadata={"example": "补充说明成立"})
 
+
+class ReviewIn(Schema):
+    receipt_no = fields.String(required=True, validate=validate.Length(1, 64),
+                               metadata={"example": "20250124-K7M3Q9XA2B",
+                                         "description": "the receipt or return notice number"})
+    reason = fields.String(required=True, validate=validate.Length(1, 2000), metadata={"example": "补充了收入证明"})
+
+
+class PublicReviewIn(Schema):
+    password = fields.String(required=True, validate=validate.Length(1, 64), metadata={"example": "K7M3Q9XA2B"})
+    reason = fields.String(required=True, validate=validate.Length(1, 2000),
+                           metadata={"example": "家庭收入已变化，附新证明", "description": "the applicant's grounds"})
+
+
+class ReviewQuery(Schema):
+    state = fields.String(validate=validate.OneOf(["pending", "decided"]), metadata={"example": "pending"})
+    overdue = fields.Boolean(metadata={"example": False})
+    limit = fields.Integer(load_default=100, validate=validate.Range(1, 500))
+
+
+class ReviewDecisionIn(Schema):
+    outcome = fields.String(required=True, validate=validate.OneOf(["upheld", "overturned"]),
+                            metadata={"example": "overturned"})
+    answer = fields.String(required=True, validate=validate.Length(1, 2000),
+                           metadata={"example": "经复核，补充材料成立，予以受理",
+                                     "description": "the written answer the applicant reads"})
+
+
+EX_REVIEW = {"receipt_no": "20250124-K7M3Q9XA2B", "subject": "rejection", "state": "pending",
+             "due_date": "2025-02-06", "outcome": None, "answer": None}
 
 CASE = "/cases/<string:case_id>"
 EX_CASE = {"id": "3f2a…", "receipt_no": "QS20250124-0001", "state": "in_review", "kind": "promised",
@@ -207,3 +237,40 @@ class CasesRoutes:
          summary="Decide the review, by someone who neither reviewed nor decided the rejection (C10)")
     def decide_reconsideration(self, request, case_id, body):
         return self.cases.decide_reconsideration(case_id, body["outcome"], body["reason"])
+
+    # -- review of a rejection or a return (复核, C10) ---------------------------------------
+    @api("POST", "/public/townships/<string:code>/receipts/<string:number>/review", response=out.PublicReview,
+         public=True, body=PublicReviewIn, status=201, tags=["public", "cases"], errors=(409, 429),
+         example={"password": "K7M3Q9XA2B", "reason": "家庭收入已变化，附新证明"},
+         summary="The applicant asks for review (复核) of a rejection or a return (C10)",
+         description="No login: the receipt (or return notice) number and query password, checked and "
+                     "limited exactly as the status query (404 alike for a wrong password or number, 429). "
+                     "Decided within 5 working days by someone other than the first decider; the answer "
+                     "shows in the receipt query (`review`). 409: not a rejection or return, or asked already.")
+    def public_request_review(self, request, code, number, body):
+        self.public_township(code)
+        self.intake.query_receipt(number, body["password"], client_address(request))
+        return 201, self.cases.request_review(body["reason"], receipt_no=number)
+
+    @api("POST", "/reviews", response=out.Review, roles=DESK, body=ReviewIn, status=201, tags=["cases"],
+         example={"receipt_no": "20250124-K7M3Q9XA2B", "reason": "申请人到窗口提出复核"},
+         summary="A clerk files an applicant's request for review (复核) at the window (C10)")
+    def request_review(self, request, body):
+        return 201, self.cases.request_review(body["reason"], receipt_no=body["receipt_no"])
+
+    @api("GET", "/reviews", response=out.Review(many=True), roles=CASE_READERS, query=ReviewQuery, tags=["cases"],
+         example=[EX_REVIEW], summary="Reviews (复核) of the township, newest first; pending, overdue (C10)")
+    def list_reviews(self, request, query):
+        return self.cases.list_reviews(query.get("state"), query.get("overdue"), query["limit"])
+
+    @api("GET", "/reviews/<string:review_id>", response=out.Review, roles=CASE_READERS, tags=["cases"],
+         example=EX_REVIEW, summary="A review (复核, C10)")
+    def get_review(self, request, review_id):
+        return self.cases.get_review(review_id)
+
+    @api("POST", "/reviews/<string:review_id>/decision", response=out.Review, roles=DECIDERS, body=ReviewDecisionIn,
+         tags=["cases"], example={"outcome": "overturned", "answer": "经复核，补充材料成立"},
+         summary="Decide a review (C10): upheld or overturned with the written answer, by someone other than "
+                 "the first decider (422 naming person_id); the applicant reads it in the receipt query")
+    def decide_review(self, request, review_id, body):
+        return self.cases.decide_review(review_id, body["outcome"], body["answer"])

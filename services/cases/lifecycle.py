@@ -400,36 +400,7 @@ def end_pause(uow, case_id: str, person_id: str, reason: str | None = None) -> d
     return rec
 
 
-# -- review of a rejection (复核, C10) ------------------------------------------------------
-
-def request_reconsideration(uow, case_id: str, person_id: str | None, reason: str) -> dict:
-    case = get_case(uow, case_id)
-    require(case, "request_reconsideration")
-    if case.outcome != "rejected":
-        raise Conflict("only a rejection can be reviewed (C10)",
-                       {"state": case.state, "outcome": case.outcome, "action": "request_reconsideration"})
-    case.reconsideration_reason = _text(reason, "reason")
-    transition(uow, case, "reconsideration", "reconsideration", person_id, case.reconsideration_reason)
-    return case_record(case)
-
-
-def decide_reconsideration(uow, case_id: str, person_id: str, roles, outcome: str, reason: str) -> dict:
-    """The review is decided by someone who neither reviewed nor decided the rejection."""
-    case = get_case(uow, case_id)
-    require(case, "decide_reconsideration")
-    settings = RULES.load(uow)
-    if not set(roles) & set(settings["reconsideration_roles"]):
-        raise Forbidden("a review is decided by: " + ", ".join(settings["reconsideration_roles"]) + " (C10)")
-    if outcome not in ("upheld", "overturned"):
-        raise field_error("outcome", "upheld or overturned")
-    if person_id in (case.reviewer_person_id, case.approver_person_id):
-        raise ValidationFailed("the review must be decided by someone who did not handle the rejection (C10)",
-                               {"person_id": ["reviewed or decided the rejection"]})
-    reason = _text(reason, "reason")
-    case.outcome = "rejected" if outcome == "upheld" else "approved"
-    case.approver_person_id, case.decision_reason, case.decided_at = person_id, reason, uow.now()
-    transition(uow, case, "decided", "decided", person_id, f"review {outcome}: {reason}", action="reconsidered")
-    return case_record(case)
+# review of a rejection or a return (复核, C10): services/cases/reviews.py
 
 
 # -- queries --------------------------------------------------------------------------------

@@ -207,3 +207,50 @@ class CalendarRecompute(TenantScoped, Base):
     passes: Mapped[int] = mapped_column(Integer, default=0)  # passes started (coalescing shows here)
     changed_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
+
+
+# -- C10 review (复核) of a rejection or a return ---------------------------------------
+
+class ReturnedApplication(TenantScoped, Base):
+    """An application intake returned (退回件 / 不予受理, ``intake.application_returned``): never a
+    case, but its applicant may ask for a review (C10) with the notice's number and password."""
+
+    __tablename__ = "returned_applications"
+    application_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    receipt_no: Mapped[str | None] = mapped_column(String(64), index=True)
+    item_code: Mapped[str] = mapped_column(String(64))
+    handler_person_id: Mapped[str] = mapped_column(String(32))
+    returned_by: Mapped[str | None] = mapped_column(String(32))
+    signed_off_by: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    returned_at: Mapped[datetime]
+
+
+class Review(TenantScoped, Base):
+    """C10 复核: the applicant's request for review of a rejection (a case) or a return (an
+    application intake did not accept), decided by someone other than the first decider
+    within the period (default 5 working days), and the answer the applicant reads."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (UniqueConstraint("township_id", "receipt_no"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    receipt_no: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(20))  # rejection | return
+    case_id: Mapped[str | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    application_id: Mapped[str | None] = mapped_column(String(64))
+    item_code: Mapped[str | None] = mapped_column(String(64))
+    first_deciders: Mapped[list] = mapped_column(JSON, default=list)  # may not decide the review
+    reason: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(20))  # online | window
+    filed_by: Mapped[str | None] = mapped_column(String(32))  # the clerk, at a window
+    requested_at: Mapped[datetime]
+    requested_on: Mapped[date]
+    due_date: Mapped[date]
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(20), index=True)  # pending | decided
+    outcome: Mapped[str | None] = mapped_column(String(20))  # upheld | overturned
+    answer: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(32))
+    decided_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
+    overdue_at: Mapped[datetime | None]

@@ -58,5 +58,8 @@ RULES = RuleBook({
                                "procedures that pause the clock (C11, 行政许可法 Art. 45)"),
     # C10
     "reconsideration_roles": Rule(list(LEADERS), roles_among(*APPROVER_CHOICES),
-                                  "who decides a review (复核) of a rejection (C10)"),
+                                  "who decides a review (复核) of a rejection or a return (C10)"),
+    "review_working_days": Rule(5, integer(1, 30), "working days within which a review is decided (C10)"),
+    "review_reminder_working_days": Rule(1, integer(0, 10),
+                                         "working days before a review's deadline its deciders are reminded (C10)"),
 })

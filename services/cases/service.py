@@ -19,7 +19,7 @@ from services.common.rpc import Rpc
 from services.common.service import BaseService
 from services.common.sweep import Sweeper, sweep_timer
 
-from . import fees, lifecycle, posts, public, ratings, recompute, statistics, timers
+from . import fees, lifecycle, posts, public, ratings, recompute, reviews, statistics, timers
 from .models import Base, Case
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,11 @@ class CasesService(CalendarFollower, BaseService):
     @reliable_handler("intake", "materials_completed")
     def on_materials_completed(self, body):
         handle_once(self, "intake.materials_completed", body, lifecycle.materials_completed)
+
+    @reliable_handler("intake", "application_returned")
+    def on_application_returned(self, body):
+        """C10: a returned application may be reviewed: keep its number and who returned it."""
+        handle_once(self, "intake.application_returned", body, reviews.record_return)
 
     @reliable_handler("staff", "organisation_changed")
     def on_organisation_changed(self, body):
@@ -224,17 +229,50 @@ class CasesService(CalendarFollower, BaseService):
             return ratings.rate(uow, rating, case_id, receipt_no, comment,
                                 caller.person_id if clerk else None, channel)
 
+    # -- review of a rejection or a return (复核, C10) ------------------------------------
+    @command
+    def request_review(self, reason=None, receipt_no=None, case_id=None):
+        """C10: a clerk files the applicant's request at a window; the gateway's public route
+        calls this with a public context after intake has checked the number and password."""
+        caller = self.caller
+        clerk = caller.has(*CLERKS)
+        with self.db(caller.township) as uow:
+            review = reviews.request(uow, reason, receipt_no=receipt_no, case_id=case_id,
+                                     channel="window" if clerk else "online",
+                                     filed_by=caller.person_id if clerk else None)
+            return reviews.record(review) if clerk else reviews.public_record(review)
+
+    @command
+    def decide_review(self, review_id, outcome, answer):
+        caller = self.caller.require(*DECIDERS)
+        with self.db(caller.township) as uow:
+            return reviews.record(reviews.decide(uow, review_id, caller.person_id, caller.roles, outcome, answer))
+
+    @rpc
+    def list_reviews(self, state=None, overdue=None, limit=100):
+        with self.db(self.caller.township) as uow:
+            return reviews.listing(uow, state, overdue, limit)
+
+    @rpc
+    def get_review(self, review_id):
+        with self.db(self.caller.township) as uow:
+            return reviews.get(uow, review_id)
+
     @command
     def request_reconsideration(self, case_id, reason):
-        caller = self.caller
+        """C10 at a window, by the case's id (POST /cases/{id}/reconsideration)."""
+        caller = self.caller.require(*CLERKS)
         with self.db(caller.township) as uow:
-            return lifecycle.request_reconsideration(uow, case_id, caller.person_id, reason)
+            reviews.request(uow, reason, case_id=case_id, channel="window", filed_by=caller.person_id)
+            return lifecycle.case_record(lifecycle.get_case(uow, case_id))
 
     @command
     def decide_reconsideration(self, case_id, outcome, reason):
         caller = self.caller.require(*DECIDERS)
         with self.db(caller.township) as uow:
-            return lifecycle.decide_reconsideration(uow, case_id, caller.person_id, caller.roles, outcome, reason)
+            review = reviews.case_review(uow, case_id)
+            reviews.decide(uow, review.id, caller.person_id, caller.roles, outcome, reason)
+            return lifecycle.case_record(lifecycle.get_case(uow, case_id))
 
     @rpc
     def statistics(self, month=None, day=None, per_person=False):

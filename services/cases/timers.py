@@ -16,11 +16,11 @@ from sqlalchemy import select
 
 from services.common.db import claim
 
-from . import deadlines, posts
+from . import deadlines, posts, reviews
 from .casebook import (  # noqa: F401  (mark_overdue, responsible_on: re-exported)
     RUNNING, audit, awaits_upper, calendar, mark_overdue, responsible_on, silence_due, today, transition,
 )
-from .models import Absence, Case
+from .models import Absence, Case, Review
 from .rules import RULES
 
 log = logging.getLogger(__name__)
@@ -175,6 +175,20 @@ def sweep_absences(run) -> int:
             Absence.source == "absence", Absence.returned_at.is_(None), Absence.ends_at <= now))]
     return run.each("hand_over", starting, hand_over) + run.each("bring_back", ending, bring_back)
 
+def sweep_reviews(run) -> int:
+    """C10: a pending review's deciders are reminded before its due day, and once past it the
+    review is overdue once (the directors told too); each claimed, so instances act once."""
+    with run.unit_of_work() as uow:
+        horizon = uow.now().astimezone(timezone.utc).date() + timedelta(days=2)
+        reminding = [(r.township_id, r.id) for r in uow.scalars(select(Review).where(
+            Review.state == "pending", Review.reminded_at.is_(None)))]
+        late = [(r.township_id, r.id) for r in uow.scalars(select(Review).where(
+            Review.state == "pending", Review.overdue_at.is_(None), Review.provisional.is_(False),
+            Review.due_date < horizon))]
+    return run.each("review_reminders", reminding, reviews.remind) + run.each("review_overdue", late,
+                                                                               reviews.mark_overdue)
+
+
 def sweep(run) -> dict:
     """Everything, in order: hand-overs first (so the right person is reminded), overdue before
     tacit approval (a tacitly approved case is still overdue)."""
@@ -185,4 +199,5 @@ def sweep(run) -> dict:
         "tacit": sweep_tacit_approval(run),
         "silence": sweep_escalation_silence(run),
         "immediate_targets": sweep_immediate_targets(run),
+        "reviews": sweep_reviews(run),
     }

@@ -129,3 +129,42 @@ class Rating(Out):
     rating = Int()
     label = Str()
     follow_up = Bool()
+
+
+class Review(Out):
+    """A review (复核, C10) of a rejection or a return, decided by another person than the first
+    decider within the period (default 5 working days)."""
+
+    id = Id()
+    receipt_no = Str(metadata={"description": "the receipt (or return notice) number"})
+    subject = Str(metadata={"description": "rejection (a case) or return (an application not accepted)"})
+    case_id = Ref()
+    application_id = Ref()
+    item_code = Str(null=True)
+    first_deciders = Strings(metadata={"description": "who decided what is reviewed: they may not decide the review"})
+    reason = Str(metadata={"description": "the applicant's grounds"})
+    channel = Str(metadata={"description": "online (receipt number and password) or window (a clerk filed it)"})
+    filed_by = Ref()
+    requested_at = Moment()
+    requested_on = Day()
+    due_date = Day(metadata={"description": "decided by the close of this day (C10, working days)"})
+    provisional = Bool()
+    state = Str(metadata={"description": "pending or decided"})
+    outcome = Str(null=True, metadata={"description": "upheld or overturned"})
+    answer = Str(null=True, metadata={"description": "the written answer the applicant reads"})
+    decided_by = Ref()
+    decided_at = Moment(null=True)
+    overdue = Computed(lambda r: r.overdue_at is not None, {"type": "boolean"})
+
+
+class PublicReview(Out):
+    """What the applicant reads of their review (C10): no people."""
+
+    receipt_no = Str()
+    subject = Str(metadata={"description": "rejection or return"})
+    state = Str(metadata={"description": "pending or decided"})
+    requested_at = Moment()
+    due_date = Day()
+    outcome = Str(null=True, metadata={"description": "upheld or overturned"})
+    answer = Str(null=True)
+    decided_at = Moment(null=True)

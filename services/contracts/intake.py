@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields
 
+from .cases import PublicReview
 from . import (Bool, Computed, Day, Flat, Id, Int, Many, MaskedId, MaskedName, MaskedPhone, Moment, Num,
                Obj, One, Out, Ref, Str, Strings)
 
@@ -159,6 +160,9 @@ class Notice(Out):
     issued_at = Moment()
     issued_by = Id()
     late = Bool(metadata={"description": "issued after notice_due_on: accepted from receipt (C12)"})
+    receipt_no = fields.String(metadata={"description": "a return notice: its number, for the status query "
+                                                        "and a review (C10)"})
+    query_password = fields.String(metadata={"description": "a return notice: its query password, shown once"})
 
 
 class ApplicationDetail(Application):
@@ -263,6 +267,8 @@ class PublicStatus(Out):
     due_provisional = Bool(null=True)
     outstanding_materials = Strings()
     updated_at = Moment()
+    review = One(PublicReview, null=True,
+                 metadata={"description": "the review (复核) asked for, its due day and the answer (C10); null: none"})
 
 
 # -- I6 village agents --------------------------------------------------------------

@@ -415,11 +415,18 @@ def _finish_return(ctx: Context, app: Application, item: CatalogueItem, signed_o
     notice = Notice(application_id=app.id, kind="return", missing=list(missing_main or []),
                     reason=app.return_reason, issued_at=ctx.now, issued_by=app.return_requested_by)
     ctx.uow.session.add(notice)
+    # the return notice carries a number and a query password like a receipt (I5, for C10: the
+    # applicant queries it and asks for a review with them); the password is shown here only
+    password = receipts.new_password()
+    if app.receipt_no is None:
+        app.receipt_no = receipts.new_receipt_no(ctx.today)
+    app.password_hmac = receipts.digest(app.receipt_no, password)
     ctx.uow.session.flush()
     ctx.uow.emit("intake.application_returned", application_id=app.id, item_code=item.code,
                  handler_person_id=app.handler_person_id, reason=app.return_reason,
-                 signed_off_by=signed_off_by)
-    return contract.Notice().dump(notice)
+                 signed_off_by=signed_off_by, receipt_no=app.receipt_no, returned_by=app.return_requested_by,
+                 returned_at=ctx.now.isoformat())
+    return {**contract.Notice().dump(notice), "receipt_no": app.receipt_no, "query_password": password}
 
 
 def sign_off_return(uow, application_id: str, person_id: str, roles, approve: bool, settings: dict,
@@ -448,6 +455,21 @@ def sign_off_return(uow, application_id: str, person_id: str, roles, approve: bo
     app.return_reason = f"{app.return_reason} —— 退回未获批准：{note or ''}".strip()
     uow.session.flush()
     return {"application": contract.Application(full=True).dump(app), "notice": None}
+
+
+def apply_review_change(uow, event: dict) -> bool:
+    """``cases.review_changed`` (C10): keep the review the applicant reads in the receipt query.
+    A decided review is never overwritten by a late ``pending``."""
+    app = uow.session.scalar(select(Application).where(Application.receipt_no == event["receipt_no"]))
+    if app is None:
+        return False
+    if app.review_state == "decided" and event["state"] != "decided":
+        return False
+    app.review_subject, app.review_state = event["subject"], event["state"]
+    app.review_outcome, app.review_answer = event.get("outcome"), event.get("answer")
+    app.review_due_date, app.review_requested_at = event["due_date"], event["requested_at"]
+    app.review_decided_at = event.get("decided_at")
+    return True
 
 
 def list_returns(uow) -> list[dict]:

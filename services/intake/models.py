@@ -120,6 +120,14 @@ class Application(TenantScoped, Base):
     case_due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     case_updated_at: Mapped[datetime | None]
     case_seq: Mapped[int | None]  # seq of the case_transitioned event applied
+    # C10: the review of a rejection or a return, kept from cases.review_changed (the applicant reads it)
+    review_subject: Mapped[str | None] = mapped_column(String(20))
+    review_state: Mapped[str | None] = mapped_column(String(20))
+    review_outcome: Mapped[str | None] = mapped_column(String(20))
+    review_answer: Mapped[str | None] = mapped_column(Text)
+    review_due_date: Mapped[date | None]
+    review_requested_at: Mapped[datetime | None]
+    review_decided_at: Mapped[datetime | None]
 
 
 class Notice(TenantScoped, Base):

@@ -163,4 +163,8 @@ def public_status(app: Application) -> dict:
         "due_provisional": app.case_due_provisional if app.case_due_date else app.promised_provisional,
         "outstanding_materials": outstanding,
         "updated_at": app.case_updated_at or app.accepted_at or app.received_at,
+        "review": None if app.review_state is None else {  # C10, kept from cases.review_changed
+            "receipt_no": app.receipt_no, "subject": app.review_subject, "state": app.review_state,
+            "requested_at": app.review_requested_at, "due_date": app.review_due_date,
+            "outcome": app.review_outcome, "answer": app.review_answer, "decided_at": app.review_decided_at},
     })

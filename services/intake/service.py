@@ -281,6 +281,10 @@ class IntakeService(CalendarFollower, TownshipTimezoneFollower, BaseService):
     def on_case_transitioned(self, body):
         handle_once(self, "cases.case_transitioned", body, apps.apply_case_transition)
 
+    @reliable_handler("cases", "review_changed")
+    def on_review_changed(self, body):
+        handle_once(self, "cases.review_changed", body, apps.apply_review_change)
+
     @reliable_handler("cases", "deadline_changed")
     def on_deadline_changed(self, body):
         handle_once(self, "cases.deadline_changed", body, apps.apply_deadline_change)

@@ -14,6 +14,7 @@ all text passes ``hide_identifiers`` as a last guard (DOMAIN "Personal data").
 | intake.application_accepted (deemed) | C12 | the accepting clerk ✓, the directors |
 | cases.escalation_silent | I5 | the holder ✓, the directors |
 | cases.immediate_target_missed | I5 | the directors ✓ |
+| cases.review_reminder | C10 | who may decide the review (not the first decider) ✓; overdue: the directors too |
 | complaints.leadership_alerted | P3 / P5 | director and deputy directors ✓ |
 | complaints.overdue | P3 / P5 | complaint officers ✓, director and deputy directors |
 | complaints.duty_roster_missing | P5 | who publishes the roster: director, deputies, complaint officers ✓ |
@@ -137,6 +138,18 @@ def immediate_target_missed(uow, ev):
     return Plan("I5", "case", ev["case_id"], f"即办件超时：{ev['receipt_no']}",
                 f"即办件 {ev['receipt_no']} 超过目标时限仍未办结（I5）。"
                 ).add(_directors(uow, ev.get("director_person_ids")), ACK)
+
+
+def review_reminder(uow, ev):
+    what = {"rejection": "不予批准", "return": "退回（不予受理）"}.get(ev["subject"], ev["subject"])
+    late = bool(ev.get("overdue"))
+    plan = Plan("C10", "review", ev["review_id"],
+                f"复核{'超期' if late else '将到期'}：{ev['receipt_no']}（{what}）",
+                f"申请人对 {ev['receipt_no']} 的{what}申请复核，应于 {ev['due_date']}"
+                f"{'（暂定，日历未载入）' if ev.get('provisional') else ''} 前由原决定人以外的人作出答复"
+                f"{'，现已超期' if late else ''}（C10）。"
+                ).add([orgcopy.person(uow, p) for p in ev.get("decider_person_ids") or ()], ACK)
+    return plan.add(_directors(uow), INFO) if late else plan
 
 
 def leadership_alerted(uow, ev):
@@ -294,6 +307,7 @@ ROUTES = {
     "intake.application_accepted": application_accepted,
     "cases.escalation_silent": escalation_silent,
     "cases.immediate_target_missed": immediate_target_missed,
+    "cases.review_reminder": review_reminder,
     "complaints.leadership_alerted": leadership_alerted,
     "complaints.overdue": complaint_overdue,
     "complaints.duty_roster_missing": duty_roster_missing,
@@ -321,6 +335,7 @@ def named_people(body) -> list[str]:
     if not isinstance(body, dict):
         return []
     ids = [body.get(k) for k in NAMED] + list(body.get("director_person_ids") or [])
+    ids += list(body.get("decider_person_ids") or []) if isinstance(body.get("decider_person_ids"), list) else []
     ids += list(body.get("department_person_ids") or []) if isinstance(body.get("department_person_ids"), list) else []
     return [i for i in ids if isinstance(i, str) and i]
 

@@ -129,6 +129,10 @@ class NoticesService(CalendarFollower, TownshipTimezoneFollower, BaseService):
     def on_immediate_target_missed(self, body):
         self._notify("cases.immediate_target_missed", body)
 
+    @reliable_handler("cases", "review_reminder")
+    def on_review_reminder(self, body):
+        self._notify("cases.review_reminder", body)
+
     @reliable_handler("intake", "application_accepted")
     def on_application_accepted(self, body):
         if isinstance(body, dict) and body.get("deemed_accepted") is False:

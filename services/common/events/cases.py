@@ -140,3 +140,38 @@ class ImmediateTargetMissed(Envelope):
     window_id = fields.String(allow_none=True, load_default=None)
     target_at = fields.DateTime(required=True)
     director_person_ids = fields.List(fields.String(), load_default=list)
+
+
+# -- C10 review (复核) ---------------------------------------------------------------------
+
+@register("cases.review_changed")
+class ReviewChanged(Envelope):
+    """C10: a review of a rejection or a return was asked for (``pending``) or decided; intake
+    keeps it for the applicant's receipt query. ``answer``: long digit runs masked."""
+
+    review_id = fields.String(required=True)
+    receipt_no = fields.String(required=True)
+    subject = fields.String(required=True)  # rejection | return
+    case_id = fields.String(allow_none=True, load_default=None)
+    application_id = fields.String(allow_none=True, load_default=None)
+    state = fields.String(required=True)  # pending | decided
+    outcome = fields.String(allow_none=True, load_default=None)  # upheld | overturned
+    answer = fields.String(allow_none=True, load_default=None)
+    due_date = fields.Date(required=True)
+    provisional = fields.Boolean(load_default=False)
+    requested_at = fields.DateTime(required=True)
+    decided_at = fields.DateTime(allow_none=True, load_default=None)
+
+
+@register("cases.review_reminder")
+class ReviewReminder(Envelope):
+    """C10: a review's deadline is near (or passed: ``overdue``); its possible deciders (the
+    roles of the setting, not the first deciders) are told, the directors too when overdue."""
+
+    review_id = fields.String(required=True)
+    receipt_no = fields.String(required=True)
+    subject = fields.String(required=True)
+    due_date = fields.Date(required=True)
+    provisional = fields.Boolean(load_default=False)
+    overdue = fields.Boolean(load_default=False)
+    decider_person_ids = fields.List(fields.String(), load_default=list)

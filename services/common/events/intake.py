@@ -54,6 +54,10 @@ class ApplicationReturned(Envelope):
     handler_person_id = fields.String(required=True)
     reason = fields.String(required=True)
     signed_off_by = fields.String(allow_none=True, load_default=None)
+    # C10: the return notice's number (the applicant asks for review with it and its password)
+    receipt_no = fields.String(allow_none=True, load_default=None)
+    returned_by = fields.String(allow_none=True, load_default=None)  # who asked for the return
+    returned_at = fields.DateTime(allow_none=True, load_default=None)
 
 
 @register("intake.notice_violation")

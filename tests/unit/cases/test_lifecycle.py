@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.cases import fees, lifecycle, ratings, recompute, timers
+from services.cases import fees, lifecycle, ratings, recompute, reviews, timers
 from services.common.calendar import apply_calendar_change
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
@@ -118,7 +118,8 @@ def test_deadline_running_into_2027_is_provisional_and_firms_up_when_the_year_is
 @pytest.mark.parametrize("action, call", [
     ("deliver", lambda w, c: w.do(lifecycle.deliver, c, "clerk-a")),
     ("rate", lambda w, c: w.do(ratings.rate, 5, case_id=c)),
-    ("request_reconsideration", lambda w, c: w.do(lifecycle.request_reconsideration, c, "clerk-a", "why")),
+    ("request_reconsideration", lambda w, c: w.do(reviews.request, "why", case_id=c, channel="window",
+                                                  filed_by="clerk-a")),
     ("record_upper_answer", lambda w, c: w.do(lifecycle.record_upper_answer, c, "clerk-a", "ok")),
     ("record_opinion", lambda w, c: w.do(lifecycle.record_opinion, c, "clerk-a", "民政", "approve")),
     ("resume", lambda w, c: w.do(lifecycle.end_pause, c, "clerk-a")),
@@ -360,24 +361,6 @@ def test_rating_outside_1_to_5_is_refused(w, bad):
     with pytest.raises(ValidationFailed) as err:
         w.do(ratings.rate, bad, case_id=case_id)
     assert "rating" in err.value.details
-
-
-def test_review_of_a_rejection_c10(w):
-    case_id = w.accept()
-    approved = w.accept()
-    approve(w, approved)
-    with pytest.raises(Conflict, match="only a rejection"):
-        w.do(lifecycle.request_reconsideration, approved, "clerk-a", "想复核")
-    w.do(lifecycle.review, case_id, "clerk-a", CLERK, "reject")
-    w.do(lifecycle.decide, case_id, "head", HEAD, "rejected", "材料不符")
-    w.do(lifecycle.request_reconsideration, case_id, "clerk-a", "申请人补充了说明")
-    with pytest.raises(ValidationFailed):  # the one who rejected does not review himself
-        w.do(lifecycle.decide_reconsideration, case_id, "head", ["section_head", "director"], "upheld", "x")
-    with pytest.raises(Forbidden):
-        w.do(lifecycle.decide_reconsideration, case_id, "head2", HEAD, "upheld", "x")
-    out = w.do(lifecycle.decide_reconsideration, case_id, "boss", BOSS, "overturned", "说明成立")
-    assert (out["state"], out["outcome"]) == ("decided", "approved")
-    assert codes(w, case_id)[-2:] == ["RECONSIDERATION", "DECIDED"]
 
 
 # -- tenancy --------------------------------------------------------------------------------------

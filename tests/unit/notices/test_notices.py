@@ -78,6 +78,10 @@ TABLE = [
                                      silent_since="2026-02-25"), {"clerk_a": True, "dir": False}),
     ("cases.immediate_target_missed", dict(CASE, holder_person_id="clerk_a", target_at=NOW.isoformat()),
      {"dir": True}),
+    ("cases.review_reminder", dict(review_id="rv1", receipt_no="QS1", subject="rejection", due_date="2026-03-06",
+                                   decider_person_ids=["dep", "b_clerk"]), {"dep": True}),  # C10, never another township's
+    ("cases.review_reminder", dict(review_id="rv2", receipt_no="QS2", subject="return", due_date="2026-03-03",
+                                   overdue=True, decider_person_ids=["dep"]), {"dep": True, "dir": False}),
     ("complaints.leadership_alerted", dict(complaint_id="k1", number="TS-1", kind="complaint",
                                            reason="major_complaint"), {"dir": True, "dep": True}),
     ("complaints.leadership_alerted", dict(complaint_id="k2", number="XF-1", kind="petition",
