@@ -1,7 +1,7 @@
-"""review kept for the receipt query C10
+"""the review (C10) kept for the receipt query
 
 Revision ID: 2dcd19694c53
-Revises: 8c41f0b2d6e3
+Revises: d0143beda92d
 Create Date: 2026-11-29 03:50:34.014020
 """
 from alembic import op
@@ -10,7 +10,7 @@ import services.common.db
 
 
 revision = '2dcd19694c53'
-down_revision = '8c41f0b2d6e3'
+down_revision = 'd0143beda92d'
 branch_labels = None
 depends_on = None
 
