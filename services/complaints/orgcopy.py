@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from services.common import staffdir
+
 from .models import DepartmentCopy, PersonCopy, WindowCopy
 
 
@@ -11,21 +13,13 @@ def apply_organisation_change(uow, event: dict) -> None:
     """Apply a ``staff.organisation_changed`` event (idempotent: an upsert by id)."""
     entity, data = event["entity"], event["data"]
     if entity == "person":
-        upsert_person(uow, event["entity_id"], data)
+        upsert_person(uow, event["entity_id"], data, event.get("action"))
     elif entity == "window":
-        row = uow.session.get(WindowCopy, event["entity_id"])
-        if row is None:
-            row = WindowCopy(id=event["entity_id"], township_id=uow.township_id)
-            uow.session.add(row)
-        row.number = int(data.get("number") or 0)
-        row.name = data.get("name") or ""
-        row.department_id = data.get("department_id")
+        staffdir.upsert_copy(uow, WindowCopy, event["entity_id"], {
+            "number": int(data.get("number") or 0), "name": data.get("name") or "",
+            "department_id": data.get("department_id")})
     elif entity == "department":
-        dept = uow.session.get(DepartmentCopy, event["entity_id"])
-        if dept is None:
-            dept = DepartmentCopy(id=event["entity_id"], township_id=uow.township_id)
-            uow.session.add(dept)
-        dept.name = data.get("name") or ""
+        staffdir.upsert_copy(uow, DepartmentCopy, event["entity_id"], {"name": data.get("name") or ""})
 
 
 def apply_snapshot(uow, snapshot: dict) -> None:
@@ -45,18 +39,9 @@ def knows(uow, people=(), windows=(), departments=()) -> bool:
             and all(department(uow, d) is not None for d in departments if d))
 
 
-def upsert_person(uow, person_id: str, data: dict) -> PersonCopy:
-    row = uow.session.get(PersonCopy, person_id)
-    if row is None:
-        row = PersonCopy(id=person_id, township_id=uow.township_id)
-        uow.session.add(row)
-    row.name = data.get("name") or ""
-    row.window_id = data.get("window_id")
-    row.roles = list(data.get("roles") or [])
-    row.active = bool(data.get("active", True))
-    row.department_id = data.get("department_id")
-    uow.session.flush()
-    return row
+def upsert_person(uow, person_id: str, data: dict, action: str | None = None) -> PersonCopy:
+    """Window (P2), roles, department (P7) and whether active (services/common/staffdir)."""
+    return staffdir.upsert_copy(uow, PersonCopy, person_id, staffdir.person_values(data, action, ("department_id",)))
 
 
 def person(uow, person_id: str | None) -> PersonCopy | None:

@@ -449,3 +449,27 @@ def test_p7_events_parse_and_carry_no_identity(units):
     with units(T) as uow:  # the answer's text as the department and the officer read it
         assert PERSONAL[1] not in str(forwarding.get(uow, fid, DEPT_HEAD))
         assert PERSONAL[1] in forwarding.get(uow, fid, OFFICER)["answer"]
+
+
+def test_the_organisation_copy_follows_staffs_events_with_the_shared_upsert(units):
+    """services/common/staffdir.upsert_copy: a person's window, roles and department (P2, P7); a
+    deactivation leaves them inactive; a window and a department by id; twice changes nothing."""
+    from services.complaints import orgcopy
+    from services.complaints.models import DepartmentCopy
+
+    person = {"name": "赵敏", "roles": ["clerk"], "window_id": "w-land", "department_id": "d-land", "active": True}
+    for action in ("created", "created", "deactivated"):
+        with units() as uow:
+            orgcopy.apply_organisation_change(uow, {"entity": "person", "entity_id": "p-new", "action": action,
+                                                    "data": person})
+            orgcopy.apply_organisation_change(uow, {"entity": "department", "entity_id": "d-land",
+                                                    "action": "created", "data": {"name": "自然资源所"}})
+            orgcopy.apply_organisation_change(uow, {"entity": "window", "entity_id": "w-land", "action": "updated",
+                                                    "data": {"number": 4, "name": "土地流转",
+                                                             "department_id": "d-land"}})
+    with units() as uow:
+        p = orgcopy.person(uow, "p-new")
+        assert (p.name, p.roles, p.window_id, p.department_id, p.active) == (
+            "赵敏", ["clerk"], "w-land", "d-land", False)
+        assert orgcopy.window(uow, "w-land").department_id == "d-land"
+        assert [d.name for d in uow.session.query(DepartmentCopy).filter(DepartmentCopy.id == "d-land")] == ["自然资源所"]
