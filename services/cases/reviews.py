@@ -14,7 +14,7 @@ check them, as for the status query — or in person at a window, where a clerk 
   the possible deciders are reminded ``review_reminder_working_days`` (1) before, and once past
   the due day the review is marked overdue once and the directors are told too
   (``cases.review_reminder``, delivered by notices, N1). Nothing is marked overdue on a
-  provisional due day (C2).
+  provisional due day (C2); the sweep recounts it once its year is loaded.
 * **the answer** (upheld / overturned, with its written reasons) is recorded and published
   (``cases.review_changed``) so intake shows it in the public receipt query. Overturning a
   rejection approves the case; overturning a return tells the applicant the application will
@@ -211,6 +211,24 @@ def mark_overdue(uow, review_id) -> bool:
     if not claim(uow.session, Review, review.id, {"overdue_at": None}, {"overdue_at": uow.now()}):
         return False
     _remind(uow, review, overdue=True)
+    return True
+
+
+def firm_up(uow, review_id) -> bool:
+    """C2: a pending review whose due day rests on a year without calendar data is recounted
+    once the year is loaded (claimed on its provisional due day); until then nothing is marked
+    overdue on it, though the reminder may go out."""
+    review = uow.session.get(Review, review_id)
+    if review is None or review.state != "pending" or not review.provisional:
+        return False
+    due = calendar(uow).add_working_days(review.requested_on, RULES.load(uow)["review_working_days"])
+    if due.provisional:
+        return False
+    if not claim(uow.session, Review, review.id, {"provisional": True, "due_date": review.due_date},
+                 {"provisional": False, "due_date": due.day}):
+        return False
+    uow.session.refresh(review)
+    _published(uow, review)
     return True
 
 

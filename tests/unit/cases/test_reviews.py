@@ -216,6 +216,26 @@ def test_c10_a_decided_review_is_neither_reminded_nor_overdue(w):
     assert timers.sweep(w.sweep_run())["reviews"] == 0
 
 
+def test_c10_a_due_day_in_a_year_without_calendar_data_is_provisional_until_the_year_is_loaded(w):
+    from services.common.calendar import apply_calendar_change
+    w.move_to(at(2026, 12, 28, 9))  # Mon: 5 working days reach into 2027 (not loaded: weekends only)
+    returned(w, "R-P")
+    review = ask(w, "R-P")
+    assert (review["due_date"], review["provisional"]) == ("2027-01-04", True)
+    w.move_to(at(2027, 1, 4, 9))
+    assert timers.sweep_reviews(w.sweep_run()) == 1  # the reminder may go out …
+    w.move_to(at(2027, 1, 6, 9))
+    assert timers.sweep_reviews(w.sweep_run()) == 0  # … nothing irreversible on a provisional day
+    assert w.do(reviews.get, review["id"])["overdue"] is False
+    with w(None) as uow:
+        apply_calendar_change(uow.session, uow.common, {"scope": "*", "days": [
+            {"day": "2027-01-01", "working": False}], "loaded_year": 2027}, uow.now())
+    assert timers.sweep_reviews(w.sweep_run()) == 2  # recounted, then overdue (due Tue 5 Jan)
+    out = w.do(reviews.get, review["id"])
+    assert (out["due_date"], out["provisional"], out["overdue"]) == ("2027-01-05", False, True)
+    assert w.events("cases.review_changed", receipt_no="R-P")[-1]["due_date"] == "2027-01-05"
+
+
 # -- tenancy ----------------------------------------------------------------------------------------
 
 def test_c10_another_townships_review_is_404_and_never_listed(w):
