@@ -12,7 +12,8 @@ What is counted:
   counts;
 * absence days — the closed attendance (S2): an absent half-day is half a day, each day added
   by the 5-lates rule (累计旷工) a whole day; a half-day excused on objection does not count.
-  Days left open for want of calendar data (C2) have no absence yet, so none counts.
+  Days left open for want of calendar data (C2) have no absence yet, so none counts. A study
+  session or meeting missed without leave (``meetings``) counts as an absent half-day.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from sqlalchemy import select
 from services.common.calendar import load_calendar
 from services.common.errors import field_error
 
-from . import periods
+from . import meetings, periods
 from .attendance import expected_people
 from .leave import working_overlap
 from .models import AttendanceDay, Leave, Person
@@ -81,6 +82,10 @@ def year_days(uow, year: int, settings: dict | None = None) -> dict[str, dict]:
                                                        AttendanceDay.day <= date(year, 12, 31),
                                                        AttendanceDay.status.in_(tuple(ABSENCE_DAYS)))):
         statuses.setdefault(row.person_id, []).append((row.status, row.excused))
+    # S2: a study session or meeting missed without leave counts as absence (按旷工论处), half a day
+    for pid, c in meetings.counts(uow, date(year, 1, 1), date(year, 12, 31)).items():
+        if c["absent_unexcused"]:
+            statuses.setdefault(pid, []).extend([("absent", False)] * c["absent_unexcused"])
     out = {}
     for pid in set(leave) | set(statuses):
         days_leave, days_absent = round(leave.get(pid, 0.0), 4), absence_days(statuses.get(pid, []))

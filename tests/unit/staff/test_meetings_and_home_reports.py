@@ -278,3 +278,16 @@ def test_s2_another_townships_report_has_none_of_these_people(month_world):
     with month_world.uow(tid) as uow:
         report = home_reports.month_reports(uow, "2025-03")
     assert [[r["person_id"] for r in u["people"]] for u in report["units"]] == [[stranger]]
+
+
+def test_s2_a_session_missed_without_leave_is_half_a_day_of_absence_in_the_year_tally(world):
+    from services.staff import yeartally
+
+    world.at(2025, 3, 3, 17)
+    s = schedule(world)
+    record(world, s["id"], ("c", "absent", {}), ("d", "absent", {"excused": True, "reason": "病假"}),
+           ("b", "late", {}))
+    with world.uow() as uow:
+        days = yeartally.year_days(uow, 2025)
+    assert days[world.people["c"]]["absence_days"] == 0.5
+    assert world.people["d"] not in days and world.people["b"] not in days
