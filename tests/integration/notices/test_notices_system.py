@@ -231,8 +231,12 @@ def test_deliveries_wait_for_a_receiver_that_is_down_and_arrive_once(system):
                                                      week_start="2026-02-23", objection_until="2026-03-06"))
 
     def deliveries():
+        """This test's (the S2 notices'): staff's own sweeps on the moved clock may tell the
+        directors something else meanwhile (e.g. the month's home-unit report), with a delivery too."""
         with db.engine.connect() as conn:
-            return conn.execute(select(Delivery.notice_id, Delivery.state, Delivery.attempts)).all()
+            return conn.execute(select(Delivery.notice_id, Delivery.state, Delivery.attempts)
+                                .join(Notice, Notice.id == Delivery.notice_id)
+                                .where(Notice.source_event == "staff.week_published")).all()
 
     wait_for(lambda: len(deliveries()) == len(people), timeout=20, message="a delivery per person")
     for _ in range(2):  # the receiver is down: attempts fail and are retried after the backoff
@@ -265,7 +269,7 @@ def test_deliveries_wait_for_a_receiver_that_is_down_and_arrive_once(system):
         server.shutdown()
         server.server_close()
     sent = Counter(i for i, _, _ in Receiver.got)
-    assert set(sent) == {i for i, _, _ in deliveries()} and set(sent.values()) == {1}
+    assert set(sent) >= {i for i, _, _ in deliveries()} and set(sent.values()) == {1}  # each once
     assert all(a >= 3 for _, _, a in deliveries())
     for notice_id, sig, body in Receiver.got:
         assert sig == "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
