@@ -50,11 +50,14 @@ const Centre = (() => {
     return value === null || value === undefined ? "—" : String(value);
   }
 
+  // the township's time zone (DOMAIN "Time"), from the notices' answer; no zone of our own
+  let zone;
+
   function localTime(iso) {
     if (!iso) return "—";
     const moment = new Date(iso);
     if (isNaN(moment)) return iso;
-    return moment.toLocaleString("zh-CN", { hour12: false, timeZone: "Asia/Shanghai" });
+    return moment.toLocaleString("zh-CN", { hour12: false, timeZone: zone });
   }
 
   function setText(selector, value) {
@@ -70,7 +73,10 @@ const Centre = (() => {
   /** The township's name and what it publishes (promises, channels), once per page. */
   let noticesPromise = null;
   function notices() {
-    noticesPromise = noticesPromise || call("GET", "/notices");
+    noticesPromise = noticesPromise || call("GET", "/notices").then((answer) => {
+      if (answer.status === 200 && answer.body && answer.body.township) zone = answer.body.township.timezone;
+      return answer;
+    });
     return noticesPromise;
   }
 

@@ -7,7 +7,7 @@ const params = new URLSearchParams(location.search);
 const REFRESH_SECONDS = Math.max(5, Number(params.get("refresh")) || 60);
 const FLAG_EVERY = 10; // the red-flag window changes once a quarter: ask every 10th refresh
 let rounds = 0;
-let zone = "Asia/Shanghai"; // the township's, from the figures' answer
+let zone; // the township's, from the figures' answer (DOMAIN "Time")
 
 function windowLabel(w) {
   return (w.number === null ? "" : w.number + " 号 ") + (w.name || "");

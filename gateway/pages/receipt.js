@@ -20,6 +20,7 @@ function fieldError(id, message) {
 
 async function showResult(body) {
   const { el, setText } = Centre;
+  await Centre.notices(); // the township's time zone, for the times below
   setText("#status-label", body.status_label || body.status);
   setText("#r-number", body.receipt_no);
   setText("#r-applicant", body.applicant_name);

@@ -110,7 +110,8 @@ class TransparencyRoutes:
          summary="The township's name, service promises (服务承诺) and complaint channels (T1)")
     def public_notices(self, request, code):
         township = self.public_township(code)
-        return {"township": {"code": township["code"], "name": township["name"]}, **self.intake.public_notices()}
+        return {"township": {"code": township["code"], "name": township["name"], "timezone": township["timezone"]},
+                **self.intake.public_notices()}
 
     @api("GET", "/public/townships/<string:code>/red-flag", response=out.RedFlag, public=True, tags=["public"],
          summary="The red-flag window (红旗窗口) of the last finished quarter (S7, T1)")

@@ -3,6 +3,7 @@ of free text shown to a role that may not see whom it is about.
 
 * ``mask_phone("13812345678")`` → ``138****5678``;
 * ``mask_id_number("110101199003071234")`` → ``110***********1234``;
+* ``mask_address("柳溪村 3 组")`` → ``***`` (``WITHHELD``: an address, or a secret, not shown at all);
 * ``hide_identifiers(text, names=(...), phones=(...))`` hides the given names and phones (the
   complainant's) and anything shaped like an ID number — 18 characters (17 digits and a digit
   or X) or 15 digits, whatever its check digit — or a mobile number, written anywhere in the text.
@@ -12,6 +13,8 @@ from __future__ import annotations
 import re
 
 HIDDEN = "[已隐去]"
+#: what stands for a value withheld as a whole (an address outside P2's roles, a webhook secret)
+WITHHELD = "***"
 
 # an ID-number shape not glued to other letters or digits (CJK text around it is fine)
 ID_NUMBER_RE = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[0-9Xx]|\d{15})(?![0-9A-Za-z])")
@@ -79,6 +82,11 @@ def hide_identifiers(text: str | None, names=(), phones=(), replacement: str = H
         return replacement if digits[-11:] in wanted else mask_phone(digits[-11:])
 
     return MOBILE_RE.sub(phone_shape, text)
+
+
+def mask_address(address: str | None) -> str:
+    """An address is not shown in part: ``***`` whatever it was (P2, L2)."""
+    return WITHHELD
 
 
 def mask_name(name: str) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from services.common.privacy import mask_id_number, mask_name, mask_phone
+from services.common.privacy import mask_address, mask_id_number, mask_name, mask_phone
 
 
 class Out(Schema):
@@ -160,5 +160,5 @@ class MaskedAddress(fields.String):
 
     def _serialize(self, value, attr, obj, **kwargs):
         if not _full(self):
-            value = "***"
+            value = mask_address(value)
         return super()._serialize(value, attr, obj, **kwargs)

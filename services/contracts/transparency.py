@@ -58,7 +58,8 @@ class Statistics(Out):
 
 
 class Notices(Out):
-    township = Obj(metadata={"description": "{code, name}"})
+    township = Obj(metadata={"description": "{code, name, timezone}: timezone is the township's IANA zone, "
+                                            "in which the pages show times"})
     promises = Strings()
     channels = Obj()
 

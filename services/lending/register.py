@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from services.common import csvsafe
 from services.common.errors import field_error
-from services.common.privacy import mask_phone
+from services.common.privacy import mask_address, mask_phone
 
 from .ledger import FULL_VIEW_ROLES
 from .models import Item, Loan
@@ -58,7 +58,7 @@ def export_csv(uow, start: date, end: date, kind: str | None, roles=(), names=No
         writer.writerow([
             n, KIND_NAMES.get(item.kind, item.kind) + (f"（{item.spec}）" if item.spec else ""), item.label,
             loan.borrower_name, ID_NAMES.get(loan.id_type, loan.id_type), loan.id_number_masked,
-            loan.phone if full else mask_phone(loan.phone), loan.address if full else "***",
+            loan.phone if full else mask_phone(loan.phone), loan.address if full else mask_address(loan.address),
             loan.purpose, local(loan.lent_at), local(loan.due_at),
             (loan.conditions or "") + (f"（{local(loan.conditions_acknowledged_at)} 确认）"
                                        if loan.conditions and loan.conditions_acknowledged_at else ""),

@@ -11,6 +11,7 @@ from services.common.handlers import CalendarFollower, TownshipTimezoneFollower,
 from services.common.idempotency import command
 from services.common.db import NATIONAL
 from services.common.metrics import Metrics
+from services.common.privacy import WITHHELD
 from services.common.recompute import Recomputing, recompute_timer
 from services.common.rpc import Rpc
 from services.common.service import BaseService
@@ -23,7 +24,7 @@ from .rules import RULES
 
 
 def hide_secret(settings: dict) -> dict:
-    return {**settings, "webhook_secret": "***" if settings.get("webhook_secret") else ""}
+    return {**settings, "webhook_secret": WITHHELD if settings.get("webhook_secret") else ""}
 
 
 class NoticesService(CalendarFollower, TownshipTimezoneFollower, BaseService):

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from services.common.clock import DEFAULT_TZ
 from tests.support.hall import seed_hall
 from tests.support.system import gateway_api, operator_token, running_services
 
@@ -84,7 +85,8 @@ def test_csv_is_utf8_with_bom_public_without_people_internal_with(hall):
 
 def test_promises_and_channels_are_published_and_are_settings(hall):
     body = hall["public"].get("/public/townships/tp-hall/notices").json()
-    assert body["township"] == {"code": "tp-hall", "name": "青山镇"}
+    # the township's zone, in which the public pages show times (DOMAIN "Time"; issue 10)
+    assert body["township"] == {"code": "tp-hall", "name": "青山镇", "timezone": DEFAULT_TZ}
     assert len(body["promises"]) == 5 and set(body["channels"]) == {"query", "rating", "complaint"}
     r = hall["boss"].patch("/settings/intake", {"changes": {"service_promises": ["当场办结即办件"]}})
     assert r.status_code == 200, r.text
