@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.common.errors import Conflict, ValidationFailed, field_error
+from services.contracts import cases as contract
 
 from .lifecycle import audit, get_case, require, today
 from sqlalchemy import select
@@ -100,5 +101,6 @@ def collect_fee(uow, case_id: str, person_id: str, amount_cents) -> FeeResult:
     case.fee_receipt_no = receipt_number(uow)
     audit(uow, case, "fee_collected", person_id, case.fee_basis, amount_cents=amount_cents,
           receipt_no=case.fee_receipt_no)
-    return FeeResult(record={"case_id": case.id, "amount_cents": amount_cents, "fee_basis": case.fee_basis,
-                             "fee_receipt_no": case.fee_receipt_no, "paid_at": case.fee_paid_at.isoformat()})
+    return FeeResult(record=contract.Fee().dump({"case_id": case.id, "amount_cents": amount_cents,
+                                                 "fee_basis": case.fee_basis, "fee_receipt_no": case.fee_receipt_no,
+                                                 "paid_at": case.fee_paid_at}))

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from services.contracts.transparency import TimelineEntry
+
 from .lifecycle import STATUS
 from .models import Case, CaseLog
 
@@ -19,10 +21,10 @@ def timeline(uow, receipt_no: str) -> dict:
     case = uow.session.scalar(select(Case).where(Case.receipt_no == receipt_no))
     if case is None:
         return {"timeline": [], "rated": False}
-    entries = [{"at": e.at.isoformat(), "status_code": e.status_code,
-                "label": LABELS.get(e.status_code, e.status_code)}
-               for e in uow.scalars(select(CaseLog).where(CaseLog.case_id == case.id,
-                                                          CaseLog.status_code.is_not(None)).order_by(CaseLog.id))]
+    entries = TimelineEntry(many=True).dump(
+        [{"at": e.at, "status_code": e.status_code, "label": LABELS.get(e.status_code, e.status_code)}
+         for e in uow.scalars(select(CaseLog).where(CaseLog.case_id == case.id,
+                                                    CaseLog.status_code.is_not(None)).order_by(CaseLog.id))])
     current = {"status": case.state}
     if entries:
         current.update(status_code=entries[-1]["status_code"], status_label=entries[-1]["label"])

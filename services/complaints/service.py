@@ -18,6 +18,7 @@ from services.common.metrics import Metrics
 from services.common.rpc import Rpc
 from services.common.service import BaseService
 from services.common.sweep import Sweeper, sweep_timer
+from services.contracts.complaints import PublicComplaintReceipt
 
 from . import duty, followups, forwarding, handling, orgcopy, public, statistics, sweep
 from .models import Base
@@ -83,7 +84,7 @@ class ComplaintsService(CalendarFollower, TownshipTimezoneFollower, BaseService)
         with self._unit(data) as uow:
             handling.throttle_public(uow, client, RULES.load(uow))
             c = handling.record_complaint(uow, data, None)
-            return {"number": c.number, "due_on": c.due_on.isoformat(), "received_at": c.received_at.isoformat()}
+            return PublicComplaintReceipt().dump(c)
 
     @command
     def record_petition(self, **data):

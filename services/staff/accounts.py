@@ -36,6 +36,7 @@ from services.common.clock import DEFAULT_TZ
 from services.common.db import NATIONAL, new_id
 from services.common.errors import Conflict, Forbidden, NotFound, TooManyAttempts, Unauthorized, field_error
 from services.common.tenancy import ROLES
+from services.contracts.staff import AccountCode, ApiKey
 
 from .models import Account, Person, SignInGuard, Township
 
@@ -192,8 +193,8 @@ def _new_code(uow, account: Account) -> dict:
     code = secrets.token_urlsafe(12)
     account.code_hash = code_digest(code)
     account.code_expires_at = uow.now() + timedelta(days=activation_days())
-    return {"account_id": account.id, "username": account.username, "activation_code": code,
-            "code_expires_at": account.code_expires_at.isoformat()}
+    return AccountCode().dump({"account_id": account.id, "username": account.username, "activation_code": code,
+                               "code_expires_at": account.code_expires_at})
 
 
 def _taken(uow, username: str, account_id: str | None = None) -> None:
@@ -377,10 +378,7 @@ def create_key(uow, name: str, roles, days: int, by: str | None = None) -> dict:
 
 
 def key_record(a: Account) -> dict:
-    return {"id": a.id, "name": a.name, "roles": list(a.roles or []), "created_at": a.created_at.isoformat(),
-            "created_by": a.created_by, "expires_at": a.expires_at.isoformat() if a.expires_at else None,
-            "revoked_at": a.revoked_at.isoformat() if a.revoked_at else None, "active": a.active,
-            "version": a.version}
+    return ApiKey().dump(a)
 
 
 def list_keys(uow) -> list[dict]:

@@ -29,7 +29,10 @@ from services.common import csvsafe
 from services.common.calendar import load_calendar
 from services.common.errors import Conflict, NotFound, field_error
 
+from services.contracts.staff import AttendanceIncident as IncidentOut
+from services.contracts.staff import AttendanceMark as MarkOut
 from services.contracts.staff import AttendanceObjection as ObjectionOut
+from services.contracts.staff import AttendancePublication as PublicationOut
 
 from . import periods, scoring
 from .periods import refuse_closed_day  # noqa: F401  (re-exported)
@@ -132,8 +135,7 @@ def _mark(uow, person: Person, kind: str, at: datetime, by: str | None) -> dict:
     mark = AttendanceMark(person_id=person.id, kind=kind, at=at, day=day, half=half, recorded_by=by)
     uow.session.add(mark)
     uow.session.flush()
-    return {"id": mark.id, "person_id": person.id, "kind": kind, "at": at.isoformat(), "day": day.isoformat(),
-            "half": half}
+    return MarkOut().dump(mark)
 
 
 def sign(uow, person_id: str, kind: str) -> dict:
@@ -186,8 +188,9 @@ def record_incident(uow, by: str, kind: str, person_id: str, day, half: str, min
                 _absent_after_close(uow, p, day, half, "proxy sign-in (代签)")
         elif minutes > settings["away_limit_minutes"] and not _leave_covers_whole(uow, target.id, day, half, settings):
             _absent_after_close(uow, target, day, half, f"away {minutes} min without leave")
-    return {"id": incident.id, "kind": kind, "person_id": target.id,
-            "other_person_id": incident.other_person_id, "day": day.isoformat(), "half": half, "minutes": minutes}
+    return IncidentOut().dump({"id": incident.id, "kind": kind, "person_id": target.id,
+                               "other_person_id": incident.other_person_id, "day": day, "half": half,
+                               "minutes": minutes})
 
 
 def _absent_after_close(uow, p: Person, day: date, half: str, detail: str) -> None:
@@ -536,8 +539,7 @@ def publish_week(uow, week_start) -> dict:
     uow.session.add(pub)
     uow.session.flush()
     uow.emit("staff.week_published", week_start=start.isoformat(), objection_until=until.isoformat())
-    return {"week_start": start.isoformat(), "published_at": pub.published_at.isoformat(),
-            "objection_until": until.isoformat()}
+    return PublicationOut().dump(pub)
 
 
 def object_to(uow, person_id: str, attendance_day_id: str, reason: str) -> dict:

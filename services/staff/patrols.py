@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from services.common.errors import field_error
+from services.contracts.staff import Patrol as PatrolOut
 
 from . import periods
 from .periods import refuse_closed_day
@@ -44,8 +45,8 @@ def record_patrol(uow, inspector_id: str, half: str, findings, day=None, note: s
         uow.session.flush()
         uow.emit("staff.patrol_finding", finding_id=finding.id, person_id=person_id, rule_code=code)
         out.append({"id": finding.id, "person_id": person_id, "rule_code": code, "note": fnote})
-    return {"id": patrol.id, "day": day.isoformat(), "half": half, "inspector_id": inspector_id, "note": note,
-            "findings": out}
+    return PatrolOut().dump({"id": patrol.id, "day": day, "half": half, "inspector_id": inspector_id, "note": note,
+                             "findings": out})
 
 
 def list_patrols(uow, day_from=None, day_to=None) -> list[dict]:
@@ -61,5 +62,5 @@ def list_patrols(uow, day_from=None, day_to=None) -> list[dict]:
                 PatrolFindingRecord.patrol_id.in_([p.id for p in patrols]))):
             findings.setdefault(f.patrol_id, []).append(
                 {"id": f.id, "person_id": f.person_id, "rule_code": f.rule_code, "note": f.note})
-    return [{"id": p.id, "day": p.day.isoformat(), "half": p.half, "inspector_id": p.inspector_id, "note": p.note,
-             "findings": findings.get(p.id, [])} for p in patrols]
+    return PatrolOut(many=True).dump([{"id": p.id, "day": p.day, "half": p.half, "inspector_id": p.inspector_id,
+                                       "note": p.note, "findings": findings.get(p.id, [])} for p in patrols])

@@ -267,3 +267,67 @@ def test_a_role_set_names_known_roles_only(names):
     assert role_set(*names) == names
     with pytest.raises(ValueError, match="directr"):
         role_set(*names, "directr")
+
+
+# -- records: dumped by their contract, not written out with isoformat() --------------------
+
+#: dicts with ``.isoformat()`` values that are not a resource's record, or not yet dumped through
+#: one (issue 10 leftovers, to go): ``file: {function, ...}``. A new one fails the test below.
+NOT_RECORDS = {
+    "services/notices/delivery.py": {"start"},  # the webhook's payload: the outside channel's format
+    "services/staff/accounts.py": {"token_record"},  # a token's claims (signed by the gateway)
+    "services/staff/organisation.py": {"change_calendar", "calendar_answer"},  # a calendar change; to go
+    "services/cases/statistics.py": {"period", "statistics"},  # to go: Statistics' period label
+    "services/complaints/public.py": {"outcomes"},  # to go: PublicOutcomes
+    "services/intake/applications.py": {"tracked_applications"},  # to go: Tracking
+    "services/staff/attendance.py": {"close_day", "settle_open_days", "_classify_day", "weekly_sheet"},  # to go
+}
+#: calls whose dict arguments are a payload or an error's details, not a record
+NOT_A_RECORD_CALL = ("emit", "Conflict", "ValidationFailed", "field_error", "NotFound", "Forbidden")
+
+
+def _iso_records(tree) -> set[str]:
+    """Enclosing functions of dict literals holding a ``….isoformat()`` value, outside an
+    ``emit(...)`` (an event's payload) or an error's details."""
+    def iso(node) -> bool:
+        return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "isoformat"
+                   for n in ast.walk(node))
+
+    found = set()
+
+    def visit(node, function, in_emit):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            function = node.name
+        if isinstance(node, ast.Call) and (getattr(node.func, "attr", None) or getattr(node.func, "id", None)) \
+                in NOT_A_RECORD_CALL:
+            in_emit = True
+        if isinstance(node, ast.Dict) and not in_emit and any(v is not None and iso(v) for v in node.values):
+            found.add(function)
+        for child in ast.iter_child_nodes(node):
+            visit(child, function, in_emit)
+
+    visit(tree, "<module>", False)
+    return found
+
+
+def test_services_answer_records_dumped_by_their_contract_not_written_with_isoformat():
+    """A service answers a resource dumped by its schema in services/contracts (the one the
+    gateway documents), e.g. ``ApiKey().dump(account)``, not a dict with ``x.isoformat()``."""
+    found, seen = {}, {}
+    for p in production_files():
+        r = rel(p)
+        if not r.startswith("services/") or r.startswith(("services/common/", "services/contracts/")):
+            continue
+        seen[r] = _iso_records(ast.parse(source(p)))
+        extra = seen[r] - NOT_RECORDS.get(r, set())
+        if extra:
+            found[r] = sorted(extra)
+    assert found == {}
+    # an entry fixed is an entry removed: the list only shrinks
+    assert {r: sorted(fns - seen.get(r, set())) for r, fns in NOT_RECORDS.items() if fns - seen.get(r, set())} == {}
+
+
+def test_the_record_scan_can_fail():
+    tree = ast.parse("def key_record(a):\n    return {'id': a.id, 'created_at': a.created_at.isoformat()}\n"
+                     "def moved(uow, a):\n    uow.emit('x.moved', at=a.at.isoformat(), d={'at': a.at.isoformat()})")
+    assert _iso_records(tree) == {"key_record"}
