@@ -335,6 +335,8 @@ def named_people(body) -> list[str]:
     if not isinstance(body, dict):
         return []
     ids = [body.get(k) for k in NAMED] + list(body.get("director_person_ids") or [])
+    people = body.get("people") if isinstance(body.get("people"), list) else []
+    ids += [row.get("person_id") for row in people if isinstance(row, dict)]  # S2: the home-unit report
     ids += list(body.get("decider_person_ids") or []) if isinstance(body.get("decider_person_ids"), list) else []
     ids += list(body.get("department_person_ids") or []) if isinstance(body.get("department_person_ids"), list) else []
     return [i for i in ids if isinstance(i, str) and i]

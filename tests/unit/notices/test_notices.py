@@ -277,3 +277,14 @@ def test_a_delivery_whose_channel_was_removed_is_cancelled_not_retried_into_a_fa
         d = uow.session.query(Delivery).one()
         assert (d.state, d.attempts) == ("cancelled", 0)
         assert delivery.failed_counts(uow) == [] and uow.session.query(Notice).count() == 1
+
+
+@pytest.mark.parametrize("body,named", [
+    ({"people": [{"person_id": "p1"}, {"person_id": "p2"}, "x"]}, ["p1", "p2"]),
+    ({"people": 7}, []),
+])
+def test_the_people_of_a_home_unit_report_are_known_before_it_is_worded(body, named):
+    """S2: the copy is filled for every person the report names (staffdir), a malformed list is ignored."""
+    from services.notices.routing import named_people
+
+    assert named_people(body) == named
