@@ -190,10 +190,14 @@ def escalation_readers(uow, reader_id: str) -> list:
 def escalate(uow, notice_id: str) -> bool:
     """Claimed (escalated_at from null): exactly one escalation per notice, whichever instance
     sweeps first. ``escalation_readers`` get a notice to acknowledge (never escalated again)."""
-    if not claim(uow.session, Notice, notice_id, expected={"escalated_at": None, "acked_at": None},
+    n = uow.session.get(Notice, notice_id)
+    if n is None or n.ack_due_at is None or n.ack_due_at > uow.now():
+        return False  # a calendar change moved its deadline since the sweep listed it (notices.recompute)
+    # the deadline read is part of the claim: a recompute that moves it meanwhile wins
+    if not claim(uow.session, Notice, notice_id, expected={"escalated_at": None, "acked_at": None,
+                                                           "ack_due_at": n.ack_due_at},
                  updates={"escalated_at": uow.now()}):
         return False
-    n = uow.session.get(Notice, notice_id)
     uow.session.refresh(n)
     reader = uow.session.get(orgcopy.PersonCopy, n.person_id)
     who = reader.name if reader is not None else n.person_id[:8]

@@ -106,3 +106,18 @@ def test_a_provisional_due_day_firms_up_when_the_year_is_loaded(units):
     assert recompute.Recomputer().settle(units)["passes"] == 2
     firm = (datetime(2027, 1, 4, 16, 0, tzinfo=timezone.utc), False)
     assert dues(units, A)[a] == firm and dues(units, B)[b] == firm
+
+
+def test_a_notice_listed_for_escalation_whose_deadline_moved_meanwhile_is_not_escalated(units):
+    """The sweep lists a notice past its deadline; a holiday is declared and the recompute
+    moves the deadline before the escalation claims it: no escalation, until the new one."""
+    [n] = remind(units, A, 1)
+    units.clock.move(days=1, hours=15)  # Fri 01:00 local: past Thursday's close
+    run = units.sweep_run()
+    listed = inbox.due_for_escalation(run)
+    assert [i for _, i in listed] == [n]
+    change(units, A, [{"day": "2026-03-05", "working": False}])
+    recompute.Recomputer().settle(units)
+    assert run.each("e", listed, inbox.escalate) == 0
+    units.clock.move(days=1)  # Sat 01:00: past Friday's close
+    assert run.each("e", inbox.due_for_escalation(run), inbox.escalate) == 1
