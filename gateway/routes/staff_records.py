@@ -30,7 +30,8 @@ class SessionIn(Schema):
 
 class SessionRecordIn(Schema):
     person_id = fields.String(required=True)
-    status = fields.String(required=True, validate=validate.OneOf(["present", "late", "absent"]))
+    status = fields.String(required=True, validate=validate.OneOf(["present", "late", "early", "absent"]),
+                           metadata={"description": "early: left before the end (早退, −1 like late)"})
     excused = fields.Boolean(load_default=False, metadata={"description": "an absence with leave (因故请假)"})
     reason = fields.String(validate=validate.Length(max=500), metadata={"description": "why absent"})
 

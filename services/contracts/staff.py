@@ -512,7 +512,7 @@ class HomeUnitPerson(Out):
     accumulated_days = Int(metadata={"description": "days of absence added by the 5-lates rule"})
     leave_halves = Int()
     sessions_attended = Int()
-    sessions_late = Int()
+    sessions_late = Int(metadata={"description": "sessions arrived late at or left early"})
     sessions_absent_excused = Int()
     sessions_absent_unexcused = Int(metadata={"description": "counts as absence (S2)"})
     deducted = Int(metadata={"description": "points deducted in the month (before caps)"})

@@ -5,12 +5,13 @@ late and who was absent and why (seeds 000 学习培训制度, 002 学习教育�
 * A session is scheduled by a section head, deputy director or director (``SESSION_KEEPERS``)
   with its kind (study, meeting), topic, start and end; its day is the local date of the start
   and must be a working day (C2a: nothing counts against a person for a day the hall was closed).
-* Once it has started, the keeper records each person: ``present``, ``late`` or ``absent``; an
+* Once it has started, the keeper records each person: ``present``, ``late``, ``early`` (left
+  before the end) or ``absent``; an
   absence is ``excused`` (因故请假, a reason is required) or not.
 * Missing one without leave counts as absence ("无故不参加学习者，按旷工论处"): it is scored by the
   rule the setting ``meeting_absence_rule`` names (default ``absence_half``, −3, the same rule
-  an attendance absence uses). A late arrival is scored by ``meeting_late_rule`` (default
-  ``meeting_late``, −1; seed 000 "迟到、早退的，每次扣1分"). Present and excused cost nothing.
+  an attendance absence uses). A late arrival or early departure is scored by
+  ``meeting_late_rule`` (default ``meeting_late``, −1; seed 000 "迟到、早退的，每次扣1分"). Present and excused cost nothing.
   A person whose approved leave covers the session is excused whatever was recorded.
 * Each record scores at most once (source ``meeting``, id ``<session>:<person>``); recording a
   person again corrects the record and replaces its deduction.
@@ -33,8 +34,9 @@ from .models import Leave, Person, ScoreEntry, SessionAttendance, StudySession
 from .rules import RULES
 
 KINDS = ("study", "meeting")
-STATUSES = ("present", "late", "absent")
+STATUSES = ("present", "late", "early", "absent")  # early: left before the end (早退)
 KIND_ZH = {"study": "学习", "meeting": "例会"}
+STATUS_ZH = {"late": "迟到", "early": "早退"}
 SOURCE = "meeting"
 
 
@@ -44,7 +46,7 @@ def outcome(status: str, excused: bool, on_leave: bool = False) -> str | None:
     """What a record costs (S2): ``"absence"`` (missed without leave), ``"late"`` or None."""
     if status == "absent":
         return None if (excused or on_leave) else "absence"
-    if status == "late":
+    if status in ("late", "early"):  # seed 000: 迟到、早退的，每次扣1分
         return None if on_leave else "late"
     return None
 
@@ -153,7 +155,7 @@ def record_attendance(uow, by: str | None, session_id: str, records) -> dict:
             synchronize_session=False))
         if cost:
             scoring.add_entry(uow, p.id, rule_of[cost], session.day, SOURCE, source_id,
-                              reason=f"{label}（{'无故缺席' if cost == 'absence' else '迟到'}）",
+                              reason=f"{label}（{'无故缺席' if cost == 'absence' else STATUS_ZH[r['status']]}）",
                               recorded_by=by, window_id=p.window_id)
     uow.session.flush()
     return _out(uow, session)
@@ -198,7 +200,7 @@ def counts(uow, first, last) -> dict[str, dict]:
         c = out.setdefault(person_id, {"attended": 0, "late": 0, "absent_excused": 0, "absent_unexcused": 0})
         if status == "present":
             c["attended"] += 1
-        elif status == "late":
+        elif status in ("late", "early"):
             c["attended"] += 1
             c["late"] += 1
         elif excused:

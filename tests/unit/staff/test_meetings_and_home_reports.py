@@ -23,6 +23,7 @@ from .conftest import local
 @pytest.mark.parametrize("status,excused,on_leave,cost", [
     ("present", False, False, None),
     ("late", False, False, "late"),          # S2: a late arrival −1
+    ("early", False, False, "late"),         # seed 000: an early departure too
     ("absent", False, False, "absence"),     # S2: missing one without leave counts as absence
     ("absent", True, False, None),           # excused (因故请假)
     ("absent", False, True, None),           # approved leave covers the session
@@ -72,15 +73,17 @@ def test_s2_a_session_records_who_came_and_scores_unexcused_absence_as_absence_a
     s = schedule(world)
     assert (s["kind"], s["day"], s["attendance"]) == ("study", "2025-03-03", [])
     out = record(world, s["id"], ("a", "present", {}), ("b", "late", {}), ("c", "absent", {}),
-                 ("d", "absent", {"excused": True, "reason": "到县局参加培训"}))
+                 ("d", "absent", {"excused": True, "reason": "到县局参加培训"}), ("head", "early", {}))
     got = {r["name"]: (r["status"], r["excused"], r["reason"], r["points"]) for r in out["attendance"]}
     assert got == {"A": ("present", False, None, 0), "B": ("late", False, None, -1),
-                   "C": ("absent", False, None, -3), "D": ("absent", True, "到县局参加培训", 0)}
+                   "C": ("absent", False, None, -3), "D": ("absent", True, "到县局参加培训", 0),
+                   "HEAD": ("early", False, None, -1)}
     # the same rules as attendance: absence_half (−3, 工作纪律), and the meeting lateness rule (−1)
-    assert meeting_entries(world) == [("b", "meeting_late", -1), ("c", "absence_half", -3)]
+    assert meeting_entries(world) == [("b", "meeting_late", -1), ("c", "absence_half", -3),
+                                      ("head", "meeting_late", -1)]
     # a correction replaces the record and its deduction; nothing counts twice
     record(world, s["id"], ("c", "absent", {"excused": True, "reason": "病假"}), ("b", "late", {}))
-    assert meeting_entries(world) == [("b", "meeting_late", -1)]
+    assert meeting_entries(world) == [("b", "meeting_late", -1), ("head", "meeting_late", -1)]
 
 
 def test_s2_approved_leave_covering_the_session_excuses_the_absence(world):
