@@ -185,8 +185,9 @@ def sweep_reviews(run) -> int:
             Review.state == "pending", Review.reminded_at.is_(None)))]
         provisional = [(r.township_id, r.id) for r in uow.scalars(select(Review).where(
             Review.state == "pending", Review.provisional.is_(True)))]
+        # provisional ones too: mark_overdue re-reads each (firmed up above, else skipped)
         late = [(r.township_id, r.id) for r in uow.scalars(select(Review).where(
-            Review.state == "pending", Review.overdue_at.is_(None), Review.due_date < horizon))]  # mark_overdue re-reads each: firmed up above, or skipped
+            Review.state == "pending", Review.overdue_at.is_(None), Review.due_date < horizon))]
     return (run.each("review_firm_up", provisional, reviews.firm_up)
             + run.each("review_reminders", reminding, reviews.remind)
             + run.each("review_overdue", late, reviews.mark_overdue))
