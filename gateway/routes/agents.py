@@ -1,5 +1,5 @@
 """Gateway routes of village agents (村级代办员, DOMAIN I6), a mixin of gateway.service.GatewayService:
-the register, what agents collected in the villages and its 3-working-day deadline (the
+the register (and removal from it), what agents collected (and withdrawals) in the villages and its 3-working-day deadline (the
 overdue list), the applicant's rating of the agent and the agents' monthly scoreboard. The
 rules are in services/intake/agents.py."""
 from __future__ import annotations
@@ -9,7 +9,7 @@ from urllib.parse import quote
 from marshmallow import fields, validate
 from werkzeug.wrappers import Response
 
-from services.common.tenancy import AGENT_WATCH, AGENTS, DESK, LEADERS, STAFF
+from services.common.tenancy import AGENT_WATCH, AGENT_WITHDRAWERS, AGENTS, DESK, LEADERS, STAFF
 from services.common.validate import Schema
 from services.contracts import intake as out
 from services.contracts import intake_input
@@ -35,8 +35,16 @@ class PublicAgentRatingIn(intake_input.AgentRatingIn):
     password = fields.String(required=True, validate=validate.Length(1, 64), metadata={"example": "K7M3Q9XA2B"})
 
 
+class AgentRemovalIn(intake_input.AgentRemovalIn):
+    """Why the agent is removed from the register (I6, on record)."""
+
+
+class CollectionWithdrawalIn(intake_input.CollectionWithdrawalIn):
+    """Why a collection not yet received is withdrawn (I6, on record)."""
+
+
 class CollectionQuery(Schema):
-    status = fields.String(validate=validate.OneOf(("collected", "submitted")))
+    status = fields.String(validate=validate.OneOf(("collected", "submitted", "withdrawn")))
 
 
 class MonthQuery(Schema):
@@ -49,6 +57,15 @@ class AgentRoutes:
          summary="Register a village agent (村级代办员) and their village (I6); again to change the village")
     def register_agent(self, request, body):
         return 201, self.intake.register_agent(body)
+
+    @api("POST", "/intake/agents/<string:agent_id>/removal", response=out.AgentRemoval, roles=LEADERS,
+         body=AgentRemovalIn, tags=["agents"], example={"reason": "本人辞去代办员职务"},
+         summary="Remove a village agent from the register (I6): no new collections; theirs still out stay "
+                 "listed and tracked",
+         description="The reason is on record. 409 when already removed; registering the person again "
+                     "restores them.")
+    def remove_agent(self, request, agent_id, body):
+        return self.intake.remove_agent(agent_id, body)
 
     @api("GET", "/intake/agents", response=out.VillageAgent(many=True), roles=STAFF, tags=["agents"],
          summary="The township's village agents (I6)")
@@ -73,6 +90,15 @@ class AgentRoutes:
          tags=["agents"], summary="Collections not brought to the centre by their deadline (I6)")
     def overdue_collections(self, request):
         return self.intake.list_collections(None, True)
+
+    @api("POST", "/intake/agent-collections/<string:collection_id>/withdrawal", response=out.AgentCollection,
+         roles=AGENT_WITHDRAWERS, body=CollectionWithdrawalIn, tags=["agents"],
+         example={"reason": "申请人决定暂不申请"},
+         summary="Withdraw a collection not yet received at the centre, with the reason (I6)",
+         description="An agent withdraws only their own (another's answers 404); the desk any. 409 once "
+                     "it was received at the centre or withdrawn.")
+    def withdraw_collection(self, request, collection_id, body):
+        return self.intake.withdraw_collection(collection_id, body)
 
     @api("POST", "/intake/applications/<string:application_id>/agent-rating", response=out.AgentRating,
          roles=DESK, body=AgentRatingIn, status=201, tags=["agents"], example={"rating": 4},

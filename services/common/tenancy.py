@@ -70,6 +70,8 @@ AGENTS = role_set("village_agent")
 AGENT_OVERSEERS = role_set(*DESK, "inspector")
 #: who reads agents' collections: the overseers, and an agent their own (I6)
 AGENT_WATCH = role_set(*AGENT_OVERSEERS, *AGENTS)
+#: who withdraws a collection not yet received (I6): the agent their own, the desk any
+AGENT_WITHDRAWERS = role_set(*AGENTS, *DESK)
 #: the platform's operator: townships and the national calendar, no township's data
 OPERATOR = role_set("operator")
 

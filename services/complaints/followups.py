@@ -1,6 +1,6 @@
-"""Follow-ups of low ratings (DOMAIN P6, C9): a rating of 1 or 2 from cases opens a
-follow-up here — call the applicant back and rectify within 15 working days (a setting),
-tracked to closure."""
+"""Follow-ups of low ratings (DOMAIN P6, C9): a rating of 1 or 2 from cases (or of a village
+agent from intake, I6) opens a follow-up here — call the applicant back and rectify within 15
+working days (a setting), tracked to closure."""
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -39,6 +39,34 @@ def on_rating(uow, event: dict) -> FollowUp | None:
     uow.session.flush()
     uow.emit("complaints.follow_up_opened", follow_up_id=f.id, case_id=f.case_id,
              handler_person_id=f.handler_person_id, window_id=f.window_id, due_date=f.due_on.isoformat())
+    return f
+
+
+def on_agent_rating(uow, event: dict) -> FollowUp | None:
+    """Effect of ``intake.agent_rated`` (I6, once per event id by ``handle_once``): a low rating
+    of a village agent opens one follow-up per application, exactly as a low window rating does
+    (P6: call the applicant back and rectify within the same N working days). The agent stands
+    where the handler does; like a case's follow-up it carries the receipt number and the masked
+    comment, never the applicant, and is seen by the complaint desk only."""
+    rules = RULES.load(uow)
+    if not opens_follow_up(event["rating"], rules):
+        return None
+    existing = uow.session.scalar(select(FollowUp).where(FollowUp.application_id == event["application_id"]))
+    if existing is not None:
+        return existing
+    rated_on = local_date(as_utc(event["occurred_at"]), rules["timezone"])
+    due = follow_up_due(load_calendar(uow.session, uow.common, uow.township_id), rated_on, rules)
+    f = FollowUp(
+        subject="agent", case_id=None, application_id=event["application_id"], agent_id=event["agent_id"],
+        receipt_no=event["receipt_no"], rating=event["rating"], handler_person_id=event["agent_person_id"],
+        window_id=None, comment=event.get("comment"), source_event_id=event["event_id"], opened_at=uow.now(),
+        due_on=due.day, due_provisional=due.provisional, state="open",
+    )
+    uow.session.add(f)
+    uow.session.flush()
+    uow.emit("complaints.follow_up_opened", follow_up_id=f.id, case_id=None, subject="agent",
+             application_id=f.application_id, agent_id=f.agent_id, handler_person_id=f.handler_person_id,
+             window_id=None, due_date=f.due_on.isoformat())
     return f
 
 

@@ -83,12 +83,19 @@ class DelayNotice(TenantScoped, Base):
 
 
 class FollowUp(TenantScoped, Base):
-    """P6 / C9: a rating of 1 or 2 — call the applicant back, rectify within N working days."""
+    """P6 / C9: a rating of 1 or 2 — call the applicant back, rectify within N working days.
+    Of a case's handling (cases.rating_submitted) or of a village agent (intake.agent_rated, I6)."""
 
     __tablename__ = "follow_ups"
-    __table_args__ = (UniqueConstraint("township_id", "case_id"),)
+    __table_args__ = (UniqueConstraint("township_id", "case_id"),
+                      UniqueConstraint("township_id", "application_id", name="uq_follow_ups_application"))
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    case_id: Mapped[str] = mapped_column(String(32))
+    # what was rated: ``case`` (a window's handling, C9) or ``agent`` (a village agent, I6 — then
+    # ``case_id`` is None, the application and the agent are named and the agent is the "handler")
+    subject: Mapped[str] = mapped_column(String(10), default="case", server_default="case")
+    case_id: Mapped[str | None] = mapped_column(String(32))
+    application_id: Mapped[str | None] = mapped_column(String(32))
+    agent_id: Mapped[str | None] = mapped_column(String(32))
     receipt_no: Mapped[str] = mapped_column(String(40))
     rating: Mapped[int]
     handler_person_id: Mapped[str] = mapped_column(String(32))

@@ -251,6 +251,11 @@ class ComplaintsService(CalendarFollower, TownshipTimezoneFollower, BaseService)
     def on_rating_submitted(self, body):
         handle_once(self, "cases.rating_submitted", body, followups.on_rating)
 
+    @reliable_handler("intake", "agent_rated")
+    def on_agent_rated(self, body):
+        """I6 / P6: a village agent rated 1–2 is followed up like a window."""
+        handle_once(self, "intake.agent_rated", body, followups.on_agent_rating)
+
     @reliable_handler("staff", "organisation_changed")
     def on_organisation_changed(self, body):
         handle_once(self, "staff.organisation_changed", body, orgcopy.apply_organisation_change)

@@ -80,10 +80,13 @@ class FollowUp(Out):
     """A follow-up of a low rating (C9): call back, rectify, close."""
 
     id = Id()
-    case_id = Id()
+    subject = Str(metadata={"description": "case (a window's handling, C9) | agent (a village agent, I6)"})
+    case_id = Ref()
+    application_id = Ref(metadata={"description": "an agent's follow-up: the application the agent brought"})
+    agent_id = Ref(metadata={"description": "an agent's follow-up: the village agent rated (I6)"})
     receipt_no = Str()
     rating = Int()
-    handler_person_id = Id()
+    handler_person_id = Id(metadata={"description": "the case's handler, or the village agent's person"})
     window_id = Ref()
     comment = Str(null=True)
     opened_at = Moment()

@@ -280,8 +280,10 @@ class VillageAgent(Out):
     person_id = Id()
     name = Str()
     village = Str()
-    active = Bool()
+    active = Bool(metadata={"description": "false once removed from the register (I6)"})
     registered_at = Moment()
+    removed_at = Moment(null=True)
+    removal_reason = Str(null=True)
 
 
 class AgentCollection(Out):
@@ -298,12 +300,21 @@ class AgentCollection(Out):
     collected_on = Day()
     due_on = Day()
     due_provisional = Bool()
-    status = Str(metadata={"description": "collected | submitted"})
+    status = Str(metadata={"description": "collected | submitted | withdrawn"})
     application_id = Ref()
     submitted_on = Day(null=True)
     late = Bool(null=True)
     overdue = Bool(metadata={"description": "not submitted and past its deadline today"})
     reminded_at = Moment(null=True)
+    withdrawn_at = Moment(null=True)
+    withdrawn_by = Ref()
+    withdrawal_reason = Str(null=True)
+
+
+class AgentRemoval(VillageAgent):
+    """An agent removed from the register (I6), and how many of their collections are still out."""
+
+    open_collections = Int()
 
 
 class AgentRating(Out):

@@ -123,6 +123,16 @@ class AgentCollectionIn(Schema):
     note = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=1000))
 
 
+class AgentRemovalIn(Schema):
+    reason = fields.String(required=True, validate=validate.Length(1, 1000),
+                           metadata={"example": "本人辞去代办员职务", "description": "on record (I6)"})
+
+
+class CollectionWithdrawalIn(Schema):
+    reason = fields.String(required=True, validate=validate.Length(1, 1000),
+                           metadata={"example": "申请人决定暂不申请", "description": "on record (I6)"})
+
+
 class AgentRatingIn(Schema):
     rating = fields.Integer(required=True, strict=True, validate=validate.Range(1, 5),
                             metadata={"example": 5, "description": "5 非常满意 … 1 非常不满意 (C9's scale)"})

@@ -26,8 +26,10 @@ from services.common.clock import local_date
 from services.common.db import claim
 from services.common.errors import Conflict, Forbidden, NotFound, field_error
 from services.common.months import month_of, parse_month, utc_span
+from services.common.privacy import mask_long_numbers
 from services.contracts import intake as contract
-from services.contracts.intake_input import AgentCollectionIn, AgentRatingIn, VillageAgentIn, load
+from services.contracts.intake_input import (AgentCollectionIn, AgentRatingIn, AgentRemovalIn,
+                                             CollectionWithdrawalIn, VillageAgentIn, load)
 
 from .models import AgentCollection, Application, CatalogueItem, OrgName, VillageAgent
 
@@ -36,6 +38,8 @@ LABELS = {1: "非常不满意", 2: "不满意", 3: "基本满意", 4: "满意", 
 #: S5's mapping of a rating to points (seed 004's scale), for the agents' scoreboard
 POINTS = {5: 95, 4: 90, 3: 80, 2: 50, 1: 50}
 CHANNELS = ("online", "paper")
+#: C9 / P6: 1–2 (不满意, 非常不满意) is followed up (complaints decides with its own setting)
+LOW_RATING = 2
 
 
 # -- the rule (pure) ---------------------------------------------------------------
@@ -84,8 +88,25 @@ def register(uow, by_person_id: str, data: dict) -> dict:
         uow.session.add(agent)
     else:
         agent.village, agent.name, agent.active = data["village"], person.name, True
+        agent.removed_at = agent.removed_by = agent.removal_reason = None  # registered again
     uow.session.flush()
     return contract.VillageAgent().dump(agent)
+
+
+def remove(uow, by_person_id: str, agent_id: str, data: dict) -> dict:
+    """A director removes an agent from the register (I6), with the reason on record: they record
+    no new collection (``agent_of``); what they collected and did not bring stays listed, tracked
+    (reminder, overdue) and can still be received at the centre or withdrawn."""
+    data = load(AgentRemovalIn, data)
+    agent = uow.get(VillageAgent, agent_id, "village agent")
+    if not agent.active:
+        raise Conflict("this agent was already removed from the register", {"active": [False]})
+    agent.active, agent.removed_at, agent.removed_by = False, uow.now(), by_person_id
+    agent.removal_reason = data["reason"]
+    uow.session.flush()
+    still_out = len(uow.session.scalars(select(AgentCollection.id).where(
+        AgentCollection.agent_id == agent.id, AgentCollection.status == "collected")).all())
+    return contract.AgentRemoval().dump({**contract.VillageAgent().dump(agent), "open_collections": still_out})
 
 
 def list_agents(uow) -> list[dict]:
@@ -128,6 +149,7 @@ def record_collection(uow, person_id: str, data: dict, settings: dict) -> dict:
         item_code=data["item_code"], applicant_name=data["applicant_name"], mandate_no=data["mandate_no"],
         note=data.get("note"), collected_on=collected_on, due_on=due.day, due_provisional=due.provisional,
         remind_on=remind_on(calendar, collected_on, due.day, settings["agent_reminder_days"]),
+        submission_days=settings["agent_submission_days"], submission_max_days=settings["agent_submission_max_days"],
         status="collected", recorded_at=uow.now())
     uow.session.add(row)
     uow.session.flush()
@@ -154,11 +176,32 @@ def list_collections(uow, settings: dict, full: bool, agent_person_id: str | Non
     return [dump_collection(r, today, full) for r in uow.scalars(stmt.limit(500))]
 
 
+def withdraw(uow, collection_id: str, by_person_id: str, data: dict, settings: dict, full: bool,
+             own: bool) -> dict:
+    """A collection not yet received at the centre is withdrawn (the applicant changed their mind,
+    a duplicate …) with the reason on record (I6); it is no longer due, reminded or overdue.
+    ``own``: the caller is an agent, who withdraws only what they collected themselves."""
+    data = load(CollectionWithdrawalIn, data)
+    row = uow.find(AgentCollection, collection_id)
+    if row is None or (own and row.agent_person_id != by_person_id):
+        raise NotFound(f"collection {collection_id} not found")
+    if row.status != "collected" or not claim(
+            uow.session, AgentCollection, row.id, {"status": "collected"},
+            {"status": "withdrawn", "withdrawn_at": uow.now(), "withdrawn_by": by_person_id,
+             "withdrawal_reason": data["reason"]}):
+        uow.session.refresh(row)
+        raise Conflict("only a collection not yet received at the centre is withdrawn", {"status": [row.status]})
+    uow.session.refresh(row)
+    return dump_collection(row, local_date(uow.now(), settings["timezone"]), full)
+
+
 def take(uow, collection_id: str, item_code: str, today: date) -> AgentCollection:
     """A clerk receives a collection as an application: claimed once (two clerks cannot both)."""
     row = uow.find(AgentCollection, collection_id)
     if row is None:
         raise field_error("collection_id", "no such collection of this township")
+    if row.status == "withdrawn":
+        raise Conflict("this collection was withdrawn", {"collection_id": [row.status]})
     if row.status != "collected":
         raise Conflict("this collection was already received at the centre", {"collection_id": [row.status]})
     if row.item_code != item_code:
@@ -253,6 +296,11 @@ def rate(uow, rating, comment=None, application_id: str | None = None, receipt_n
     app.agent_rating, app.agent_rating_comment = data["rating"], data.get("comment")
     app.agent_rating_channel, app.agent_rated_at = channel, uow.now()
     uow.session.flush()
+    # P6: a 1–2 is followed up in complaints like a low window rating (no applicant data)
+    uow.emit("intake.agent_rated", application_id=app.id, receipt_no=app.receipt_no or "", agent_id=app.agent_id,
+             agent_person_id=app.agent_person_id, village=app.village, rating=app.agent_rating,
+             comment=mask_long_numbers(app.agent_rating_comment), channel=channel,
+             follow_up=app.agent_rating <= LOW_RATING)
     return contract.AgentRating().dump({"application_id": app.id, "agent_id": app.agent_id,
                                         "rating": app.agent_rating, "label": LABELS[app.agent_rating]})
 

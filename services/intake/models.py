@@ -7,6 +7,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.common.db import TenantScoped, make_base, new_id
+from services.common.recompute import RecomputeMarker
 
 Base = make_base()
 
@@ -193,6 +194,10 @@ class VillageAgent(TenantScoped, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     registered_at: Mapped[datetime]
     registered_by: Mapped[str | None] = mapped_column(String(32))
+    # removed from the register by a director (I6): no new collections; the open ones stay tracked
+    removed_at: Mapped[datetime | None]
+    removed_by: Mapped[str | None] = mapped_column(String(32))
+    removal_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class AgentCollection(TenantScoped, Base):
@@ -213,7 +218,10 @@ class AgentCollection(TenantScoped, Base):
     due_on: Mapped[date]
     due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     remind_on: Mapped[date]
-    status: Mapped[str] = mapped_column(String(20), index=True)  # collected | submitted
+    # the period it was given (the settings then); a calendar change recomputes due_on from it (C2)
+    submission_days: Mapped[int | None]
+    submission_max_days: Mapped[int | None]
+    status: Mapped[str] = mapped_column(String(20), index=True)  # collected | submitted | withdrawn
     application_id: Mapped[str | None] = mapped_column(String(32))
     submitted_at: Mapped[datetime | None]
     submitted_on: Mapped[date | None]
@@ -221,3 +229,15 @@ class AgentCollection(TenantScoped, Base):
     reminded_at: Mapped[datetime | None]
     overdue_at: Mapped[datetime | None]
     recorded_at: Mapped[datetime]
+    # withdrawn before it reached the centre, with the reason on record (I6)
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_by: Mapped[str | None] = mapped_column(String(32))
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class CalendarRecompute(RecomputeMarker, TenantScoped, Base):
+    """A township whose open agent collections' deadlines (I6, counted in working days: C2) must
+    be recomputed after a calendar change, recorded in the same transaction as the change
+    (``services/common/recompute.py``; intake.recompute)."""
+
+    __tablename__ = "calendar_recompute"

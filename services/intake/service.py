@@ -6,8 +6,9 @@ import logging
 
 from nameko.rpc import rpc
 
-from services.common.tenancy import AGENT_OVERSEERS, AGENT_WATCH, AGENTS, DESK, LEADERS, REVIEWERS, STAFF
-from services.common.db import Database
+from services.common.tenancy import (AGENT_OVERSEERS, AGENT_WATCH, AGENT_WITHDRAWERS, AGENTS, DESK, LEADERS,
+                                     REVIEWERS, STAFF)
+from services.common.db import NATIONAL, Database
 from services.common.errors import NotFound, TooManyAttempts
 from services.common.handlers import (
     CalendarFollower,
@@ -17,11 +18,12 @@ from services.common.handlers import (
 )
 from services.common.idempotency import command
 from services.common.metrics import Metrics
+from services.common.recompute import Recomputing, recompute_timer
 from services.common.service import BaseService
 from services.common.sweep import Sweeper, sweep_timer
 
 from . import applications as apps
-from . import agents, catalogue, inquiries, organisation, receipts, sweep
+from . import agents, catalogue, inquiries, organisation, receipts, recompute, sweep
 from .models import AgentCollection, Application, Base
 from .rules import RULES
 
@@ -54,6 +56,7 @@ class IntakeService(CalendarFollower, TownshipTimezoneFollower, BaseService):
     name = "intake"
     db = Database(Base)
     sweeper = Sweeper()
+    recomputing = Recomputing(recompute.Recomputer)  # agents' deadlines after a calendar change (C2)
     rules = RULES
     metrics = Metrics(gauges={
         "intake_supplements_open": ("Supplement applications awaiting materials (I5)", _pending_gauge("supplement")),
@@ -63,6 +66,8 @@ class IntakeService(CalendarFollower, TownshipTimezoneFollower, BaseService):
                                             _pending_gauge("return_pending")),
         "intake_agent_collections_overdue": ("Village agents' collections past their deadline, not brought (I6)",
                                              _agents_overdue),
+        "intake_agent_recompute_pending": ("1 while a township's agent deadlines wait to be recomputed after a "
+                                           "calendar change (I6, C2)", recompute.pending),
     })
 
     # -- I1 catalogue -------------------------------------------------------
@@ -211,6 +216,12 @@ class IntakeService(CalendarFollower, TownshipTimezoneFollower, BaseService):
         with self.db(caller.township) as uow:
             return agents.register(uow, caller.person_id, data)
 
+    @command
+    def remove_agent(self, agent_id, data):
+        caller = self.caller.require(*MANAGERS)
+        with self.db(caller.township) as uow:
+            return agents.remove(uow, caller.person_id, agent_id, data)
+
     @rpc
     def list_agents(self):
         caller = self.caller.require(*STAFF)
@@ -231,6 +242,15 @@ class IntakeService(CalendarFollower, TownshipTimezoneFollower, BaseService):
         with self.db(caller.township) as uow:
             return agents.list_collections(uow, RULES.load(uow), self._full(uow, caller) or own,
                                            caller.person_id if own else None, status, bool(overdue))
+
+    @command
+    def withdraw_collection(self, collection_id, data):
+        """I6: the agent withdraws their own collection, the desk any, before it is received."""
+        caller = self.caller.require(*AGENT_WITHDRAWERS)
+        own = not caller.has(*DESK)
+        with self.db(caller.township) as uow:
+            return agents.withdraw(uow, collection_id, caller.person_id, data, RULES.load(uow),
+                                   self._full(uow, caller) or own, own)
 
     @command
     def rate_agent(self, rating=None, comment=None, application_id=None, receipt_no=None):
@@ -275,6 +295,15 @@ class IntakeService(CalendarFollower, TownshipTimezoneFollower, BaseService):
         """C12: a received application whose supplement notice is overdue is accepted from
         the day its materials arrived. Each row is claimed, so instances never do it twice."""
         return self.sweeper(sweep.sweep)
+
+    # -- the calendar: agents' submission deadlines follow it (I6 period in working days, C2) --
+    def calendar_changed(self, uow, event):
+        """CalendarFollower's hook: recorded here, recomputed in chunks by the timer below."""
+        recompute.mark(uow, None if event["scope"] == NATIONAL else event["scope"])
+
+    @recompute_timer
+    def recompute_agent_deadlines(self):
+        return self.recomputing()
 
     # -- events -------------------------------------------------------------------------
     @reliable_handler("cases", "case_transitioned")

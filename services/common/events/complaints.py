@@ -34,10 +34,13 @@ class FollowUpOpened(Envelope):
     """P6 / C9: a low rating opened a follow-up (call back, rectify within N working days)."""
 
     follow_up_id = fields.String(required=True)
-    case_id = fields.String(required=True)
-    handler_person_id = fields.String(required=True)
+    case_id = fields.String(allow_none=True, load_default=None)  # None: a village agent's rating (I6)
+    handler_person_id = fields.String(required=True)  # or the village agent's person
     window_id = fields.String(allow_none=True, load_default=None)
     due_date = fields.Date(required=True)
+    subject = fields.String(load_default="case")  # case | agent
+    application_id = fields.String(allow_none=True, load_default=None)
+    agent_id = fields.String(allow_none=True, load_default=None)
 
 
 @register("complaints.overdue")

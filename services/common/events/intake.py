@@ -92,3 +92,21 @@ class AgentSubmissionReminder(_AgentSubmission):
 @register("intake.agent_submission_overdue")
 class AgentSubmissionOverdue(_AgentSubmission):
     """I6: what an agent collected did not reach the centre by its deadline (told once)."""
+
+
+@register("intake.agent_rated")
+class AgentRated(Envelope):
+    """I6 with C9's scale: the applicant rated the village agent who brought the application;
+    1–2 (``follow_up``) opens a follow-up in complaints (P6), as a low window rating does. No
+    applicant data: the receipt number, as the case's follow-up carries, and the comment with
+    long digit runs masked."""
+
+    application_id = fields.String(required=True)
+    receipt_no = fields.String(required=True)
+    agent_id = fields.String(required=True)
+    agent_person_id = fields.String(required=True)
+    village = fields.String(allow_none=True, load_default=None)
+    rating = fields.Integer(required=True)
+    comment = fields.String(allow_none=True, load_default=None)  # long digit runs masked
+    channel = fields.String(allow_none=True, load_default=None)  # online / paper
+    follow_up = fields.Boolean(load_default=False)  # 1–2: complaints opens a follow-up (P6)

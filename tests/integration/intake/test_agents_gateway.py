@@ -7,7 +7,10 @@ in-process on the real broker and PostgreSQL, on one movable clock.
   the director's inboxes through notices (N1);
 * the applicant rates the agent with receipt number and password; the scoreboard and its CSV
   (UTF-8 with BOM);
-* tenancy: another township sees none of it and cannot take or rate any of it.
+* an agent rated 1–2 is followed up in complaints like a window (P6), without the applicant;
+* a director removes an agent from the register (no new collections, the open ones still
+  tracked); a collection not yet received is withdrawn with its reason;
+* tenancy: another township sees none of it and cannot take, rate, withdraw or remove any of it.
 """
 from __future__ import annotations
 
@@ -51,7 +54,8 @@ def township(api, op, code):
 
 @pytest.fixture(scope="module")
 def system(broker, module_database):
-    with running_services(broker.uri, module_database, ["staff", "intake", "notices", "gateway"], clock=CLOCK,
+    with running_services(broker.uri, module_database, ["staff", "intake", "notices", "complaints", "gateway"],
+                          clock=CLOCK,
                           INTAKE_SWEEP_INTERVAL=0.3) as containers:
         api = gateway_api(containers["gateway"])
         op = api.as_(operator_token(broker.uri))
@@ -140,9 +144,82 @@ def test_an_agents_application_is_tracked_rated_and_scored_through_the_gateway(s
         CLOCK.move(days=-4)
 
 
+def bring(town, collection_id):
+    r = town["clerk"].post("/intake/applications", {"item_code": "MZ-002", "applicant": APPLICANT,
+                                                    "materials_brought": ALL, "collection_id": collection_id})
+    assert r.status_code == 201, r.text
+    return r.json()["application"]
+
+
+def test_P6_a_low_agent_rating_is_followed_up_in_complaints_without_the_applicant(system):
+    a, b = system["a"], system["b"]
+    app = bring(a, collect(a, name="王五")["id"])
+    r = a["clerk"].post(f"/intake/applications/{app['id']}/agent-rating",
+                        {"rating": 2, "comment": "代办员拖了几天，电话13812345678"})
+    assert r.status_code == 201 and r.json()["label"] == "不满意", r.text
+
+    def opened():
+        rows = a["boss"].get("/follow-ups").json()
+        return [f for f in rows if f["application_id"] == app["id"]]
+    [f] = wait_for(opened, timeout=30, message="complaints to open the agent's follow-up (P6)")
+    assert (f["subject"], f["case_id"], f["agent_id"], f["handler_person_id"], f["rating"], f["state"]) == \
+        ("agent", None, a["agent_id"], a["agent_person_id"], 2, "open")
+    assert "13812345678" not in f["comment"] and "王五" not in str(f) and "李秀兰" not in str(f)
+    assert a["agent"].get("/follow-ups").status_code == 403  # the rated agent does not read it (P2)
+    assert a["clerk"].get("/follow-ups").status_code == 403
+    assert [x for x in b["boss"].get("/follow-ups").json() if x["application_id"] == app["id"]] == []
+    assert b["boss"].get(f"/follow-ups/{f['id']}").status_code == 404
+    # closed as any follow-up: call back, then rectify
+    assert a["boss"].post(f"/follow-ups/{f['id']}/callback", {"note": "已回访申请人"}).status_code == 200
+
+
+def test_I6_withdrawal_and_removal_through_the_gateway(system):
+    a, b = system["a"], system["b"]
+    c = collect(a, name="赵六")
+    path = f"/intake/agent-collections/{c['id']}/withdrawal"
+    r = a["agent"].post(path, {})
+    assert r.status_code == 422 and "reason" in r.json()["details"], r.text
+    assert b["agent"].post(path, {"reason": "x"}).status_code == 404  # another township's
+    assert b["clerk"].post(path, {"reason": "x"}).status_code == 404
+    r = a["agent"].post(path, {"reason": "申请人决定暂不申请"})
+    assert r.status_code == 200, r.text
+    assert (r.json()["status"], r.json()["withdrawal_reason"], r.json()["overdue"]) == \
+        ("withdrawn", "申请人决定暂不申请", False)
+    assert a["agent"].post(path, {"reason": "again"}).status_code == 409
+    listed = a["boss"].get("/intake/agent-collections?status=withdrawn").json()
+    assert [x["id"] for x in listed] == [c["id"]] and listed[0]["withdrawal_reason"] == "申请人决定暂不申请"
+
+    still_out = collect(a, name="钱七")
+    removal = f"/intake/agents/{a['agent_id']}/removal"
+    assert a["clerk"].post(removal, {"reason": "x"}).status_code == 403  # a director's route
+    assert b["boss"].post(removal, {"reason": "x"}).status_code == 404  # another township's agent
+    r = a["boss"].post(removal, {"reason": ""})
+    assert r.status_code == 422 and "reason" in r.json()["details"], r.text
+    try:
+        r = a["boss"].post(removal, {"reason": "本人辞去代办员职务"})
+        assert r.status_code == 200, r.text
+        assert (r.json()["active"], r.json()["removal_reason"]) == (False, "本人辞去代办员职务")
+        assert r.json()["open_collections"] >= 1
+        assert a["boss"].post(removal, {"reason": "again"}).status_code == 409
+        r = a["agent"].post("/intake/agent-collections",
+                            {"item_code": "MZ-002", "applicant_name": "孙八", "mandate_no": "LX-DB-009"})
+        assert r.status_code == 403, r.text  # no new collections
+        agents = {x["id"]: x for x in a["boss"].get("/intake/agents").json()}
+        assert agents[a["agent_id"]]["active"] is False
+        open_ids = [x["id"] for x in a["boss"].get("/intake/agent-collections?status=collected").json()]
+        assert still_out["id"] in open_ids  # still listed and tracked …
+        assert [x["id"] for x in a["agent"].get("/intake/agent-collections?status=collected").json()] == open_ids
+        assert bring(a, still_out["id"])["agent_id"] == a["agent_id"]  # … and still received
+        assert [x["active"] for x in b["boss"].get("/intake/agents").json()] == [True]
+    finally:  # registering the person again restores the agent
+        r = a["boss"].post("/intake/agents", {"person_id": a["agent_person_id"], "village": "柳溪村"})
+        assert r.status_code == 201 and r.json()["active"] is True, r.text
+
+
 def test_openapi_documents_the_agent_routes(system):
     doc = system["api"].get("/openapi.json").json()
     for path in ("/intake/agents", "/intake/agent-collections", "/intake/agent-collections/overdue",
                  "/intake/agents/scoreboard", "/intake/agents/scoreboard/csv",
-                 "/public/townships/{code}/receipts/{number}/agent-rating"):
+                 "/public/townships/{code}/receipts/{number}/agent-rating",
+                 "/intake/agents/{agent_id}/removal", "/intake/agent-collections/{collection_id}/withdrawal"):
         assert path in doc["paths"], path

@@ -275,3 +275,227 @@ def test_the_scoreboard_ranks_on_time_then_satisfaction_and_exports_a_spreadshee
     assert rows[2][1].startswith("'=")  # formula-safe (csvsafe)
     with env.uow(T2) as uow:  # another township's board shows none of these
         assert agents.scoreboard(uow, "2025-01", env.settings(T2))["agents"] == []
+
+
+@pytest.mark.parametrize("rating, follow_up", [(1, True), (2, True), (3, False), (4, False), (5, False)])
+def test_P6_I6_a_rating_is_published_and_1_to_2_asks_complaints_for_a_follow_up(env, agent, rating, follow_up):
+    out = bring(env, collect(env)["id"])
+    with env.uow() as uow:
+        agents.rate(uow, rating, "代办员没来，打他电话13812345678也不接", receipt_no=out["receipt"]["receipt_no"])
+    [event] = env.outbox("intake.agent_rated")
+    assert (event["application_id"], event["agent_id"], event["agent_person_id"], event["rating"],
+            event["follow_up"], event["receipt_no"], event["township_id"]) == \
+        (out["application"]["id"], agent["id"], AGENT, rating, follow_up, out["receipt"]["receipt_no"], T1)
+    # P2 as the window's follow-ups: no applicant in the event, long digit runs masked
+    assert "13812345678" not in event["comment"] and "138****78" in event["comment"]
+    raw = json.dumps(event, ensure_ascii=False)
+    assert "李秀兰" not in raw and "110101199003071234" not in raw
+
+
+# -- removal from the register and withdrawal (I6) ------------------------------------------
+
+def remove(env, agent_id, township=T1, reason="本人辞去代办员职务"):
+    with env.uow(township) as uow:
+        return agents.remove(uow, "director1", agent_id, {"reason": reason})
+
+
+def withdraw(env, collection_id, who=AGENT, own=True, township=T1, reason="申请人决定暂不申请"):
+    with env.uow(township) as uow:
+        return agents.withdraw(uow, collection_id, who, {"reason": reason}, env.settings(township), True, own)
+
+
+def test_I6_a_removed_agent_records_nothing_more_and_their_open_collections_stay_tracked(env, agent):
+    out = collect(env, collected_on="2025-01-24")  # due Wed 5 Feb
+    brought = collect(env)
+    bring(env, brought["id"])
+    removed = remove(env, agent["id"])
+    assert (removed["active"], removed["removal_reason"], removed["open_collections"]) == \
+        (False, "本人辞去代办员职务", 1)
+    assert removed["removed_at"] is not None
+    with pytest.raises(Forbidden):  # no new collections
+        collect(env)
+    with env.uow() as uow:  # still on the register, shown removed; the collection still listed
+        assert [(a["id"], a["active"]) for a in agents.list_agents(uow)] == [(agent["id"], False)]
+        assert [c["id"] for c in agents.list_collections(uow, env.settings(), True, status="collected")] == [out["id"]]
+    with env.uow() as uow, pytest.raises(Conflict):  # removed once
+        agents.remove(uow, "director1", agent["id"], {"reason": "again"})
+    env.clock.set(datetime(2025, 2, 5, 16, 30, tzinfo=timezone.utc))  # Thu 6 Feb: still tracked
+    assert sweep.sweep(env.units.sweep_run())["agent_overdue"] == 1
+    assert bring(env, out["id"])["application"]["agent_late"] is True  # and still received
+    with env.uow() as uow:  # registering the person again restores them
+        again = agents.register(uow, "director1", {"person_id": AGENT, "village": "柳溪村"})
+    assert (again["active"], again["removal_reason"]) == (True, None)
+
+
+@pytest.mark.parametrize("data, township, agent_id, error, field", [
+    ({}, T1, None, ValidationFailed, "reason"),              # the reason is on record
+    ({"reason": ""}, T1, None, ValidationFailed, "reason"),
+    ({"reason": "x"}, T1, "nobody", NotFound, None),
+    ({"reason": "x"}, T2, None, NotFound, None),             # tenancy: another township's agent
+])
+def test_I6_a_removal_is_refused_with_the_field_named(env, agent, data, township, agent_id, error, field):
+    with env.uow(township) as uow, pytest.raises(error) as exc:
+        agents.remove(uow, "director1", agent_id or agent["id"], data)
+    if field:
+        assert field in exc.value.details
+    with env.uow() as uow:
+        assert agents.list_agents(uow)[0]["active"] is True  # nothing half-written
+
+
+def test_I6_a_collection_is_withdrawn_with_its_reason_and_is_no_longer_due(env, agent):
+    c = collect(env, collected_on="2025-01-24")
+    out = withdraw(env, c["id"])
+    assert (out["status"], out["withdrawal_reason"], out["withdrawn_by"], out["overdue"]) == \
+        ("withdrawn", "申请人决定暂不申请", AGENT, False)
+    env.clock.set(datetime(2025, 2, 6, 2, 0, tzinfo=timezone.utc))  # past its deadline
+    run = env.units.sweep_run()
+    assert sweep.sweep(run)["agent_reminders"] == 0 and sweep.sweep(run)["agent_overdue"] == 0
+    with env.uow() as uow:
+        assert agents.list_collections(uow, env.settings(), True, overdue=True) == []
+        assert [r["withdrawal_reason"] for r in agents.list_collections(uow, env.settings(), True,
+                                                                        status="withdrawn")] == ["申请人决定暂不申请"]
+    with pytest.raises(Conflict) as exc:  # nor received at the centre
+        bring(env, c["id"])
+    assert exc.value.details == {"collection_id": ["withdrawn"]}
+    with pytest.raises(Conflict):
+        withdraw(env, c["id"])
+
+
+@pytest.mark.parametrize("who, own, township, state, error, field", [
+    (AGENT, True, T1, "submitted", Conflict, None),           # already received at the centre
+    (AGENT, True, T1, "collected", ValidationFailed, "reason"),  # no reason
+    ("b" * 32, True, T1, "collected", NotFound, None),        # another agent's collection
+    (CLERK, False, T2, "collected", NotFound, None),          # tenancy: another township's desk
+])
+def test_I6_a_withdrawal_is_refused(env, agent, who, own, township, state, error, field):
+    c = collect(env)
+    if state == "submitted":
+        bring(env, c["id"])
+    with pytest.raises(error) as exc:
+        withdraw(env, c["id"], who, own, township, reason="" if field else "x")
+    if field:
+        assert field in exc.value.details
+    with env.uow() as uow:
+        [row] = agents.list_collections(uow, env.settings(), True)
+    assert row["status"] == state and row["withdrawal_reason"] is None
+
+
+def test_I6_the_desk_withdraws_any_collection(env, agent):
+    c = collect(env)
+    assert withdraw(env, c["id"], CLERK, own=False)["withdrawn_by"] == CLERK
+
+
+# -- deadlines follow the calendar (I6 with C2: provisional days, recomputed) -----------------
+
+def change_calendar(env, scope, days, loaded_year=None):
+    """staff.calendar_changed as the service's handler applies it: the copy, then the mark."""
+    from services.common.calendar import apply_calendar_change
+    from services.intake import recompute
+
+    with env.uow(None if scope == "*" else scope) as uow:
+        apply_calendar_change(uow.session, uow.common, {"scope": scope, "days": days, "loaded_year": loaded_year},
+                              uow.now())
+        uow.session.flush()
+        return recompute.mark(uow, None if scope == "*" else scope)
+
+
+def collections(env, township=T1):
+    with env.uow(township) as uow:
+        return {c["id"]: c for c in agents.list_collections(uow, env.settings(township), True)}
+
+
+def other_agent(env, township=T2):
+    make_item(env, township)
+    person(env, township, OTHER, "外镇代办员", ["village_agent"])
+    with env.uow(township) as uow:
+        agents.register(uow, "director1", {"person_id": OTHER, "village": "石门村"})
+
+
+# C2: Wed 30 Dec 2026 + 3 working days → Thu 31 Dec, Fri 1 Jan 2027, Mon 4 Jan: 2027 has no data
+# (provisional). 2027 loaded with 1 Jan a holiday → Tue 5 Jan, firm; the reminder a working day
+# before follows (Mon 4 Jan).
+@pytest.mark.parametrize("days, before, after, remind_after", [
+    ([{"day": "2027-01-01", "working": False}], ("2027-01-04", True), ("2027-01-05", False), "2027-01-04"),
+    ([], ("2027-01-04", True), ("2027-01-04", False), "2027-01-01"),  # loaded, no holiday in it: firm
+    # loaded with 1–4 Jan off: 5 Jan is the 2nd working day, the week's cap Wed 6 Jan comes first
+    ([{"day": f"2027-01-0{d}", "working": False} for d in (1, 4, 5)], ("2027-01-04", True),
+     ("2027-01-06", False), "2026-12-31"),
+])
+def test_C2_I6_a_provisional_deadline_is_recomputed_when_the_year_is_loaded(env, agent, days, before, after,
+                                                                           remind_after):
+    from services.intake import recompute
+
+    env.clock.set(datetime(2026, 12, 30, 2, 0, tzinfo=timezone.utc))  # Wed 30 Dec 2026, 10:00 local
+    c = collect(env)
+    other_agent(env)
+    with env.uow(T2) as uow:
+        o = agents.record_collection(uow, OTHER, {"item_code": "MZ-002", "applicant_name": "某人",
+                                                  "mandate_no": "SM-1"}, env.settings(T2))
+    assert (c["due_on"], c["due_provisional"]) == before
+    assert change_calendar(env, "*", days, loaded_year=2027) == [T1, T2]  # a national change: both
+    work = recompute.Recomputer().settle(env.units)
+    assert (work["passes"], work["changed"]) == (2, 2)
+    got = collections(env)[c["id"]]
+    assert (got["due_on"], got["due_provisional"]) == after
+    with env.uow() as uow:
+        from services.intake.models import AgentCollection
+        assert uow.session.get(AgentCollection, c["id"]).remind_on.isoformat() == remind_after
+    t2 = collections(env, T2)[o["id"]]
+    assert (t2["due_on"], t2["due_provisional"]) == after
+    assert recompute.Recomputer().settle(env.units)["chunks"] == 0  # nothing more to do
+
+
+def test_C2_I6_a_local_holiday_moves_open_deadlines_in_chunks_and_nobody_elses(env, agent):
+    """Collected Mon 3 Mar 2025 → due Thu 6 Mar. T1 declares Wed 5 Mar a local holiday, toggled 4
+    times (one pass, coalesced): the 7 collections still out move to Fri 7 Mar in chunks of 3;
+    the one brought in, the withdrawn one, the one announced overdue and T2's keep theirs."""
+    from services.intake import recompute
+    from services.intake.models import AgentCollection, CalendarRecompute
+
+    env.clock.set(datetime(2025, 3, 3, 2, 0, tzinfo=timezone.utc))
+    out = [collect(env)["id"] for _ in range(7)]
+    brought, gone, told = collect(env), collect(env), collect(env)
+    bring(env, brought["id"])
+    withdraw(env, gone["id"])
+    with env.uow() as uow:
+        uow.session.get(AgentCollection, told["id"]).overdue_at = uow.now()
+    other_agent(env)
+    with env.uow(T2) as uow:
+        o = agents.record_collection(uow, OTHER, {"item_code": "MZ-002", "applicant_name": "某人",
+                                                  "mandate_no": "SM-1"}, env.settings(T2))
+    for i in range(4):
+        change_calendar(env, T1, [{"day": "2025-03-05", "working": i % 2 == 0}])
+    work = recompute.Recomputer(chunk=3).settle(env.units)
+    assert (work["passes"], work["chunks"], work["collections"], work["changed"]) == (1, 3, 7, 7)  # 3+3+1
+    got = collections(env)
+    assert {got[i]["due_on"] for i in out} == {"2025-03-07"}
+    assert [got[x["id"]]["due_on"] for x in (brought, gone, told)] == ["2025-03-06"] * 3
+    assert collections(env, T2)[o["id"]]["due_on"] == "2025-03-06"
+    with env.uow() as uow:
+        row = uow.session.get(CalendarRecompute, T1)
+        assert (row.version, row.done_version, row.cursor, row.passes) == (4, 4, None, 1)
+        assert uow.session.get(CalendarRecompute, T2) is None
+    # the sweep follows the new deadline: not overdue on Fri 7 Mar, overdue on Sat 8 Mar
+    env.clock.set(datetime(2025, 3, 7, 2, 0, tzinfo=timezone.utc))
+    assert sweep.sweep(env.units.sweep_run())["agent_overdue"] == 1  # T2's alone (due Thu 6 Mar)
+    env.clock.set(datetime(2025, 3, 8, 2, 0, tzinfo=timezone.utc))
+    assert sweep.sweep(env.units.sweep_run())["agent_overdue"] == 7
+
+
+def test_C2_I6_one_brought_in_on_a_provisional_deadline_is_settled_with_its_application(env, agent):
+    """Collected Wed 30 Dec 2026 → provisional Mon 4 Jan; brought Tue 5 Jan: late on the
+    provisional count. 2027 loaded with 1 Jan a holiday → due Tue 5 Jan: on time after all."""
+    from services.intake import recompute
+
+    env.clock.set(datetime(2026, 12, 30, 2, 0, tzinfo=timezone.utc))
+    c = collect(env)
+    env.clock.set(datetime(2027, 1, 5, 2, 0, tzinfo=timezone.utc))
+    app = bring(env, c["id"])["application"]
+    assert (app["agent_due_on"], app["agent_late"]) == ("2027-01-04", True)
+    change_calendar(env, "*", [{"day": "2027-01-01", "working": False}], loaded_year=2027)
+    assert recompute.Recomputer().settle(env.units)["changed"] == 1
+    got = collections(env)[c["id"]]
+    assert (got["due_on"], got["due_provisional"], got["late"]) == ("2027-01-05", False, False)
+    with env.uow() as uow:
+        a = apps.get_application(uow, app["id"], True)
+    assert (a["agent_due_on"], a["agent_late"]) == ("2027-01-05", False)
