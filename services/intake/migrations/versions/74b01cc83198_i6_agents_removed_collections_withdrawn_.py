@@ -1,7 +1,7 @@
 """I6: agents removed, collections withdrawn, deadlines follow the calendar (C2)
 
 Revision ID: 74b01cc83198
-Revises: d0143beda92d
+Revises: 2dcd19694c53
 Create Date: 2026-11-29 04:03:19.051123
 """
 from alembic import op
@@ -10,7 +10,7 @@ import services.common.db
 
 
 revision = '74b01cc83198'
-down_revision = 'd0143beda92d'
+down_revision = '2dcd19694c53'
 branch_labels = None
 depends_on = None
 
