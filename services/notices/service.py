@@ -5,11 +5,10 @@ from __future__ import annotations
 from nameko.rpc import rpc
 
 from services.common import staffdir
-from services.common.db import Database
+from services.common.db import NATIONAL, Database
 from services.common.errors import field_error
 from services.common.handlers import CalendarFollower, TownshipTimezoneFollower, handle_once, reliable_handler
 from services.common.idempotency import command
-from services.common.db import NATIONAL
 from services.common.metrics import Metrics
 from services.common.privacy import WITHHELD
 from services.common.recompute import Recomputing, recompute_timer
