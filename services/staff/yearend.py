@@ -39,6 +39,7 @@ from services.common.errors import Conflict
 from . import accountability, grades, honours, periods, yeartally
 from .models import AccountabilityCase, Person, ScoreEntry, VerifiedComplaint, Window
 from .rules import RULES
+from .window_charges import window_charges
 
 HONOUR_NAMES = {"red_flag_window": "红旗窗口", "service_model": "服务标兵", "advanced_individual": "先进个人"}
 
@@ -53,17 +54,20 @@ def year_score(composites: list[float], honours_count: int, settings: dict) -> t
     return mean(composites), mean(composites) + points
 
 
-def unfit_windows(quarter_rows: dict[str, dict[str, dict]], settings: dict) -> dict[str, dict]:
-    """window id → {quarter: {score, grade}} with the mean composite of the window's staff in
-    each quarter; and which windows reach ``window_unfit_quarters`` 不称职 quarters (S5)."""
+def unfit_windows(quarter_rows: dict[str, dict[str, dict]], settings: dict,
+                  charges: dict[str, dict] | None = None) -> dict[str, dict]:
+    """window id → {quarter: {score, grade}}: the window's score in each quarter as S7 and S3
+    give it — the mean composite of its staff plus the points charged to it by substitutes
+    standing in (``window_charges``; ``charges`` is quarter → window → {points})."""
     out: dict[str, dict] = {}
     for quarter, rows in quarter_rows.items():
         staff: dict[str, list[float]] = {}
         for row in rows.values():
             if row.get("window_id"):
                 staff.setdefault(row["window_id"], []).append(row["composite"])
+        charged = (charges or {}).get(quarter, {})
         for wid, composites in staff.items():
-            score = mean(composites)
+            score = mean(composites) + charged.get(wid, {}).get("points", 0)
             out.setdefault(wid, {})[quarter] = {"score": score, "grade": grades.grade(score, settings)}
     return out
 
@@ -119,7 +123,7 @@ def board(uow, year) -> dict:
     by_quarter = {q: grades.quarter_rows(uow, q, settings) for q in quarters}
     honoured = {q: _honoured(uow, q, rows, settings) for q, rows in by_quarter.items()}
     windows = {w.id: w for w in uow.scalars(select(Window))}
-    window_quarters = unfit_windows(by_quarter, settings)
+    window_quarters = unfit_windows(by_quarter, settings, {q: window_charges(uow, q) for q in quarters})
     unfit = {wid for wid, qs in window_quarters.items() if window_is_unfit(qs, settings)}
     complaints, deducted, sanctions = _year_facts(uow, year)
     tally = yeartally.year_days(uow, year, settings)

@@ -110,15 +110,18 @@ def test_s5_the_year_score_is_the_mean_of_the_quarters_plus_3_per_honour(composi
     assert yearend.year_score(composites, honours_count, DEFAULTS) == (quarter_mean, score)
 
 
-@pytest.mark.parametrize("scores, unfit", [
-    ({"Q1": 50, "Q2": 55}, True),           # two 不称职 quarters (< 60) in the year
-    ({"Q1": 50, "Q2": 60, "Q3": 59.99}, True),
-    ({"Q1": 50, "Q2": 60, "Q3": 95}, False),  # 60 is 基本称职
-    ({"Q1": 10}, False),
+@pytest.mark.parametrize("scores, charged, unfit", [
+    ({"Q1": 50, "Q2": 55}, {}, True),           # two 不称职 quarters (< 60) in the year
+    ({"Q1": 50, "Q2": 60, "Q3": 59.99}, {}, True),
+    ({"Q1": 50, "Q2": 60, "Q3": 95}, {}, False),  # 60 is 基本称职
+    ({"Q1": 10}, {}, False),
+    ({"Q1": 50, "Q2": 62}, {"Q2": -4}, True),     # a substitute's overdue case −4 is the window's (S3)
+    ({"Q1": 50, "Q2": 62}, {"Q1": -4}, False),
 ])
-def test_s5_a_window_with_two_unfit_quarters(scores, unfit):
+def test_s5_a_window_with_two_unfit_quarters(scores, charged, unfit):
     rows = {q: {f"p{i}": {"window_id": "w", "composite": s}} for i, (q, s) in enumerate(scores.items())}
-    windows = yearend.unfit_windows(rows, DEFAULTS)
+    charges = {q: {"w": {"points": p}} for q, p in charged.items()}
+    windows = yearend.unfit_windows(rows, DEFAULTS, charges)
     assert yearend.window_is_unfit(windows["w"], DEFAULTS) is unfit
 
 
