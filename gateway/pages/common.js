@@ -105,6 +105,7 @@ const Centre = (() => {
   };
   const KIND_LABELS = {
     immediate: "即办件", promised: "承诺件", supplement: "补办件", joint: "联办件", escalated: "上报件",
+    returned: "退回件",
   };
 
   return { code, base, call, el, pct, num, localTime, setText, say, notices, fillTownship,

@@ -1,4 +1,4 @@
-/* 办件查询 (I4) and 好差评 (C9): receipt number + query password, no login. */
+/* 办件查询 (I4), 好差评 (C9) and 申请复核 (C10): receipt number + query password, no login. */
 "use strict";
 
 const MESSAGES = {
@@ -46,9 +46,26 @@ async function showResult(body) {
   document.getElementById("rating-form").hidden = Boolean(body.rated);
   if (body.rated) Centre.say(ratingMessage, "ok", "您已评价过本次服务，感谢您的参与。");
   else ratingMessage.hidden = true;
+  showReview(body);
   Centre.call("GET", "/catalogue/" + encodeURIComponent(body.item_code)).then(({ status, body: item }) => {
     if (status === 200 && item) setText("#r-item", item.name + "（" + item.code + "）");
   });
+}
+
+const REVIEW_OUTCOMES = { upheld: "维持原决定", overturned: "撤销原决定" };
+
+function showReview(body) {
+  const { setText } = Centre;
+  const review = body.review;
+  document.getElementById("review").hidden = !(review || body.reviewable);
+  document.getElementById("review-form").hidden = !body.reviewable || Boolean(review);
+  document.getElementById("review-facts").hidden = !review;
+  document.getElementById("review-message").hidden = true;
+  if (!review) return;
+  setText("#rv-state", review.state === "decided" ? "已答复" : "复核中");
+  setText("#rv-due", review.due_date);
+  setText("#rv-outcome", review.outcome ? REVIEW_OUTCOMES[review.outcome] || review.outcome : "—");
+  setText("#rv-answer", review.answer || "—");
 }
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -74,6 +91,7 @@ document.addEventListener("DOMContentLoaded", () => {
     }
     document.getElementById("result").hidden = true;
     document.getElementById("rating").hidden = true;
+    document.getElementById("review").hidden = true;
     if (status === 404) Centre.say(message, "error", MESSAGES.noMatch);
     else if (status === 429) Centre.say(message, "wait", MESSAGES.limited);
     else if (status === 422) Centre.say(message, "error", "请检查输入的受理编号和查询密码。");
@@ -111,6 +129,36 @@ document.addEventListener("DOMContentLoaded", () => {
       Centre.say(ratingMessage, "error", MESSAGES.noMatch);
     } else {
       Centre.say(ratingMessage, "error", MESSAGES.busy);
+    }
+  });
+
+  const reviewForm = document.getElementById("review-form");
+  const reviewMessage = document.getElementById("review-message");
+  reviewForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const reason = document.getElementById("review-reason").value.trim();
+    fieldError("review-reason", reason ? "" : "请填写复核理由");
+    if (!reason || !current) return;
+    const button = document.getElementById("review-button");
+    button.disabled = true;
+    const { status, body } = await Centre.call("POST", "/receipts/" + encodeURIComponent(current.number) + "/review",
+      { password: current.password, reason });
+    button.disabled = false;
+    if (status === 201) {
+      reviewForm.hidden = true;
+      showReview({ review: body, reviewable: false });
+      Centre.say(reviewMessage, "ok", "已收到您的复核申请，将于 " + body.due_date + " 前答复。");
+    } else if (status === 409) {
+      reviewForm.hidden = true;
+      Centre.say(reviewMessage, "ok", "本件已申请过复核，或不属于可申请复核的情形。");
+    } else if (status === 422) {
+      fieldError("review-reason", "请检查复核理由（最多 2000 字）");
+    } else if (status === 429) {
+      Centre.say(reviewMessage, "wait", MESSAGES.limited);
+    } else if (status === 404) {
+      Centre.say(reviewMessage, "error", MESSAGES.noMatch);
+    } else {
+      Centre.say(reviewMessage, "error", MESSAGES.busy);
     }
   });
 });

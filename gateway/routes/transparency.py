@@ -131,7 +131,7 @@ class TransparencyRoutes:
         try:
             timeline = self.cases.public_timeline(number)
         except ServiceUnavailable:  # intake's status still answers; the timeline waits for cases
-            timeline = {"timeline": [], "rated": False}
+            timeline = {"timeline": [], "rated": False, "reviewable": False}
         return {**status, **timeline}
 
     # -- pages ------------------------------------------------------------------------------------

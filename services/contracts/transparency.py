@@ -83,3 +83,5 @@ class TimelineEntry(Out):
 class ReceiptTimeline(PublicStatus):
     timeline = Many(TimelineEntry)
     rated = Bool()
+    reviewable = Bool(metadata={"description": "a rejection or a return not yet under review: the applicant "
+                                               "may ask for review (C10)"})

@@ -161,6 +161,48 @@ def test_delivered_case_can_be_rated_once_from_the_page(browser, hall):
     assert severe(browser) == []
 
 
+def test_returned_application_review_asked_and_answered_from_the_page(browser, hall):
+    """C10: the return notice's number and password open the page; the applicant asks for review
+    there, and reads the answer once someone other than the first decider has given it."""
+    r = hall["clerk_apis"][0].post("/intake/applications", {
+        "item_code": "MZ-010", "materials_brought": [],
+        "applicant": {"name": "张伟", "phone": "13912345678", "id_no": "330102199001011234"}})
+    assert r.status_code == 201 and r.json()["application"]["status"] == "returned", r.text
+    notice = r.json()["notice"]
+    wait_for(lambda: hall["public"].post(f"/public/townships/{CODE}/receipts/{notice['receipt_no']}/timeline",
+                                         {"password": notice["query_password"]}).json().get("reviewable"),
+             timeout=20, message="cases to learn of the return")
+    open_page(browser, hall, "receipt")
+    browser.wait(lambda: READY["receipt"](browser))
+    query(browser, notice["receipt_no"], notice["query_password"])
+    browser.wait(lambda: browser.visible("#review-form"), message="the review form")
+    assert browser.text("#status-label") == "不予受理" and not browser.visible("#rating")
+    assert browser.text("#r-kind") == "退回件"
+    browser.click("#review-button")  # no reason: the field says so, nothing is sent
+    browser.wait(lambda: browser.visible("#review-reason-error"))
+    browser.type("#review-reason", "身份证已补办，请复核")
+    browser.click("#review-button")
+    browser.wait(lambda: browser.visible("#review-message"), message="the acknowledgement")
+    assert "前答复" in browser.text("#review-message") and browser.text("#rv-state") == "复核中"
+    reviews = [x for x in hall["boss"].get("/reviews").json() if x["receipt_no"] == notice["receipt_no"]]
+    assert len(reviews) == 1 and reviews[0]["channel"] == "online"
+    r = hall["boss"].post(f"/reviews/{reviews[0]['id']}/decision",
+                          {"outcome": "overturned", "answer": "经复核，请携身份证再次办理，予以受理"})
+    assert r.status_code == 200, r.text
+
+    def answered():
+        open_page(browser, hall, "receipt")
+        browser.wait(lambda: READY["receipt"](browser))
+        query(browser, notice["receipt_no"], notice["query_password"])
+        browser.wait(lambda: browser.visible("#review-facts"), message="the review")
+        return browser.text("#rv-state") == "已答复"
+    wait_for(answered, timeout=30, message="the answer on the page")
+    assert browser.text("#rv-outcome") == "撤销原决定" and "予以受理" in browser.text("#rv-answer")
+    assert not browser.visible("#review-form")
+    browser.screenshot(SHOTS / "receipt-review-phone.png", full=True)
+    assert severe(browser) == []
+
+
 def test_complaint_form_checks_fields_then_files_the_complaint(browser, hall):
     open_page(browser, hall, "complaint")
     browser.wait(lambda: READY["complaint"](browser))
