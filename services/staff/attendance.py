@@ -29,6 +29,7 @@ from services.common import csvsafe
 from services.common.calendar import load_calendar
 from services.common.errors import Conflict, NotFound, field_error
 
+from services.contracts.staff import AttendanceDayClosed as DayClosedOut
 from services.contracts.staff import AttendanceIncident as IncidentOut
 from services.contracts.staff import AttendanceMark as MarkOut
 from services.contracts.staff import AttendanceObjection as ObjectionOut
@@ -269,11 +270,11 @@ def close_day(uow, day) -> dict:
     if calendar.is_provisional(day):
         uow.session.add(AttendanceClosure(day=day, closed_at=uow.now(), state="open"))
         uow.session.flush()
-        return {"day": day.isoformat(), "working_day": None, "provisional": True, "people": 0, "absent": 0,
-                "late_or_early": 0, "accumulated": 0, "overtime": 0}
+        return DayClosedOut().dump({"day": day, "working_day": None, "provisional": True, "people": 0, "absent": 0,
+                                    "late_or_early": 0, "accumulated": 0, "overtime": 0})
     uow.session.add(AttendanceClosure(day=day, closed_at=uow.now(), state="closed"))
     uow.session.flush()
-    return _classify_day(uow, day, calendar)
+    return DayClosedOut().dump(_classify_day(uow, day, calendar))
 
 
 def open_days(uow) -> list[date]:
@@ -406,7 +407,7 @@ def _classify_day(uow, day: date, calendar) -> dict:
     record absences, then the 5-lates rule (S2). A closed day only credits overtime (C2a)."""
     settings = RULES.load(uow)
     working = calendar.is_working_day(day)
-    summary = {"day": day.isoformat(), "working_day": working, "provisional": False, "people": 0, "absent": 0,
+    summary = {"day": day, "working_day": working, "provisional": False, "people": 0, "absent": 0,
                "late_or_early": 0, "accumulated": 0, "overtime": 0}
     marks = _marks_of(uow, day)
     if not working:
