@@ -8,6 +8,7 @@ from collections import defaultdict
 from sqlalchemy import select
 
 from services.common.clock import local_date
+from services.contracts.complaints import PublicOutcomes
 
 from . import orgcopy
 from .models import Complaint
@@ -44,12 +45,12 @@ def outcomes(uow, months: int = 12) -> dict:
                 "month": month, "category": c.category, "outcome": c.outcome,
                 "window": {"number": w.number, "name": w.name} if w else None,
                 "state": c.state,
-                "concluded_on": local_date(c.concluded_at, tz).isoformat() if c.concluded_at else None,
+                "concluded_on": local_date(c.concluded_at, tz) if c.concluded_at else None,
             })
-    return {
+    return PublicOutcomes().dump({
         "months": [{"month": k, **v} for k, v in sorted(per_month.items())],
         "outcomes": listed[-200:],
-    }
+    })
 
 
 def _month_back(year: int, month: int, back: int) -> str:

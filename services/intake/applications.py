@@ -506,9 +506,8 @@ def tracked_applications(uow, person_id: str) -> list[dict]:
         out.append({"application_id": a.id, "item_code": a.item_code, "status": a.case_state or a.status,
                     "handler_person_id": a.handler_person_id, "window_id": a.window_id,
                     "receipt_no": a.receipt_no,
-                    "due_date": (a.case_due_date or a.promised_date).isoformat()
-                    if (a.case_due_date or a.promised_date) else None})
-    return out
+                    "due_date": a.case_due_date or a.promised_date})
+    return contract.TrackedApplication(many=True).dump(out)
 
 
 # -- status from cases (C13) ---------------------------------------------------------

@@ -278,8 +278,6 @@ NOT_RECORDS = {
     "services/staff/accounts.py": {"token_record"},  # a token's claims (signed by the gateway)
     "services/staff/organisation.py": {"change_calendar", "calendar_answer"},  # a calendar change; to go
     "services/cases/statistics.py": {"period", "statistics"},  # to go: Statistics' period label
-    "services/complaints/public.py": {"outcomes"},  # to go: PublicOutcomes
-    "services/intake/applications.py": {"tracked_applications"},  # to go: Tracking
     "services/staff/attendance.py": {"settle_open_days", "weekly_sheet"},  # to go
 }
 #: calls whose dict arguments are a payload or an error's details, not a record
