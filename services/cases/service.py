@@ -20,7 +20,7 @@ from services.common.service import BaseService
 from services.common.sweep import Sweeper, sweep_timer
 
 from . import fees, lifecycle, posts, public, ratings, recompute, reviews, statistics, timers
-from .models import Base, Case
+from .models import Base, Case, Review
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,17 @@ def _provisional(uow):
         Case.state.in_(lifecycle.OPEN), Case.provisional.is_(True)).group_by(Case.township_id)).all()
 
 
+def _reviews_pending(uow):
+    """C10: reviews not yet answered, and those of them past their due day."""
+    return uow.session.execute(select(Review.township_id, func.count()).where(Review.state == "pending")
+                               .group_by(Review.township_id)).all()
+
+
+def _reviews_overdue(uow):
+    return uow.session.execute(select(Review.township_id, func.count()).where(
+        Review.state == "pending", Review.overdue_at.is_not(None)).group_by(Review.township_id)).all()
+
+
 class CasesService(CalendarFollower, BaseService):
     name = "cases"
     db = Database(Base)
@@ -54,6 +65,8 @@ class CasesService(CalendarFollower, BaseService):
     metrics = Metrics(gauges={
         "cases_open": ("Open (undecided) cases", _open_cases),
         "cases_overdue": ("Open cases past their promise date (C5)", _overdue_cases),
+        "cases_reviews_pending": ("Reviews (复核, C10) asked for and not yet answered", _reviews_pending),
+        "cases_reviews_overdue": ("Reviews (复核, C10) past their due day and not yet answered", _reviews_overdue),
         "cases_provisional_deadlines": ("Open cases whose deadline rests on a year without calendar data (C2): "
                                         "the operator must load it", _provisional),
         "cases_deadline_recompute_pending": ("1 while a township's deadlines wait to be recomputed after a "

@@ -236,6 +236,18 @@ def test_c10_a_due_day_in_a_year_without_calendar_data_is_provisional_until_the_
     assert w.events("cases.review_changed", receipt_no="R-P")[-1]["due_date"] == "2027-01-05"
 
 
+def test_c10_gauges_count_pending_and_overdue_reviews_per_township(w):
+    from services.cases.service import _reviews_overdue, _reviews_pending
+    returned(w, "R-G1")
+    returned(w, "R-G2", township_id=T2, returned_by="t2-clerk-a")
+    ask(w, "R-G1"), ask(w, "R-G2", township_id=T2)
+    w.move_to(at(2025, 2, 10, 9))
+    timers.sweep_reviews(w.sweep_run())
+    with w(None) as uow:
+        assert sorted(map(tuple, _reviews_pending(uow))) == [(T1, 1), (T2, 1)]
+        assert sorted(map(tuple, _reviews_overdue(uow))) == [(T1, 1), (T2, 1)]
+
+
 # -- tenancy ----------------------------------------------------------------------------------------
 
 def test_c10_another_townships_review_is_404_and_never_listed(w):
