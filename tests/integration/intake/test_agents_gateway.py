@@ -59,7 +59,7 @@ def system(broker, module_database):
                           INTAKE_SWEEP_INTERVAL=0.3) as containers:
         api = gateway_api(containers["gateway"])
         op = api.as_(operator_token(broker.uri))
-        yield {"api": api, "a": township(api, op, "agents-a"), "b": township(api, op, "agents-b")}
+        yield {"api": api, "op": op, "a": township(api, op, "agents-a"), "b": township(api, op, "agents-b")}
 
 
 def collect(town, name="李秀兰"):
@@ -214,6 +214,31 @@ def test_I6_withdrawal_and_removal_through_the_gateway(system):
     finally:  # registering the person again restores the agent
         r = a["boss"].post("/intake/agents", {"person_id": a["agent_person_id"], "village": "柳溪村"})
         assert r.status_code == 201 and r.json()["active"] is True, r.text
+
+
+def test_C2_a_provisional_agent_deadline_firms_up_when_the_operator_loads_the_year(system):
+    """Collected Wed 30 Dec 2026: 3 working days run into 2027, which has no holiday data →
+    Mon 4 Jan, provisional. The operator loads 2027 (1 Jan a holiday): intake recomputes it
+    (the calendar event marks the township, the recompute timer does it) → Tue 5 Jan, firm."""
+    a, b = system["a"], system["b"]
+    before = CLOCK.now()
+    CLOCK.set(datetime(2026, 12, 30, 2, 0, tzinfo=timezone.utc))
+    try:
+        c, other = collect(a, name="周九"), collect(b, name="吴十")
+        assert (c["due_on"], c["due_provisional"]) == ("2027-01-04", True)
+    finally:
+        CLOCK.set(before)  # the operator's token is signed for the module's time
+    r = system["op"].put("/calendar/national", {"days": [{"day": "2027-01-01", "working": False}],
+                                                "loaded_year": 2027})
+    assert r.status_code == 200, r.text
+
+    def due(town, cid):
+        rows = town["boss"].get("/intake/agent-collections?status=collected").json()
+        return next((x["due_on"], x["due_provisional"]) for x in rows if x["id"] == cid)
+    wait_for(lambda: due(a, c["id"]) == ("2027-01-05", False), timeout=30,
+             message="intake to recompute the agent's deadline when 2027 was loaded")
+    wait_for(lambda: due(b, other["id"]) == ("2027-01-05", False), timeout=30,
+             message="every township's (a national change)")
 
 
 def test_openapi_documents_the_agent_routes(system):
