@@ -34,6 +34,7 @@ from services.contracts.staff import AttendanceIncident as IncidentOut
 from services.contracts.staff import AttendanceMark as MarkOut
 from services.contracts.staff import AttendanceObjection as ObjectionOut
 from services.contracts.staff import AttendancePublication as PublicationOut
+from services.contracts.staff import AttendanceSheet as SheetOut
 
 from . import periods, scoring
 from .periods import refuse_closed_day  # noqa: F401  (re-exported)
@@ -492,13 +493,12 @@ def weekly_sheet(uow, week_start) -> dict:
     closed = {c.day for c in uow.scalars(select(AttendanceClosure).where(
         AttendanceClosure.day >= start, AttendanceClosure.day <= end))}
     pub = uow.session.scalar(select(WeeklyPublication).where(WeeklyPublication.week_start == start))
-    return {
-        "week_start": start.isoformat(), "working_days": [d.isoformat() for d in working],
-        "closed_days": sorted(d.isoformat() for d in closed),
-        "published_at": pub.published_at.isoformat() if pub else None,
-        "objection_until": pub.objection_until.isoformat() if pub else None,
+    return SheetOut().dump({
+        "week_start": start, "working_days": working, "closed_days": sorted(closed),
+        "published_at": pub.published_at if pub else None,
+        "objection_until": pub.objection_until if pub else None,
         "people": sorted(by_person.values(), key=lambda e: (e["window"] or 999, e["name"])),
-    }
+    })
 
 
 def weekly_csv(uow, week_start) -> str:

@@ -16,6 +16,7 @@ from services.common.settings import timezone_name
 from services.common.tenancy import ROLES
 
 from services.contracts import staff as contract
+from services.contracts.platform import CalendarAnswer
 
 from . import accounts
 from .models import Department, Person, Township, Window
@@ -276,7 +277,7 @@ def change_calendar(uow, scope: str, days=(), cleared=(), loaded_year=None) -> d
 
 def calendar_answer(uow, township_id: str | None, day: date) -> dict:
     cal = load_calendar(uow.session, uow.common, township_id)
-    return {"day": day.isoformat(), "working": cal.is_working_day(day), "provisional": cal.is_provisional(day)}
+    return CalendarAnswer().dump({"day": day, "working": cal.is_working_day(day), "provisional": cal.is_provisional(day)})
 
 
 def organisation_snapshot(uow) -> dict:
