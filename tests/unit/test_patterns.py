@@ -277,7 +277,7 @@ NOT_RECORDS = {
     "services/notices/delivery.py": {"start"},  # the webhook's payload: the outside channel's format
     "services/staff/accounts.py": {"token_record"},  # a token's claims (signed by the gateway)
     "services/staff/organisation.py": {"change_calendar"},  # a calendar change: also the event's payload
-    "services/cases/statistics.py": {"period", "statistics"},  # to go: Statistics' period label
+    "services/cases/statistics.py": {"period", "statistics"},  # a part the gateway joins, then dumps as Statistics
     "services/staff/attendance.py": {"settle_open_days"},  # an event handler's summary, not an answer
 }
 #: calls whose dict arguments are a payload or an error's details, not a record
