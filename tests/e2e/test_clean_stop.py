@@ -59,6 +59,16 @@ def _counts(url: str) -> dict:
     return counts
 
 
+def _queues(broker) -> list:
+    """What the broker holds for this vhost: ready and unacknowledged messages, consumers."""
+    import requests
+    from urllib.parse import quote
+
+    r = requests.get(f"{broker.api}/queues/{quote(broker.vhost, safe='')}", auth=broker.auth, timeout=10)
+    return [(q["name"], q.get("messages_ready"), q.get("messages_unacknowledged"), q.get("consumers"))
+            for q in r.json()]
+
+
 # Open defect (issue 7 note): in about 1 run in 5-15, mostly on a loaded machine, the restarted
 # cases handled one batch of events and then no more for over 60 s while the three RPC clients
 # kept it busy (a py-spy dump showed only list_cases workers running). Nothing was lost (the
@@ -128,7 +138,7 @@ def test_sigterm_mid_stream_loses_nothing_and_does_nothing_twice(broker, databas
             cases.proc.send_signal(signal.SIGUSR2)  # services/common/stopping.py logs every greenthread's stack
             time.sleep(1)
             raise AssertionError(f"not every event opened its case: at the stop {at_stop}, now {_counts(url)}; "
-                                 f"log: {cases.tail(400)}")
+                                 f"queues: {_queues(broker)}; log: {cases.tail(400)}")
         time.sleep(1)  # any duplicate delivery would be handled by now
         final = _counts(url)
         assert final["cases"] == final["applications"] == EVENTS
