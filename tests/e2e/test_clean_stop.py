@@ -59,6 +59,14 @@ def _counts(url: str) -> dict:
     return counts
 
 
+def _missing(url: str) -> list:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        have = set(conn.scalars(select(Case.application_id)))
+    engine.dispose()
+    return sorted({_application(i, datetime.now(timezone.utc))["application_id"] for i in range(EVENTS)} - have)
+
+
 def _queues(broker) -> list:
     """What the broker holds for this vhost: ready and unacknowledged messages, consumers."""
     import requests
@@ -85,15 +93,21 @@ def test_sigterm_mid_stream_loses_nothing_and_does_nothing_twice(broker, databas
     cases.wait_healthy()
     now = datetime.now(timezone.utc)
 
-    def publish_all():  # a steady stream, still flowing while cases stops
+    published, publish_errors = [], []
+
+    def publish_all():  # a steady stream, still flowing while cases stops; each one confirmed by the broker
         exchange = Exchange("intake.events", type="topic", durable=True)
-        with Connection(broker.uri) as conn:
-            producer = conn.Producer()
-            for i in range(EVENTS):
-                body = events.build("intake.application_accepted", TOWNSHIP, now, **_application(i, now))
-                producer.publish(body, exchange=exchange, routing_key="application_accepted", declare=[exchange],
-                                 serializer="json", delivery_mode=2)
-                time.sleep(0.01)
+        try:
+            with Connection(broker.uri, transport_options={"confirm_publish": True}) as conn:
+                producer = conn.Producer()
+                for i in range(EVENTS):
+                    body = events.build("intake.application_accepted", TOWNSHIP, now, **_application(i, now))
+                    producer.publish(body, exchange=exchange, routing_key="application_accepted", declare=[exchange],
+                                     serializer="json", delivery_mode=2)
+                    published.append(i)
+                    time.sleep(0.01)
+        except Exception as exc:  # noqa: BLE001 — reported by the test
+            publish_errors.append(repr(exc))
 
     # RPCs flowing too: clients asking cases for their township's cases, before, during and after
     answers, failures, calls_done = [], [], eventlet.event.Event()
@@ -128,6 +142,7 @@ def test_sigterm_mid_stream_loses_nothing_and_does_nothing_twice(broker, databas
         assert at_stop["unsent"] == 0
     finally:
         publisher.join()
+    assert len(published) == EVENTS and not publish_errors, (len(published), publish_errors)
     cases.log.close()
     cases.start()
     cases.wait_healthy()
@@ -138,7 +153,7 @@ def test_sigterm_mid_stream_loses_nothing_and_does_nothing_twice(broker, databas
             cases.proc.send_signal(signal.SIGUSR2)  # services/common/stopping.py logs every greenthread's stack
             time.sleep(1)
             raise AssertionError(f"not every event opened its case: at the stop {at_stop}, now {_counts(url)}; "
-                                 f"queues: {_queues(broker)}; log: {cases.tail(400)}")
+                                 f"missing: {_missing(url)}; queues: {_queues(broker)}; log: {cases.tail(400)}")
         time.sleep(1)  # any duplicate delivery would be handled by now
         final = _counts(url)
         assert final["cases"] == final["applications"] == EVENTS
