@@ -45,7 +45,7 @@ def test_make_run_starts_seeds_prints_tokens_and_stops_on_ctrl_c(broker, tmp_pat
         token = r.json()["token"]
         assert token not in text  # no token is printed, let alone one that never ends
         r = requests.get(f"http://127.0.0.1:{gateway_port}/windows", headers={"Authorization": f"Bearer {token}"})
-        assert r.status_code == 200 and len(r.json()) == 6  # the demo township's windows
+        assert r.status_code == 200 and len(r.json()) == 7  # the demo township's windows (the 7th takes fees, C8)
         # SQLite files under VAR_DIR, one per service, when no database URL is set
         assert (tmp_path / "var" / "staff.db").exists()
 
@@ -97,7 +97,7 @@ def test_scale_starts_several_instances_of_a_service_and_of_the_gateway(broker, 
         token = r.json()["token"]
         for port in (gateway_port, second):
             r = requests.get(f"http://127.0.0.1:{port}/windows", headers={"Authorization": f"Bearer {token}"})
-            assert r.status_code == 200 and len(r.json()) == 6  # seeded once: six windows, not twelve
+            assert r.status_code == 200 and len(r.json()) == 7  # seeded once: seven windows, not fourteen
         for port in (staff_port, staff_port + 100):
             assert requests.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200
         proc.send_signal(signal.SIGTERM)
