@@ -235,9 +235,10 @@ def due_for_reminder(uow, latest: date) -> list[tuple[str, str]]:
 
 
 def due_for_overdue(uow, latest: date) -> list[tuple[str, str]]:
+    """C2: a provisional deadline is held until the year is loaded (recompute.py firms it up)."""
     rows = uow.session.execute(select(AgentCollection.township_id, AgentCollection.id).where(
         AgentCollection.status == "collected", AgentCollection.overdue_at.is_(None),
-        AgentCollection.due_on < latest)).all()
+        AgentCollection.due_provisional.is_not(True), AgentCollection.due_on < latest)).all()
     return [(t, i) for t, i in rows]
 
 
@@ -263,10 +264,14 @@ def remind(uow, collection_id: str, settings: dict) -> bool:
 
 
 def mark_overdue(uow, collection_id: str, settings: dict) -> bool:
-    """The day after the deadline, still not brought: overdue, announced once."""
+    """The day after the deadline, still not brought: overdue, announced once. Never on a
+    provisional deadline (C2: nothing irreversible on a provisional day; the reminder may go out):
+    it waits until the year is loaded and the deadline recomputed firm."""
     row = uow.find(AgentCollection, collection_id)
     today = local_date(uow.now(), settings["timezone"])
     if row is None or row.status != "collected" or row.overdue_at is not None or today <= row.due_on:
+        return False
+    if row.due_provisional:
         return False
     if not claim(uow.session, AgentCollection, row.id, {"status": "collected", "overdue_at": None},
                  {"overdue_at": uow.now()}):
@@ -323,7 +328,7 @@ def scoreboard(uow, month: str | None, settings: dict) -> dict:
     for c in uow.scalars(select(AgentCollection).where(AgentCollection.collected_on >= first,
                                                        AgentCollection.collected_on <= last)):
         line = lines.get(c.agent_id)
-        if line is None:
+        if line is None or c.status == "withdrawn":  # I6: a withdrawn collection is not work collected
             continue
         line["collected"] += 1
         if c.status == "submitted":

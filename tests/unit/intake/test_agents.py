@@ -499,3 +499,40 @@ def test_C2_I6_one_brought_in_on_a_provisional_deadline_is_settled_with_its_appl
     with env.uow() as uow:
         a = apps.get_application(uow, app["id"], True)
     assert (a["agent_due_on"], a["agent_late"]) == ("2027-01-05", False)
+
+
+def test_C2_I6_no_overdue_on_a_provisional_deadline_until_the_year_is_loaded(env, agent):
+    """Collected Wed 30 Dec 2026 → provisional Mon 4 Jan 2027 (no 2027 data). The reminder goes
+    out; on Wed 6 Jan the overdue announcement is held (C2: nothing irreversible on a provisional
+    deadline). 2027 loaded (1 Jan a holiday) → due Tue 5 Jan, firm: overdue once, announced."""
+    from services.intake import recompute
+
+    env.clock.set(datetime(2026, 12, 30, 2, 0, tzinfo=timezone.utc))
+    c = collect(env)
+    assert (c["due_on"], c["due_provisional"]) == ("2027-01-04", True)
+    run = env.units.sweep_run()
+    env.clock.set(datetime(2027, 1, 4, 2, 0, tzinfo=timezone.utc))
+    assert sweep.sweep(run)["agent_reminders"] == 1  # reminders may go out on a provisional day
+    env.clock.set(datetime(2027, 1, 6, 2, 0, tzinfo=timezone.utc))
+    assert sweep.sweep(run)["agent_overdue"] == 0
+    with env.uow() as uow:
+        assert agents.mark_overdue(uow, c["id"], env.settings()) is False  # held, even when asked directly
+    assert env.outbox("intake.agent_submission_overdue") == []
+    change_calendar(env, "*", [{"day": "2027-01-01", "working": False}], loaded_year=2027)
+    recompute.Recomputer().settle(env.units)
+    assert (collections(env)[c["id"]]["due_on"], collections(env)[c["id"]]["due_provisional"]) == \
+        ("2027-01-05", False)
+    assert sweep.sweep(run)["agent_overdue"] + sweep.sweep(run)["agent_overdue"] == 1
+    [overdue] = env.outbox("intake.agent_submission_overdue")
+    assert (overdue["collection_id"], overdue["due_on"], overdue["provisional"]) == (c["id"], "2027-01-05", False)
+
+
+def test_I6_a_withdrawn_collection_is_not_counted_as_collected_on_the_scoreboard(env, agent):
+    kept, gone = collect(env), collect(env)
+    bring(env, kept["id"])
+    withdraw(env, gone["id"])
+    env.clock.set(datetime(2025, 2, 20, 2, 0, tzinfo=timezone.utc))  # long past the withdrawn one's deadline
+    with env.uow() as uow:
+        [line] = agents.scoreboard(uow, "2025-01", env.settings())["agents"]
+    assert (line["collected"], line["submitted"], line["on_time"], line["overdue_open"]) == (1, 1, 1, 0)
+    assert line["on_time_rate"] == 1.0
