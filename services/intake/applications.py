@@ -18,6 +18,7 @@ from services.contracts import intake as contract
 from . import agents, receipts
 from .catalogue import current_item
 from .models import Application, CatalogueItem, Notice, NoticeViolationRecord
+from .rules import RULES
 from services.contracts.intake_input import ApplicationIn, load
 
 OPEN_CASE_END_STATES = {"delivered", "withdrawn", "closed", "rejected", "completed"}
@@ -459,7 +460,11 @@ def sign_off_return(uow, application_id: str, person_id: str, roles, approve: bo
 
 def apply_review_change(uow, event: dict) -> bool:
     """``cases.review_changed`` (C10): keep the review the applicant reads in the receipt query.
-    A decided review is never overwritten by a late ``pending``."""
+    A decided review is never overwritten by a late ``pending``. A review that overturns a return
+    (退回) reopens the application: back to ``received``, as when a superior refuses to sign a
+    return off, so the window takes it up again (the one-time notice or acceptance, I3/I5); its
+    notice is due ``supplement_notice_days`` from the reopening (C12), not from the first arrival.
+    Idempotent: only a ``returned`` application is reopened, once."""
     app = uow.session.scalar(select(Application).where(Application.receipt_no == event["receipt_no"]))
     if app is None:
         return False
@@ -469,7 +474,19 @@ def apply_review_change(uow, event: dict) -> bool:
     app.review_outcome, app.review_answer = event.get("outcome"), event.get("answer")
     app.review_due_date, app.review_requested_at = event["due_date"], event["requested_at"]
     app.review_decided_at = event.get("decided_at")
+    if (event["subject"], event["state"], event.get("outcome")) == ("return", "decided", "overturned") \
+            and app.status == "returned":
+        _reopen(Context(uow, RULES.load(uow)), app)
     return True
+
+
+def _reopen(ctx: Context, app: Application) -> None:
+    """C10: the return is overturned on review: the application is received again."""
+    app.status = "received"
+    app.kind = "supplement" if app.missing else app.target_kind
+    app.notice_due_on = ctx.calendar.add_working_days(ctx.today, ctx.settings["supplement_notice_days"]).day
+    app.return_reason = f"{app.return_reason} —— 复核撤销退回".strip()
+    ctx.uow.session.flush()
 
 
 def list_returns(uow) -> list[dict]:

@@ -117,6 +117,13 @@ def test_c10_review_of_a_return_online_reminded_decided_and_answered_in_the_rece
     shown = wait_for(lambda: (v := query(s, number, password).json()["review"]) and v["state"] == "decided" and v,
                      timeout=15, message="the answer in the receipt query")
     assert shown["outcome"] == "overturned" and "予以受理" in shown["answer"] and shown["decided_at"]
+    # overturning the return reopens the application in intake: received again, the window takes it up
+    status = wait_for(lambda: (q := query(s, number, password).json())["status_code"] == "RECEIVED" and q,
+                      timeout=15, message="intake to reopen the returned application")
+    assert status["status"] == "received" and status["review"]["outcome"] == "overturned"
+    r = s["clerk"].post(f"/intake/applications/{out['application']['id']}/notice", {})
+    assert r.status_code == 200, r.text
+    assert r.json()["notice"]["missing"] == ["居民身份证"] and r.json()["application"]["status"] == "supplement"
 
 
 def test_c10_review_of_a_rejection_filed_at_the_window_decided_by_another_person(system):

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from services.intake import applications as apps
-from services.intake import catalogue, receipts
+from services.intake import catalogue, receipts, sweep
 from services.intake.models import Application, Notice
 
 from .conftest import T1, T2, applicant, make_item
@@ -293,6 +293,50 @@ def test_who_signs_off_is_a_setting_and_a_refused_return_goes_back(env):
     with env.uow() as uow:
         accepted = apps.issue_notice(uow, out["application"]["id"], "clerk1", env.settings())
     assert accepted["receipt"]["kind"] == "promised"
+
+
+def review_changed(env, app, state, outcome=None, township=T1):
+    """cases.review_changed as intake's handler receives it (C10), validated by its contract."""
+    from services.common import events
+
+    body = events.build("cases.review_changed", township, env.clock.now(), review_id="r" * 32,
+                        receipt_no=app["receipt_no"], subject="return", case_id=None, application_id=app["id"],
+                        state=state, outcome=outcome, answer=None if state == "pending" else "主件已在档，应予受理",
+                        due_date="2025-02-10", provisional=False, requested_at="2025-01-27T02:00:00+00:00",
+                        decided_at=None if state == "pending" else env.clock.now().isoformat())
+    with env.uow(township) as uow:
+        return apps.apply_review_change(uow, events.parse("cases.review_changed", body))
+
+
+@pytest.mark.parametrize("state, outcome, status, code", [
+    ("pending", None, "returned", "NOT_ACCEPTED"),
+    ("decided", "upheld", "returned", "NOT_ACCEPTED"),
+    ("decided", "overturned", "received", "RECEIVED"),  # C10: the return is undone, the window takes it up
+])
+def test_C10_a_review_overturning_a_return_reopens_the_application(env, state, outcome, status, code):
+    make_item(env)
+    out = submit(env, materials_brought=["申请书", "户口簿复印件"])  # 居民身份证 (main) missing: returned
+    app, number, password = out["application"], out["notice"]["receipt_no"], out["notice"]["query_password"]
+    env.clock.set(datetime(2025, 2, 10, 2, 0, tzinfo=timezone.utc))  # Mon 10 Feb: long past the first notice day
+    assert review_changed(env, dict(app, receipt_no=number), state, outcome) is True
+    assert review_changed(env, dict(app, receipt_no=number), state, outcome) is True  # a redelivery: no harm
+    _, shown = query(env, number, password)
+    assert (shown["status"], shown["status_code"], shown["review"]["state"], shown["review"]["outcome"]) == \
+        (status, code, state, outcome)
+    if status == "returned":
+        with env.uow() as uow, pytest.raises(Conflict):
+            apps.issue_notice(uow, app["id"], "clerk1", env.settings())
+        return
+    with env.uow() as uow:
+        got = apps.get_application(uow, app["id"], True)
+    assert (got["status"], got["kind"], got["notice_due_on"]) == ("received", "supplement", "2025-02-17")
+    assert sweep.sweep(env.units.sweep_run())["deemed_accepted"] == 0  # C12 counts from the reopening
+    with env.uow() as uow:
+        done = apps.issue_notice(uow, app["id"], "clerk1", env.settings())
+    assert done["notice"]["missing"] == ["居民身份证", "收入证明"] and done["notice"]["late"] is False
+    assert done["application"]["status"] == "supplement"
+    [accepted] = env.outbox("intake.application_accepted")
+    assert accepted["application_id"] == app["id"]
 
 
 # -- I1 versions, proxy, personal data ----------------------------------------------------
