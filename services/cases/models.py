@@ -247,6 +247,9 @@ class Review(TenantScoped, Base):
     requested_on: Mapped[date]
     due_date: Mapped[date]
     provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the period the review was given (``review_working_days`` when asked): a recount after a
+    # calendar change (recompute.py, C2) counts it, not the setting of the day
+    working_days: Mapped[int | None] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(20), index=True)  # pending | decided
     outcome: Mapped[str | None] = mapped_column(String(20))  # upheld | overturned
     answer: Mapped[str | None] = mapped_column(Text)

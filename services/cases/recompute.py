@@ -21,6 +21,10 @@ seconds per change (20 changes with 1,000 open cases stalled every township for 
   and the chunk's cases, reads the cursor, recomputes, and saves the cursor in that same
   transaction: two instances of cases share the work chunk by chunk and never do a chunk twice;
   a case changed meanwhile (an extension, a pause) waits for the chunk or is seen after it.
+* **reviews too** (C10) — a pending review not yet overdue is recounted with the cases, from the
+  day it was asked and the period it was given (``reviews.recount``): a provisional due day
+  firms up when its year is loaded, a local holiday moves it, and ``cases.review_changed`` tells
+  intake's receipt query. A chunk is the next ``chunk`` rows of both tables by id.
 * **cheap** — the calendar is loaded once per pass (cached by township and version), cases are
   read as plain rows, and only changed deadlines are written: one bulk UPDATE, one bulk
   INSERT of audit rows, one multi-row INSERT of ``cases.deadline_changed`` events.
@@ -35,9 +39,9 @@ from services.common import green
 from services.common import recompute as engine
 from services.common.recompute import CHUNK, MAX_DELAY, PAUSE, QUIET, YIELD_EVERY  # noqa: F401  (cases' tuning)
 
-from . import deadlines
+from . import deadlines, reviews
 from .casebook import RUNNING, _jsonable
-from .models import CalendarRecompute, Case, CaseLog
+from .models import CalendarRecompute, Case, CaseLog, Review
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +62,13 @@ def mark(uow, scope: str | None) -> list[str]:
     with_cases = uow.session.execute(
         select(Case.township_id).where(Case.state.in_(RECOMPUTED), Case.clock_started_on.is_not(None))
         .distinct()).scalars()
-    return engine.mark(uow, TABLE, set(with_cases) | set(engine.marked(uow, TABLE)))
+    with_reviews = uow.session.execute(select(Review.township_id).where(_open_review()).distinct()).scalars()
+    return engine.mark(uow, TABLE, set(with_cases) | set(with_reviews) | set(engine.marked(uow, TABLE)))
+
+
+def _open_review():
+    """C10: a review whose due day still counts — pending and not yet announced overdue."""
+    return (Review.state == "pending") & Review.overdue_at.is_(None)
 
 
 def pending(uow) -> list[tuple[str, int]]:
@@ -92,14 +102,21 @@ class Recomputer(engine.Recomputer):
                        Case.holder_person_id).where(
             Case.township_id == township_id, Case.state.in_(RECOMPUTED),
             Case.clock_started_on.is_not(None)).order_by(Case.id).limit(self.chunk)
+        open_reviews = select(Review).where(Review.township_id == township_id, _open_review()) \
+            .order_by(Review.id).limit(self.chunk)
         if cursor is not None:
             cases = cases.where(Case.id > cursor)
+            open_reviews = open_reviews.where(Review.id > cursor)
         if lock:  # an extension or a pause of one of these waits for this chunk
             cases = cases.with_for_update(of=Case.__table__)
-        return uow.session.execute(cases).all()
+            open_reviews = open_reviews.with_for_update(of=Review.__table__)
+        rows = uow.session.execute(cases).all() + list(uow.session.execute(open_reviews).scalars())
+        return sorted(rows, key=lambda r: r.id)[:self.chunk]  # the next chunk of both, by id
 
     def apply(self, uow, township_id, cal, rows):
-        return self._apply(uow, township_id, cal, rows)
+        pending = [r for r in rows if isinstance(r, Review)]
+        return (self._apply(uow, township_id, cal, [r for r in rows if not isinstance(r, Review)])
+                + sum(reviews.recount(uow, cal, r) for r in pending))
 
     @staticmethod
     def _apply(uow, township_id: str, cal, rows) -> int:

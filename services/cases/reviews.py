@@ -14,7 +14,10 @@ check them, as for the status query — or in person at a window, where a clerk 
   the possible deciders are reminded ``review_reminder_working_days`` (1) before, and once past
   the due day the review is marked overdue once and the directors are told too
   (``cases.review_reminder``, delivered by notices, N1). Nothing is marked overdue on a
-  provisional due day (C2); the sweep recounts it once its year is loaded.
+  provisional due day (C2). The period given is kept on the review (``working_days``); a
+  calendar change (a year loaded: provisional → firm, a local holiday) recounts the due day of
+  every pending review not yet overdue from it, on the shared recompute engine with the case
+  deadlines (``recompute.py``), and publishes the new day.
 * **the answer** (upheld / overturned, with its written reasons) is recorded and published
   (``cases.review_changed``) so intake shows it in the public receipt query. Overturning a
   rejection approves the case; overturning a return tells the applicant the application will
@@ -105,7 +108,7 @@ def request(uow, reason, receipt_no: str | None = None, case_id: str | None = No
                     item_code=case.item_code if case is not None else returned.item_code,
                     first_deciders=sorted({p for p in first if p}), reason=reason, channel=channel,
                     filed_by=filed_by, requested_at=uow.now(), requested_on=asked_on, due_date=due.day,
-                    provisional=due.provisional, state="pending")
+                    provisional=due.provisional, working_days=settings["review_working_days"], state="pending")
     uow.session.add(review)
     uow.session.flush()
     if case is not None:
@@ -214,20 +217,15 @@ def mark_overdue(uow, review_id) -> bool:
     return True
 
 
-def firm_up(uow, review_id) -> bool:
-    """C2: a pending review whose due day rests on a year without calendar data is recounted
-    once the year is loaded (claimed on its provisional due day); until then nothing is marked
-    overdue on it, though the reminder may go out."""
-    review = uow.session.get(Review, review_id)
-    if review is None or review.state != "pending" or not review.provisional:
+def recount(uow, cal, review: Review) -> bool:
+    """C2: the due day of a pending review counted again on ``cal`` from the day it was asked
+    and the period it was given (``recompute.Recomputer``, after a calendar change); published
+    when it moved or firmed up."""
+    due = cal.add_working_days(review.requested_on, review.working_days or RULES.load(uow)["review_working_days"])
+    if (due.day, due.provisional) == (review.due_date, bool(review.provisional)):
         return False
-    due = calendar(uow).add_working_days(review.requested_on, RULES.load(uow)["review_working_days"])
-    if due.provisional:
-        return False
-    if not claim(uow.session, Review, review.id, {"provisional": True, "due_date": review.due_date},
-                 {"provisional": False, "due_date": due.day}):
-        return False
-    uow.session.refresh(review)
+    review.due_date, review.provisional = due.day, due.provisional
+    uow.session.flush()
     _published(uow, review)
     return True
 

@@ -177,19 +177,17 @@ def sweep_absences(run) -> int:
 
 def sweep_reviews(run) -> int:
     """C10: a pending review's deciders are reminded before its due day, and once past it the
-    review is overdue once (the directors told too); a provisional due day is recounted once its
-    year is loaded (C2). Each claimed, so instances act once."""
+    review is overdue once (the directors told too), never on a provisional due day (C2: the
+    calendar recompute, recompute.py, recounts it once its year is loaded). Each claimed, so
+    instances act once."""
     with run.unit_of_work() as uow:
         horizon = uow.now().astimezone(timezone.utc).date() + timedelta(days=2)
         reminding = [(r.township_id, r.id) for r in uow.scalars(select(Review).where(
             Review.state == "pending", Review.reminded_at.is_(None)))]
-        provisional = [(r.township_id, r.id) for r in uow.scalars(select(Review).where(
-            Review.state == "pending", Review.provisional.is_(True)))]
-        # provisional ones too: mark_overdue re-reads each (firmed up above, else skipped)
         late = [(r.township_id, r.id) for r in uow.scalars(select(Review).where(
-            Review.state == "pending", Review.overdue_at.is_(None), Review.due_date < horizon))]
-    return (run.each("review_firm_up", provisional, reviews.firm_up)
-            + run.each("review_reminders", reminding, reviews.remind)
+            Review.state == "pending", Review.overdue_at.is_(None), Review.provisional.is_not(True),
+            Review.due_date < horizon))]
+    return (run.each("review_reminders", reminding, reviews.remind)
             + run.each("review_overdue", late, reviews.mark_overdue))
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.cases import lifecycle, reviews, timers
+from services.cases import lifecycle, recompute, reviews, timers
 from services.common import events
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
@@ -230,10 +230,53 @@ def test_c10_a_due_day_in_a_year_without_calendar_data_is_provisional_until_the_
     with w(None) as uow:
         apply_calendar_change(uow.session, uow.common, {"scope": "*", "days": [
             {"day": "2027-01-01", "working": False}], "loaded_year": 2027}, uow.now())
-    assert timers.sweep_reviews(w.sweep_run()) == 2  # recounted, then overdue (due Tue 5 Jan)
+        uow.session.flush()
+        assert recompute.mark(uow, None) == [T1]  # a township with a pending review is marked
+    assert timers.sweep_reviews(w.sweep_run()) == 0  # the sweep does not recount …
+    work = recompute.Recomputer().settle(w)  # … the calendar recompute does (C2), with the cases
+    assert work["changed"] == 1
+    assert timers.sweep_reviews(w.sweep_run()) == 1  # overdue (due Tue 5 Jan, firm)
     out = w.do(reviews.get, review["id"])
     assert (out["due_date"], out["provisional"], out["overdue"]) == ("2027-01-05", False, True)
     assert w.events("cases.review_changed", receipt_no="R-P")[-1]["due_date"] == "2027-01-05"
+
+
+def test_c10_a_provisional_due_day_is_recounted_with_the_period_the_review_was_given(w):
+    """C2/C10: asked Mon 28 Dec 2026 with 5 working days (2027 not loaded → provisional Mon 4
+    Jan); the setting then becomes 3. 2027 loaded (1 Jan a holiday): recounted with the 5 days
+    given → Tue 5 Jan (with 3 it would be Mon 4 Jan). A decided review and another township's
+    are left alone; a local holiday moves a firm one too."""
+    from services.cases.rules import RULES
+    from services.common.calendar import apply_calendar_change
+
+    w.move_to(at(2026, 12, 28, 9))
+    returned(w, "R-W"), returned(w, "R-DONE"), returned(w, "R-T2", township_id=T2, returned_by="t2-clerk-a")
+    review, done = ask(w, "R-W"), ask(w, "R-DONE")
+    other = ask(w, "R-T2", township_id=T2)
+    assert (review["due_date"], review["provisional"]) == ("2027-01-04", True)
+    w.do(reviews.decide, done["id"], "boss", BOSS, "upheld", "维持")
+    with w(T1) as uow:
+        RULES.update(uow, {"review_working_days": 3})
+    with w(None) as uow:
+        apply_calendar_change(uow.session, uow.common, {"scope": "*", "days": [
+            {"day": "2027-01-01", "working": False}], "loaded_year": 2027}, uow.now())
+        uow.session.flush()
+        recompute.mark(uow, None)
+    assert recompute.Recomputer(chunk=1).settle(w)["changed"] == 2  # R-W and T2's, chunk by chunk
+    out = w.do(reviews.get, review["id"])
+    assert (out["due_date"], out["provisional"]) == ("2027-01-05", False)
+    assert w.do(reviews.get, done["id"])["due_date"] == "2027-01-04"  # decided: left alone
+    assert w.do(reviews.get, other["id"], township_id=T2)["due_date"] == "2027-01-05"
+    [published] = [e for e in w.events("cases.review_changed", receipt_no="R-W") if e["due_date"] == "2027-01-05"]
+    assert published["provisional"] is False and published["state"] == "pending"
+    with w(T1) as uow:  # a local holiday on Tue 5 Jan moves it once more, to Wed 6 Jan
+        apply_calendar_change(uow.session, uow.common, {"scope": T1, "days": [
+            {"day": "2027-01-05", "working": False}]}, uow.now())
+        uow.session.flush()
+        recompute.mark(uow, T1)
+    assert recompute.Recomputer().settle(w)["changed"] == 1
+    assert w.do(reviews.get, review["id"])["due_date"] == "2027-01-06"
+    assert w.do(reviews.get, other["id"], township_id=T2)["due_date"] == "2027-01-05"
 
 
 def test_c10_gauges_count_pending_and_overdue_reviews_per_township(w):
