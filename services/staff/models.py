@@ -47,6 +47,8 @@ class Window(TenantScoped, Base):
     b_person_id: Mapped[str | None] = mapped_column(String(32))
     # C8 统一收费: the one window of the township where fees are taken (seed 004)
     fee_window: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    # S7: when the window was opened (UTC); a window is honoured only for a quarter it served whole
+    created_at: Mapped[datetime | None]
 
 
 class Person(TenantScoped, Base):

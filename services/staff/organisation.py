@@ -96,7 +96,8 @@ def create_window(uow, number: int, name: str, department_id: str | None = None,
         uow.get(Department, department_id, "department")
     if uow.session.scalar(select(Window).where(Window.number == number)):
         raise Conflict(f"window {number} exists", {"number": ["exists"]})
-    window = Window(number=number, name=name, department_id=department_id, fee_window=False)
+    window = Window(number=number, name=name, department_id=department_id, fee_window=False,
+                    created_at=uow.now())
     uow.session.add(window)
     uow.session.flush()
     if fee_window:

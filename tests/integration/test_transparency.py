@@ -100,6 +100,9 @@ def test_red_flag_window_of_the_last_finished_quarter(hall):
     body = hall["public"].get("/public/townships/tp-hall/red-flag").json()
     assert body["quarter"][4] == "Q" and isinstance(body["red_flag_windows"], list)
     assert all(set(w) == {"number", "name"} for w in body["red_flag_windows"])
+    # S7: the hall's windows were opened today, so none served the last finished quarter (before
+    # the fix a clean new window — everyone at 100, nothing deducted — was its red-flag window)
+    assert body["red_flag_windows"] == []
 
 
 def test_receipt_timeline_and_the_same_answer_for_a_wrong_password_or_number(hall):

@@ -33,6 +33,18 @@ class World:
     def at(self, *args):
         self.clock.set(local(*args))
 
+    def windows_served(self, since, worked_on, people=("a", "b", "c", "d")):
+        """S7: backdate every window's opening to ``since`` (a local datetime) and sign ``people``
+        in at 08:00 on ``worked_on`` (a date) — what a window needs to be honoured for a quarter."""
+        from services.staff import attendance
+        from services.staff.models import Window
+        with self.uow() as uow:
+            for w in uow.scalars(select(Window)):
+                w.created_at = since
+            for key in people:
+                attendance.record_mark(uow, self.people["director"], self.people[key], "in",
+                                       local(worked_on.year, worked_on.month, worked_on.day, 8).isoformat())
+
     def events(self, event_type):
         with self.uow() as uow:
             rows = uow.session.execute(select(uow.common.outbox.c.payload).where(

@@ -250,15 +250,40 @@ def test_honours_select_by_composite_with_ties_broken_by_centre_ratings_badge():
 
 
 def test_red_flag_window_is_the_best_mean_with_no_blemish():
-    windows = [{"id": "w1", "number": 1, "name": "民政"}, {"id": "w2", "number": 2, "name": "计生"},
-               {"id": "w3", "number": 3, "name": "医保"}, {"id": "w4", "number": 4, "name": "农机"}]
+    windows = [{"id": "w1", "number": 1, "name": "民政", "served": True},
+               {"id": "w2", "number": 2, "name": "计生", "served": True},
+               {"id": "w3", "number": 3, "name": "医保", "served": True},
+               {"id": "w4", "number": 4, "name": "农机", "served": True}]
     rows = [
         _row("a", 96, window="w1"), _row("b", 92, window="w1"),   # mean 94, lowest 92
         _row("c", 94, window="w2"), _row("d", 94, window="w2"),   # mean 94, lowest 94: more even → wins
         _row("e", 99, window="w3"), _row("f", 98, window="w3", violations=1),  # a blemish
         _row("g", 100, window="w4"),                                # complained about as a window
     ]
-    chosen = honours.select_windows(rows, windows, {"w4"}, SETTINGS)
+    worked = {r["person_id"] for r in rows}
+    chosen = honours.select_windows(rows, windows, {"w4"}, SETTINGS, worked=worked)
     assert [w["id"] for w in chosen] == ["w2"]
-    chosen = honours.select_windows(rows, windows, {"w4"}, {**SETTINGS, "honour_red_flag_windows": 2})
+    chosen = honours.select_windows(rows, windows, {"w4"}, {**SETTINGS, "honour_red_flag_windows": 2},
+                                    worked=worked)
     assert [w["id"] for w in chosen] == ["w2", "w1"]
+
+
+@pytest.mark.parametrize("served, worked, new_year_complaints, chosen", [
+    (True, {"a", "b", "n1"}, 0, "w1"),       # w1 (mean 96) served the quarter, its staff worked
+    (False, {"a", "b", "n1"}, 0, "w2"),      # w1 opened during the quarter: not the quarter's window
+    (True, {"n1"}, 0, "w2"),                 # nobody at w1 signed in this quarter
+    (True, {"a", "n1"}, 0, "w1"),            # b did not work: w1's mean is a's 96 alone
+    (True, {"a", "b", "n1"}, 1, "w2"),       # b: a verified complaint earlier this year (veto lasts the year)
+    (True, set(), 0, None),                  # nobody signed in anywhere: no red-flag window
+])
+def test_s7_red_flag_window_served_the_whole_quarter_and_its_staff_worked(served, worked, new_year_complaints,
+                                                                         chosen):
+    """S7 (and S5's year-long complaint veto): a window is honoured for a quarter only if it
+    existed at the quarter's start and its staff signed in during the quarter."""
+    windows = [{"id": "w1", "number": 1, "name": "新窗口", "served": served},
+               {"id": "w2", "number": 2, "name": "老窗口", "served": True}]
+    b = _row("b", 96, window="w1")
+    b["year_complaints"] = new_year_complaints
+    rows = [_row("a", 96, window="w1"), b, _row("n1", 91, window="w2")]
+    got = honours.select_windows(rows, windows, set(), SETTINGS, worked=worked)
+    assert [w["id"] for w in got] == ([chosen] if chosen else [])

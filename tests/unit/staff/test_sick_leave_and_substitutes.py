@@ -173,6 +173,7 @@ def test_s3_a_substitutes_faults_are_charged_to_the_window_they_stand_in_for(wor
 
 def test_s3_a_window_whose_substitute_broke_a_rule_is_no_red_flag_window_that_quarter(world):
     stand_in_for_a(world)
+    world.windows_served(local(2024, 12, 31, 9), date(2025, 3, 3))
     world.at(2025, 4, 2, 9)
     with world.uow() as uow:
         before = honours.honours(uow, "2025Q1")["red_flag_windows"]
