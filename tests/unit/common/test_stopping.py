@@ -62,3 +62,21 @@ def test_which_errors_mean_the_database_is_unavailable(error, unavailable):
     from services.common.rpc import database_unavailable
 
     assert database_unavailable(error) is unavailable
+
+
+def test_a_service_is_healthy_only_once_its_queue_consumers_consume():
+    # nameko starts a container's extensions side by side: /health answered 200 while the event
+    # queues were still being declared and bound, and an event published then was routed nowhere
+    from eventlet.event import Event
+
+    from services.common.service import check_health, consumers_check
+
+    consumer = object.__new__(QueueConsumer)
+    consumer._consumers_ready = Event()
+    container = type("Container", (), {"subextensions": [consumer]})()
+    assert consumers_check(container) == "starting"
+    report = check_health("cases", {"AMQP_URI": "memory://"}, consumers=consumers_check(container))
+    assert report["ok"] is False and report["checks"]["consumers"] == "starting"
+    consumer._consumers_ready.send(None)
+    assert consumers_check(container) == "ok"
+    assert check_health("cases", {"AMQP_URI": "memory://"}, consumers="ok")["ok"] is True
