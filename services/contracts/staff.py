@@ -452,6 +452,8 @@ class AccountabilityCase(Out):
     appeal_state = Str(null=True)
     appeal_reason = Str(null=True)
     revised_measure = Str(null=True)
+    removed_window_id = Ref(metadata={"description": "the window the removal took the person from (S6)"})
+    restored_at = Moment(null=True, metadata={"description": "an appeal lowered the measure: back at the window (S6)"})
 
 
 # -- S8 patrols -----------------------------------------------------------------------

@@ -15,7 +15,9 @@ The ladder (seed 000 责任追究制; seed 004 十一.6): criticism (批评教�
   and not counted (Art. 201);
 * public criticism or worse removes the person from the window at once: they leave the A/B post
   (the other post holds their cases), get no new cases and leave the public on-duty list
-  (``organisation.remove_from_window``).
+  (``organisation.remove_from_window``); the window and post are kept on the case, and an
+  appeal that lowers the measure below removal (to criticism) puts the person back there, on
+  record (``restored_at``; ``organisation.restore_to_window``).
 """
 from __future__ import annotations
 
@@ -117,7 +119,9 @@ def record_fault(uow, by: str, person_id: str, kind: str, severity: str, facts: 
     if case.removed_from_window:
         from .organisation import remove_from_window
 
-        remove_from_window(uow, target, f"{measure}: {case.kind}", case.id)
+        removed = remove_from_window(uow, target, f"{measure}: {case.kind}", case.id)
+        case.removed_window_id, case.removed_post = removed["window_id"], removed["post"]
+        uow.session.flush()
     if measure in PUBLIC_CRITICISM:
         check_public_criticisms(uow, target, day)
     if measure == "sanction":
@@ -171,10 +175,28 @@ def decide_appeal(uow, case_id: str, upheld: bool, revised_measure: str | None =
     else:
         if revised_measure not in MEASURES:
             raise field_error("revised_measure", ", ".join(MEASURES))
+        was_removed = case.removed_from_window
         case.appeal_state, case.revised_measure = "revised", revised_measure
         case.removed_from_window = revised_measure != "criticism"
+        if was_removed and not case.removed_from_window:
+            _restore(uow, case)
     uow.session.flush()
     return CaseOut().dump(case)
+
+
+def _restore(uow, case: AccountabilityCase) -> None:
+    """S6: the appeal lowered the measure below removal — the removal is undone: the person goes
+    back to the window (and post) it took them from, unless another case's removal still stands."""
+    from .organisation import restore_to_window
+
+    others = uow.session.scalar(select(func.count(AccountabilityCase.id)).where(
+        AccountabilityCase.person_id == case.person_id, AccountabilityCase.id != case.id,
+        AccountabilityCase.removed_from_window.is_(True)))
+    if others:
+        return
+    person = uow.session.get(Person, case.person_id)
+    if person is not None and restore_to_window(uow, person, case.removed_window_id, case.removed_post):
+        case.restored_at = uow.now()
 
 
 def list_cases(uow, person_id: str | None = None) -> list[dict]:

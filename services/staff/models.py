@@ -308,6 +308,11 @@ class AccountabilityCase(TenantScoped, Base):
     revised_measure: Mapped[str | None] = mapped_column(String(20))
     recorded_by: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime]
+    # S6: where the removal took the person from (window and A/B post), and when an appeal that
+    # lowered the measure below removal put them back
+    removed_window_id: Mapped[str | None] = mapped_column(String(32))
+    removed_post: Mapped[str | None] = mapped_column(String(1))  # A, B
+    restored_at: Mapped[datetime | None]
 
 
 class HomeUnitNotice(TenantScoped, Base):

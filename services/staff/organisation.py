@@ -195,12 +195,12 @@ def remove_from_window(uow, person: Person, reason: str, fault_id: str | None = 
     post (the other post holds their cases: ``staff.removed_from_window`` names it for cases, and
     the directors to be told), gets no new cases and leaves the public on-duty list (T1)."""
     window = uow.session.get(Window, person.window_id) if person.window_id else None
-    partner = None
+    partner = post = None
     if window is not None:
         if window.a_person_id == person.id:
-            partner, window.a_person_id = window.b_person_id, None
+            partner, window.a_person_id, post = window.b_person_id, None, "A"
         elif window.b_person_id == person.id:
-            partner, window.b_person_id = window.a_person_id, None
+            partner, window.b_person_id, post = window.a_person_id, None, "B"
     directors = sorted(p.id for p in uow.scalars(select(Person).where(Person.active.is_(True)))
                        if "director" in (p.roles or []))
     person.window_id = None
@@ -211,7 +211,29 @@ def remove_from_window(uow, person: Person, reason: str, fault_id: str | None = 
     _announce(uow, "person", person.id, "updated", contract.Person().dump(person), uow.township_id)
     uow.emit("staff.removed_from_window", person_id=person.id, window_id=window.id if window else None,
              partner_person_id=partner, director_person_ids=directors, fault_id=fault_id, reason=reason)
-    return {"person_id": person.id, "window_id": window.id if window else None, "partner_person_id": partner}
+    return {"person_id": person.id, "window_id": window.id if window else None, "partner_person_id": partner,
+            "post": post}
+
+
+def restore_to_window(uow, person: Person, window_id: str | None, post: str | None) -> dict | None:
+    """S6, the removal in reverse (an appeal lowered the measure below removal): the person is
+    back at the window they were removed from, and on their A/B post if it is still vacant; their
+    tokens go stale (``staff.access_changed``) and the roster copies are told, as on any return
+    to a window. Not if the window is gone or they have since been placed elsewhere (None)."""
+    window = uow.session.get(Window, window_id) if window_id else None
+    if window is None or person.window_id is not None or not person.active:
+        return None
+    person.window_id = window.id
+    if post == "A" and window.a_person_id is None:
+        window.a_person_id = person.id
+    elif post == "B" and window.b_person_id is None:
+        window.b_person_id = person.id
+    uow.session.flush()
+    accounts.person_rights_changed(uow, person)
+    _announce(uow, "window", window.id, "updated", contract.Window().dump(window), uow.township_id)
+    _announce(uow, "person", person.id, "updated", contract.Person().dump(person), uow.township_id)
+    return {"person_id": person.id, "window_id": window.id,
+            "post": post if person.id in (window.a_person_id, window.b_person_id) else None}
 
 
 def away_today(uow, now=None) -> set[str]:

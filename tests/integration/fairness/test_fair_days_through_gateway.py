@@ -253,3 +253,22 @@ def test_removal_from_the_window_takes_effect_at_once(system):
         assert case["holder_person_id"] == s["b"]["id"]
     else:
         assert r.status_code in (401, 403), r.text
+
+
+def test_an_appeal_lowering_the_measure_below_removal_puts_the_person_back(system):
+    """S6: A appeals the public criticism; the decision lowers it to criticism (no removal), so
+    A is back at window 1 on the A post and on the public on-duty list, on record."""
+    s, boss, town = system, system["town"].boss, system["town"]
+    fault = [f for f in boss.get("/faults").json() if f["person_id"] == s["a"]["id"] and f["removed_from_window"]][0]
+    a_api = s["api"].signed_in(*s["a_api"].credentials)   # the removal made A's old token stale
+    r = a_api.post(f"/faults/{fault['id']}/appeal", {"reason": "对方先辱骂，已有录像"})
+    assert r.status_code == 200, r.text
+    r = boss.post(f"/faults/{fault['id']}/appeal-decision", {"upheld": False, "revised_measure": "criticism"})
+    assert r.status_code == 200, r.text
+    decided = r.json()
+    assert decided["removed_from_window"] is False and decided["restored_at"]
+    window = [w for w in boss.get("/windows").json() if w["number"] == 1][0]
+    assert decided["removed_window_id"] == window["id"]
+    assert (window["a_person_id"], window["b_person_id"]) == (s["a"]["id"], s["b"]["id"])
+    assert "王晓燕" in [p["name"] for p in s["api"].get(f"/public/townships/{town.code}/staff-on-duty").json()]
+    assert a_api.get("/faults").status_code == 401   # the return changed A's rights too (access_changed)
