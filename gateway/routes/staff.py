@@ -38,6 +38,16 @@ class IncidentIn(Schema):
     other_person_id = fields.String(metadata={"description": "proxy: who signed for person_id"})
 
 
+class ArrangedDutyIn(Schema):
+    person_id = fields.String(required=True)
+    day = fields.Date(required=True, metadata={"description": "a day the hall is closed (C2a)"})
+    note = fields.String(validate=validate.Length(0, 500))
+
+
+class ArrangedDutyQuery(Schema):
+    day = fields.Date()
+
+
 class ObjectionIn(Schema):
     attendance_day_id = fields.String(required=True)
     reason = fields.String(required=True, validate=validate.Length(1, 1000))
@@ -169,6 +179,17 @@ class DisciplineRoutes:
         return 201, self.staff.record_attendance_incident(
             body["kind"], body["person_id"], body["day"].isoformat(), body["half"], body.get("minutes"),
             body.get("other_person_id"))
+
+    @api("POST", "/attendance/arranged-duties", response=out.ArrangedDuty, roles=LEADERS, body=ArrangedDutyIn,
+         status=201, tags=["attendance"],
+         summary="Arrange a person's work on a closed day: only arranged work is overtime (S4, C2a)")
+    def attendance_arrange_duty(self, request, body):
+        return 201, self.staff.arrange_duty(body["person_id"], body["day"].isoformat(), body.get("note"))
+
+    @api("GET", "/attendance/arranged-duties", response=out.ArrangedDuty(many=True), roles=STAFF,
+         query=ArrangedDutyQuery, tags=["attendance"], summary="Arranged duties on closed days (S4, C2a)")
+    def attendance_arranged_duties(self, request, query):
+        return self.staff.list_arranged_duties(query["day"].isoformat() if query.get("day") else None)
 
     @api("POST", "/attendance/days/<string:day>/close", response=out.AttendanceDayClosed, roles=AUDITORS,
          tags=["attendance"],

@@ -153,6 +153,15 @@ class AttendanceMark(Out):
     half = Str(metadata={"description": "am or pm"})
 
 
+class ArrangedDuty(Out):
+    """S4/C2a: work the director arranged on a day the hall is closed (overtime when done)."""
+    id = Id()
+    person_id = Id()
+    day = Day()
+    arranged_by = Ref()
+    note = Str(null=True)
+
+
 class AttendanceIncident(Out):
     id = Id()
     kind = Str(metadata={"description": "away or proxy"})

@@ -29,6 +29,7 @@ from services.common import csvsafe
 from services.common.calendar import load_calendar
 from services.common.errors import Conflict, NotFound, field_error
 
+from services.contracts.staff import ArrangedDuty as ArrangedDutyOut
 from services.contracts.staff import AttendanceDayClosed as DayClosedOut
 from services.contracts.staff import AttendanceIncident as IncidentOut
 from services.contracts.staff import AttendanceMark as MarkOut
@@ -39,7 +40,7 @@ from services.contracts.staff import AttendanceSheet as SheetOut
 from . import periods, scoring
 from .periods import refuse_closed_day  # noqa: F401  (re-exported)
 from .models import (
-    AttendanceClosure, AttendanceDay, AttendanceIncident, AttendanceMark, AttendanceObjection, Leave,
+    ArrangedDuty, AttendanceClosure, AttendanceDay, AttendanceIncident, AttendanceMark, AttendanceObjection, Leave,
     Person, WeeklyPublication, Window,
 )
 from .rules import RULES
@@ -313,10 +314,42 @@ def settle_open_days(uow) -> dict:
             "absences": absences}
 
 
+def arrange_duty(uow, by: str, person_id: str, day, note: str | None = None) -> dict:
+    """S4/C2a: the director arranges for a person to work on a day the hall is closed (who,
+    which day, by whom). Only such work is overtime; a day the hall is open needs none, and a day
+    already closed can no longer be arranged (its attendance is settled)."""
+    person = periods.person(uow, person_id)
+    day = periods.parse_day(day)
+    calendar = load_calendar(uow.session, uow.common, uow.township_id)
+    if not calendar.is_provisional(day) and calendar.is_working_day(day):
+        raise field_error("day", "the hall is open that day: only a closed day's work is arranged")
+    if uow.session.scalar(select(AttendanceClosure.id).where(AttendanceClosure.day == day,
+                                                             AttendanceClosure.state == "closed")):
+        raise Conflict(f"attendance of {day} is already closed")
+    if uow.session.scalar(select(ArrangedDuty.id).where(ArrangedDuty.person_id == person.id,
+                                                        ArrangedDuty.day == day)):
+        raise Conflict(f"duty on {day} is already arranged for this person")
+    duty = ArrangedDuty(person_id=person.id, day=day, arranged_by=by,
+                        note=(note or "").strip() or None, created_at=uow.now())
+    uow.session.add(duty)
+    uow.session.flush()
+    return ArrangedDutyOut().dump(duty)
+
+
+def arranged_duties(uow, day=None) -> list[dict]:
+    stmt = select(ArrangedDuty).order_by(ArrangedDuty.day, ArrangedDuty.created_at)
+    if day is not None:
+        stmt = stmt.where(ArrangedDuty.day == periods.parse_day(day))
+    return ArrangedDutyOut(many=True).dump(uow.scalars(stmt))
+
+
 def _overtime(uow, day: date, marks: dict) -> int:
-    """C2a/S4: work on a day the hall was closed (opened by arrangement, so people signed in)
-    is recorded as overtime and credited once per person and day (``holiday_overtime``)."""
-    people = {pid for (pid, _half), ms in marks.items() if any(m.kind == "in" for m in ms)}
+    """C2a/S4: work on a day the hall was closed is overtime only when the director arranged it
+    (``ArrangedDuty``): an arranged person who signed in is recorded as overtime and credited
+    once per person and day (``holiday_overtime``). A sign-in on a closed day without an
+    arrangement earns nothing and costs nothing (no record, no entry)."""
+    arranged = set(uow.scalars(select(ArrangedDuty.person_id).where(ArrangedDuty.day == day)))
+    people = {pid for (pid, _half), ms in marks.items() if any(m.kind == "in" for m in ms)} & arranged
     count = 0
     for pid in sorted(people):
         p = uow.session.get(Person, pid)

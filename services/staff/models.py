@@ -122,6 +122,21 @@ class AttendanceMark(TenantScoped, Base):
     recorded_by: Mapped[str | None] = mapped_column(String(32))
 
 
+class ArrangedDuty(TenantScoped, Base):
+    """S4/C2a: the director arranged for a person to work on a day the hall is closed — only
+    such work is overtime (``holiday_overtime``); a sign-in on a closed day without one earns
+    nothing and costs nothing."""
+
+    __tablename__ = "arranged_duties"
+    __table_args__ = (UniqueConstraint("township_id", "person_id", "day"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    person_id: Mapped[str] = mapped_column(String(32), index=True)
+    day: Mapped[_date] = mapped_column(Date, index=True)  # local date
+    arranged_by: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
 class AttendanceIncident(TenantScoped, Base):
     """S2: what an inspector saw: away without leave (minutes), or a proxy sign-in (代签)."""
 

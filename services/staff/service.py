@@ -299,6 +299,19 @@ class StaffService(BaseService):
                                               other_person_id)
 
     @command
+    def arrange_duty(self, person_id, day, note=None):
+        """S4/C2a: the director arranges work on a closed day (only that is overtime)."""
+        caller = self.caller.require(*MANAGERS)
+        with self.db(caller.township) as uow:
+            return attendance.arrange_duty(uow, caller.person_id, person_id, day, note)
+
+    @rpc
+    def list_arranged_duties(self, day=None):
+        caller = self.caller.require(*STAFF)
+        with self.db(caller.township) as uow:
+            return attendance.arranged_duties(uow, day)
+
+    @command
     def close_attendance_day(self, day):
         caller = self.caller.require(*INSPECTORS)
         with self.db(caller.township) as uow:

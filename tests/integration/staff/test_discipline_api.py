@@ -196,3 +196,30 @@ def test_rules_are_data_scoreboard_csv_and_honours(system):
     assert clerk.get("/scoreboard/2025Q5").status_code == 422
     roster = {p["person_id"]: p for p in clerk.get("/roster").json()}
     assert roster[P["a"]]["post"] == "A" and roster[P["a"]]["partner_person_id"] == P["b"]
+
+
+def test_s4_the_director_arranges_duty_on_a_closed_day_only(system):
+    """S4/C2a: only work the director arranged on a closed day is overtime; the arrangement is a
+    record (who, which day, by whom), for leaders only, on a closed day, once, per township."""
+    boss, api, people = system["boss"], system["api"], system["people"]
+    cal, day = WorkingCalendar(), datetime.now(SH).date() + timedelta(days=1)
+    while cal.is_working_day(day):
+        day += timedelta(days=1)
+    monday = day
+    while not cal.is_working_day(monday):
+        monday += timedelta(days=1)
+    body = {"person_id": people["a"], "day": day.isoformat(), "note": "周末专班"}
+    assert system["as"]["a"].post("/attendance/arranged-duties", body).status_code == 403   # a clerk cannot
+    r = boss.post("/attendance/arranged-duties", body)
+    assert r.status_code == 201, r.text
+    duty = r.json()
+    assert (duty["person_id"], duty["day"], duty["note"]) == (people["a"], day.isoformat(), "周末专班")
+    assert duty["arranged_by"]
+    assert boss.post("/attendance/arranged-duties", body).status_code == 409              # once per person and day
+    bad = boss.post("/attendance/arranged-duties", {**body, "day": monday.isoformat()})
+    assert bad.status_code == 422 and "day" in bad.text                                   # the hall is open then
+    listed = boss.get(f"/attendance/arranged-duties?day={day.isoformat()}").json()
+    assert [d["id"] for d in listed] == [duty["id"]]
+    other = api.as_(system["b"]["director_token"])
+    assert other.get("/attendance/arranged-duties").json() == []                          # not another township's
+    assert other.post("/attendance/arranged-duties", body).status_code == 404             # nor its people

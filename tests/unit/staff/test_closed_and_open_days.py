@@ -56,16 +56,42 @@ def test_patrol_findings_and_absences_only_for_days_the_hall_was_open(world, day
                              day.isoformat())
 
 
-def test_signing_in_on_a_sunday_is_overtime_not_a_working_day(world):
+@pytest.mark.parametrize("arranged, credited", [
+    (True, True),     # the director arranged A's Sunday duty: overtime, +2 (S4 holiday_overtime)
+    (False, False),   # A just came in: no arrangement, nothing earned and nothing lost
+])
+def test_s4_work_on_a_sunday_is_overtime_only_when_the_director_arranged_it(world, arranged, credited):
     sunday = date(2025, 4, 13)
+    world.at(2025, 4, 11, 9)
+    if arranged:
+        with world.uow() as uow:
+            duty = attendance.arrange_duty(uow, world.people["director"], world.people["a"], sunday.isoformat(),
+                                           "不动产登记周末专班")
+        assert (duty["person_id"], duty["day"], duty["arranged_by"]) == (
+            world.people["a"], "2025-04-13", world.people["director"])
     world.at(2025, 4, 14, 9)
     full_day(world, "a", sunday, am_in="09:10")  # would be late on a working day
     summary = close(world, sunday)
-    assert summary["working_day"] is False and summary["absent"] == 0 and summary["overtime"] == 1
-    assert statuses(world, "a", sunday) == {"am": "overtime", "pm": "overtime"}
+    assert summary["working_day"] is False and summary["absent"] == 0
+    assert summary["overtime"] == (1 if credited else 0)
+    assert statuses(world, "a", sunday) == ({"am": "overtime", "pm": "overtime"} if credited else {})
     assert statuses(world, "b", sunday) == {}                      # not there: nothing recorded
-    assert entries(world, "a") == [("holiday_overtime", 2)]          # S4 credit, not a late
+    assert entries(world, "a") == ([("holiday_overtime", 2)] if credited else [])  # never a late
     assert world.events("staff.absence_recorded") == []
+
+
+@pytest.mark.parametrize("day, problem", [
+    ("2025-04-14", ValidationFailed),   # a Monday: the hall is open, no arrangement needed
+    ("2025-04-06", Conflict),           # a Sunday whose attendance is already closed
+    ("2025-04-13", Conflict),           # arranged twice for the same person and day
+])
+def test_s4_an_arranged_duty_is_for_a_closed_day_not_yet_settled_once_per_person(world, day, problem):
+    world.at(2025, 4, 11, 9)
+    close(world, date(2025, 4, 6))
+    with world.uow() as uow:
+        attendance.arrange_duty(uow, world.people["director"], world.people["a"], "2025-04-13")
+    with pytest.raises(problem), world.uow() as uow:
+        attendance.arrange_duty(uow, world.people["director"], world.people["a"], day)
 
 
 def test_a_day_of_an_unloaded_year_is_left_open_then_settled_when_the_year_is_loaded(world):
