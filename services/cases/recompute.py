@@ -57,13 +57,10 @@ def _dialect(uow) -> str:
 def mark(uow, scope: str | None) -> list[str]:
     """The calendar of ``scope`` (a township id; None = national) changed: record, in this
     transaction, that its townships' running deadlines must be recomputed. Returns them."""
-    if scope:
-        return engine.mark(uow, TABLE, [scope])
-    with_cases = uow.session.execute(
-        select(Case.township_id).where(Case.state.in_(RECOMPUTED), Case.clock_started_on.is_not(None))
-        .distinct()).scalars()
-    with_reviews = uow.session.execute(select(Review.township_id).where(_open_review()).distinct()).scalars()
-    return engine.mark(uow, TABLE, set(with_cases) | set(with_reviews) | set(engine.marked(uow, TABLE)))
+    return engine.mark_scope(
+        uow, TABLE, scope,
+        select(Case.township_id).where(Case.state.in_(RECOMPUTED), Case.clock_started_on.is_not(None)),
+        select(Review.township_id).where(_open_review()))
 
 
 def _open_review():

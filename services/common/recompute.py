@@ -83,6 +83,19 @@ def mark(uow, table, townships) -> list[str]:
     return townships
 
 
+def mark_scope(uow, table, scope: str | None, *open_townships) -> list[str]:
+    """The calendar of ``scope`` (a township id; None = national) changed: record, in this
+    transaction, which townships' rows must be recomputed — the one township, or for a national
+    change every township with rows to recompute (``open_townships``: selects of township ids)
+    and every township the marker has seen. Returns them."""
+    if scope:
+        return mark(uow, table, [scope])
+    townships = set(marked(uow, table))
+    for query in open_townships:
+        townships |= set(uow.session.execute(query.distinct()).scalars())
+    return mark(uow, table, townships)
+
+
 def marked(uow, table) -> list[str]:
     """Every township the marker has seen (a national change reaches them all)."""
     return list(uow.session.execute(select(table.c.township_id)).scalars())

@@ -32,10 +32,7 @@ def _open():
 def mark(uow, scope: str | None) -> list[str]:
     """The calendar of ``scope`` (a township id; None = national) changed: record, in this
     transaction, that its townships' open acknowledgement deadlines must be recomputed."""
-    if scope:
-        return engine.mark(uow, TABLE, [scope])
-    waiting = uow.session.execute(select(Notice.township_id).where(*_open()).distinct()).scalars()
-    return engine.mark(uow, TABLE, set(waiting) | set(engine.marked(uow, TABLE)))
+    return engine.mark_scope(uow, TABLE, scope, select(Notice.township_id).where(*_open()))
 
 
 def pending(uow) -> list[tuple[str, int]]:
