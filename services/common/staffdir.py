@@ -81,10 +81,10 @@ def person_values(data: dict, action: str | None = None, extra: tuple[str, ...] 
 
 
 def upsert_copy(uow, model, ident: str, values: dict):
-    """The copy's row ``ident`` of ``model`` (a ``TenantScoped`` table with an ``id`` key):
-    created in the unit of work's township, else updated; flushed. Idempotent, so an event
+    """The copy's row ``ident`` of ``model`` (a ``TenantScoped`` table with an ``id`` key): this
+    township's row (``UnitOfWork.find``) updated, else created in it; flushed. Idempotent, so an event
     delivered twice or a snapshot over events already applied changes nothing."""
-    row = uow.session.get(model, ident)
+    row = uow.find(model, ident)
     if row is None:
         row = model(id=ident, township_id=uow.township_id)
         uow.session.add(row)

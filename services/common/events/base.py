@@ -54,25 +54,14 @@ def _schema(event_type: str) -> tuple[Schema, int]:
 
 
 def build(event_type: str, township_id: str, occurred_at: datetime, **payload) -> dict:
-    """A complete, validated event body, ready for the outbox."""
-    schema, version = _schema(event_type)
-    body = {
-        "event_id": uuid.uuid4().hex,
-        "event_type": event_type,
-        "township_id": township_id,
-        "occurred_at": occurred_at.isoformat(),
-        "schema_version": version,
-        **payload,
-    }
-    errors = schema.validate(body)
-    if errors:
-        raise ValidationError(errors)
-    return schema.dump(schema.load(body))
+    """A complete, validated event body, ready for the outbox (``ValidationError`` otherwise)."""
+    return build_many(event_type, township_id, occurred_at, [payload])[0]
 
 
 def build_many(event_type: str, township_id: str, occurred_at: datetime, payloads: list[dict]) -> list[dict]:
-    """``build`` for many events of one type: one load and one dump each (``build`` validates
-    once more; bulk work such as a deadline recompute emits hundreds)."""
+    """``build`` for many events of one type (bulk work such as a deadline recompute emits
+    hundreds): each body loaded once (which validates it and raises ``ValidationError``) and
+    dumped once."""
     schema, version = _schema(event_type)
     envelope = {"event_type": event_type, "township_id": township_id, "occurred_at": occurred_at.isoformat(),
                 "schema_version": version}
