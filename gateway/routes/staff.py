@@ -57,11 +57,18 @@ class DecisionIn(Schema):
     accept = fields.Boolean(required=True)
 
 
-class CertificateBody(Schema):
-    issuer = fields.String(required=True, validate=validate.Length(1, 100))
-    issuer_level = fields.String(required=True, validate=validate.Length(1, 20))
+class CertificateIn(Schema):
+    issuer = fields.String(required=True, validate=validate.Length(1, 100), metadata={"example": "县人民医院"})
+    issuer_level = fields.String(required=True, validate=validate.Length(1, 20),
+                                 metadata={"example": "county", "description": "county, city, province or national "
+                                                                               "(a setting)"})
     issued_on = fields.Date(required=True)
-    document_ref = fields.String(required=True, validate=validate.Length(1, 300))
+    document_ref = fields.String(required=True, validate=validate.Length(1, 300),
+                                 metadata={"example": "scan/2025/0042.pdf"})
+
+
+def certificate_values(body) -> dict:
+    return {**body, "issued_on": body["issued_on"].isoformat()}
 
 
 class LeaveIn(Schema):
@@ -72,7 +79,7 @@ class LeaveIn(Schema):
     home_unit_endorsed = fields.Boolean(load_default=False)
     person_id = fields.String(metadata={"description": "a manager requests for someone else"})
     kind = fields.String(load_default="personal", validate=validate.OneOf(["personal", "sick"]))
-    certificate = fields.Nested(CertificateBody, metadata={"description": "sick leave: the hospital certificate (S3)"})
+    certificate = fields.Nested(CertificateIn, metadata={"description": "sick leave: the hospital certificate (S3)"})
 
 
 class LeaveDecisionIn(Schema):
@@ -233,8 +240,7 @@ class DisciplineRoutes:
         return 201, self.staff.request_leave(
             body["starts_at"].isoformat(), body["ends_at"].isoformat(), body.get("reason"),
             body.get("substitute_person_id"), body["home_unit_endorsed"], body.get("person_id"), body["kind"],
-            {**body["certificate"], "issued_on": body["certificate"]["issued_on"].isoformat()}
-            if body.get("certificate") else None)
+            certificate_values(body["certificate"]) if body.get("certificate") else None)
 
     @api("GET", "/leaves", response=out.Leave(many=True), roles=STAFF, query=LeaveQuery, tags=["leave"],
          summary="Leaves (clerks: their own)")

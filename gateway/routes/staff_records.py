@@ -10,7 +10,7 @@ from services.common.validate import Schema
 from services.contracts import staff as out
 
 from ..api import api
-from .staff import csv_response
+from .staff import CertificateIn, certificate_values, csv_response
 
 #: S2: who schedules sessions and records who came (section heads lead them, leaders too)
 SESSION_KEEPERS = list(DECIDERS)
@@ -47,20 +47,6 @@ class SessionQuery(Schema):
 
 class ReportQuery(Schema):
     home_unit = fields.String(validate=validate.Length(1, 100))
-
-
-class CertificateIn(Schema):
-    issuer = fields.String(required=True, validate=validate.Length(1, 100), metadata={"example": "县人民医院"})
-    issuer_level = fields.String(required=True, validate=validate.Length(1, 20),
-                                 metadata={"example": "county", "description": "county, city, province or national "
-                                                                               "(a setting)"})
-    issued_on = fields.Date(required=True)
-    document_ref = fields.String(required=True, validate=validate.Length(1, 300),
-                                 metadata={"example": "scan/2025/0042.pdf"})
-
-
-def _certificate(body) -> dict:
-    return {**body, "issued_on": body["issued_on"].isoformat()}
 
 
 class StaffRecordsRoutes:
@@ -112,7 +98,7 @@ class StaffRecordsRoutes:
     @api("POST", "/leaves/<string:leave_id>/certificate", response=out.Leave, roles=INTERNAL, body=CertificateIn,
          tags=["leave"], summary="Record a sick leave's hospital certificate (county level or above; S3)")
     def leave_certificate(self, request, leave_id, body):
-        return self.staff.attach_leave_certificate(leave_id, _certificate(body))
+        return self.staff.attach_leave_certificate(leave_id, certificate_values(body))
 
     @api("GET", "/window-scores/<string:quarter>", response=out.WindowScores, roles=INTERNAL, tags=["scoring"],
          summary="Each window's score: its staff's mean composite plus what substitutes standing in cost it (S3, S7)")

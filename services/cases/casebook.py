@@ -15,6 +15,7 @@ from services.common.calendar import WorkingCalendar, load_calendar
 from services.common.clock import DEFAULT_TZ, local_date
 from services.common.db import claim
 from services.common.errors import Conflict, NotFound
+from services.common.validate import text
 
 from .models import Case, CaseLog, TownshipCopy
 
@@ -172,3 +173,9 @@ def mark_overdue(uow, case: Case) -> bool:
     uow.emit("cases.case_overdue", township_id=case.township_id, case_id=case.id, receipt_no=case.receipt_no,
              handler_person_id=person, window_id=case.window_id, due_date=case.due_date.isoformat())
     return True
+
+
+def field_text(value, field: str, required: bool = True, limit: int = 2000) -> str | None:
+    """A free-text field of a command (a reason, an opinion, an answer): stripped, bounded, and
+    422 naming ``field`` when required and empty (``services.common.validate.text``)."""
+    return text({field: value}, field, limit, required)

@@ -22,14 +22,13 @@ from services.common.errors import (
     ValidationFailed,
     field_error,
 )
-from services.common.validate import text
 
 from services.contracts import cases as contract
 
 from . import deadlines, posts
 from .casebook import (  # noqa: F401  (re-exported: the rest of the service reads them here)
     ALLOWED, KINDS, OPEN, OUTCOMES, RUNNING, STARTED_KINDS, STATES, STATUS, audit, awaits_upper, calendar,
-    end_of_local_day, find_by_receipt, get_case, mark_overdue, require, silence_due, timezone_of, today,
+    end_of_local_day, field_text, find_by_receipt, get_case, mark_overdue, require, silence_due, timezone_of, today,
     transition,
 )
 from .models import Case, CaseLog, DepartmentOpinion, Pause, PersonCopy
@@ -75,9 +74,6 @@ def case_record(case: Case, full: bool = False, uow=None) -> dict:
             uow.scalars(select(Pause).where(Pause.case_id == case.id).order_by(Pause.started_on)))
     return rec
 
-
-def _text(value, field: str, required: bool = True, limit: int = 2000) -> str | None:
-    return text({field: value}, field, limit, required)
 
 
 # -- opening (C1, C2, C12) ----------------------------------------------------------
@@ -201,7 +197,7 @@ def review(uow, case_id: str, person_id: str, roles, opinion: str, note: str | N
     if opinion not in ("approve", "reject"):
         raise field_error("opinion", "approve or reject")
     case.reviewer_person_id, case.review_opinion = person_id, opinion
-    case.review_note, case.reviewed_at = _text(note, "note", required=False), uow.now()
+    case.review_note, case.reviewed_at = field_text(note, "note", required=False), uow.now()
     audit(uow, case, "reviewed", person_id, case.review_note, opinion=opinion)
     return case_record(case)
 
@@ -220,7 +216,7 @@ def record_opinion(uow, case_id: str, person_id: str, department: str, opinion: 
     if exists is not None:
         raise Conflict(f"department {department} already gave its opinion", {"department": department})
     uow.session.add(DepartmentOpinion(case_id=case.id, township_id=case.township_id, department=department,
-                                      opinion=opinion, note=_text(note, "note", required=False),
+                                      opinion=opinion, note=field_text(note, "note", required=False),
                                       by_person_id=person_id, at=uow.now()))
     audit(uow, case, "opinion", person_id, note, department=department, opinion=opinion)
     uow.session.flush()
@@ -255,7 +251,7 @@ def decide(uow, case_id: str, person_id: str, roles, outcome: str, reason: str |
     if case.kind == "escalated" and case.upper_answered_on is None:
         raise Conflict("the upper level has not answered this escalated case yet",
                        {"state": case.state, "action": "decide"})
-    reason = _text(reason, "reason", required=outcome == "rejected")
+    reason = field_text(reason, "reason", required=outcome == "rejected")
     if outcome == "rejected" and case.major and not set(roles) & set(settings["major_rejection_roles"]):
         raise Forbidden("rejecting a major matter needs the sign-off of: "
                         + ", ".join(settings["major_rejection_roles"]) + " (I5 不得擅自否决)")
@@ -280,14 +276,14 @@ def deliver(uow, case_id: str, person_id: str, note: str | None = None) -> dict:
     if case.outcome in ("approved", "tacitly_approved") and case.fee_cents and case.fee_paid_cents is None:
         raise Conflict("the fee has not been collected yet (C8)", {"state": case.state, "action": "deliver"})
     case.delivered_at = uow.now()
-    transition(uow, case, "delivered", "completed", person_id, _text(note, "note", required=False) or "delivered")
+    transition(uow, case, "delivered", "completed", person_id, field_text(note, "note", required=False) or "delivered")
     return case_record(case)
 
 
 def withdraw(uow, case_id: str, person_id: str, reason: str) -> dict:
     case = get_case(uow, case_id)
     require(case, "withdraw")
-    transition(uow, case, "withdrawn", "withdrawn", person_id, _text(reason, "reason"))
+    transition(uow, case, "withdrawn", "withdrawn", person_id, field_text(reason, "reason"))
     return case_record(case)
 
 
@@ -305,7 +301,7 @@ def forward(uow, case_id: str, person_id: str, note: str | None = None) -> dict:
                        {"state": case.state, "action": "forward"})
     _settle_overdue_if_late(uow, case)
     case.escalated_on = today(uow)
-    audit(uow, case, "forwarded", person_id, _text(note, "note", required=False) or "forwarded to the upper level",
+    audit(uow, case, "forwarded", person_id, field_text(note, "note", required=False) or "forwarded to the upper level",
           forwarded_on=case.escalated_on, forward_due=case.due_date)
     return case_record(case)
 
@@ -316,7 +312,7 @@ def record_upper_answer(uow, case_id: str, person_id: str, answer: str) -> dict:
     if case.escalated_on is None:
         raise Conflict("the case has not been forwarded to the upper level yet (I5)",
                        {"state": case.state, "action": "record_upper_answer"})
-    case.upper_answer = _text(answer, "answer")
+    case.upper_answer = field_text(answer, "answer")
     case.upper_answered_on = today(uow)
     audit(uow, case, "upper_answered", person_id, case.upper_answer)
     return case_record(case)
@@ -332,7 +328,7 @@ def explain_silence(uow, case_id: str, person_id: str, explanation: str) -> dict
         limit = silence_due(calendar(uow), case.escalated_on, settings["escalation_silence_days"])
         raise Conflict(f"no explanation is due before the upper level has been silent until {limit.day}",
                        {"state": case.state, "action": "explain_silence"})
-    case.silence_explanation = _text(explanation, "explanation")
+    case.silence_explanation = field_text(explanation, "explanation")
     audit(uow, case, "silence_explained", person_id, case.silence_explanation)
     return case_record(case)
 
@@ -345,7 +341,7 @@ def extend(uow, case_id: str, person_id: str, roles, days: int, reason: str) -> 
     settings = RULES.load(uow)
     if not set(roles) & set(settings["extension_approver_roles"]):
         raise Forbidden("an extension is approved by: " + ", ".join(settings["extension_approver_roles"]) + " (C3)")
-    reason = _text(reason, "reason")
+    reason = field_text(reason, "reason")
     deadlines.check_extension(days, case.promised_days, case.extension_days, settings["extension_max_days"])
     if case.due_date and deadlines.is_overdue(today(uow), case.due_date):
         raise Conflict(f"the deadline passed on {case.due_date}: an extension must be granted before it",
@@ -366,7 +362,7 @@ def start_pause(uow, case_id: str, person_id: str, procedure: str, reason: str |
         raise field_error("procedure", "one of " + ", ".join(settings["special_procedures"]))
     started = today(uow)
     uow.session.add(Pause(case_id=case.id, township_id=case.township_id, procedure=procedure,
-                          reason=_text(reason, "reason", required=False), started_on=started,
+                          reason=field_text(reason, "reason", required=False), started_on=started,
                           started_by=person_id))
     case.resume_state = case.state
     transition(uow, case, "suspended", "special_start", person_id, f"{procedure}: {reason or ''}".strip(": "))
@@ -392,7 +388,7 @@ def end_pause(uow, case_id: str, person_id: str, reason: str | None = None) -> d
     case.resume_state = None
     recompute_due(uow, case, cal, reason="special procedure", by=person_id)
     transition(uow, case, back, "special_end", person_id,
-               _text(reason, "reason", required=False) or f"{pause.procedure} ended")
+               field_text(reason, "reason", required=False) or f"{pause.procedure} ended")
     rec = case_record(case)
     rec["days_added"] = pause.days_added
     rec["notice"] = (f"办件 {case.receipt_no} 特别程序于 {ended.isoformat()} 结束，"

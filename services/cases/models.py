@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from services.common.clock import DEFAULT_TZ
 from services.common.db import TenantScoped, make_base, new_id
+from services.common.recompute import RecomputeMarker
 
 Base = make_base()
 
@@ -190,23 +191,12 @@ class Absence(TenantScoped, Base):
     returned_at: Mapped[datetime | None]
 
 
-class CalendarRecompute(TenantScoped, Base):
-    """A township whose running deadlines must be recomputed after a calendar change (C2),
-    recorded in the same transaction as the change, so a restart resumes the work.
-
-    ``version`` counts the changes; a pass recomputes the township's open cases in chunks,
-    ``cursor`` (the last case id done) saved with each chunk; it is done when ``done_version``
-    reaches the ``pass_version`` it started with. A change during a pass restarts it."""
+class CalendarRecompute(RecomputeMarker, TenantScoped, Base):
+    """A township whose running deadlines (cases, C10 reviews) must be recomputed after a
+    calendar change (C2), recorded in the same transaction as the change, so a restart resumes
+    the work (the columns: ``services.common.recompute.RecomputeMarker``)."""
 
     __tablename__ = "calendar_recompute"
-    township_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    pass_version: Mapped[int] = mapped_column(Integer, default=0)
-    done_version: Mapped[int] = mapped_column(Integer, default=0)
-    cursor: Mapped[str | None] = mapped_column(String(32))
-    passes: Mapped[int] = mapped_column(Integer, default=0)  # passes started (coalescing shows here)
-    changed_at: Mapped[datetime]
-    done_at: Mapped[datetime | None]
 
 
 # -- C10 review (复核) of a rejection or a return ---------------------------------------

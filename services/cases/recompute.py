@@ -37,7 +37,7 @@ from sqlalchemy import Boolean, Date, String, column, insert, select, update, va
 
 from services.common import green
 from services.common import recompute as engine
-from services.common.recompute import CHUNK, MAX_DELAY, PAUSE, QUIET, YIELD_EVERY  # noqa: F401  (cases' tuning)
+from services.common.recompute import YIELD_EVERY
 
 from . import deadlines, reviews
 from .casebook import RUNNING, _jsonable
@@ -48,10 +48,6 @@ log = logging.getLogger(__name__)
 RECOMPUTED = (*RUNNING, "suspended")  # cases whose deadline is counted (C2, C11)
 REASON = "calendar changed"
 TABLE = CalendarRecompute.__table__
-
-
-def _dialect(uow) -> str:
-    return engine.dialect(uow)
 
 
 def mark(uow, scope: str | None) -> list[str]:
@@ -75,7 +71,7 @@ def pending(uow) -> list[tuple[str, int]]:
 
 def _update_deadlines(uow, updates: list[dict]) -> None:
     """One UPDATE … FROM (VALUES …) on PostgreSQL (an executemany is a round trip per row)."""
-    if _dialect(uow) != "postgresql":
+    if engine.dialect(uow) != "postgresql":
         uow.session.execute(update(Case), updates)
         return
     cases = Case.__table__

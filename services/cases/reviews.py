@@ -30,11 +30,10 @@ from sqlalchemy import select
 from services.common.db import claim
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from services.common.privacy import mask_long_numbers
-from services.common.validate import text
 from services.contracts import cases as contract
 
 from . import deadlines
-from .casebook import audit, calendar, get_case, require, today, transition
+from .casebook import audit, calendar, field_text, get_case, require, today, transition
 from .models import Case, PersonCopy, ReturnedApplication, Review
 from .rules import RULES
 
@@ -43,9 +42,6 @@ CHANNELS = ("online", "window")
 OUTCOMES = ("upheld", "overturned")
 STATES = ("pending", "decided")
 
-
-def _text(value, field: str, required: bool = True, limit: int = 2000):
-    return text({field: value}, field, limit, required)
 
 
 # -- returns, from intake -------------------------------------------------------------------
@@ -73,7 +69,7 @@ def request(uow, reason, receipt_no: str | None = None, case_id: str | None = No
     """C10: the applicant asks for a review (online, or a clerk files it at a window)."""
     if channel not in CHANNELS:
         raise field_error("channel", "online or window")
-    reason = _text(reason, "reason")
+    reason = field_text(reason, "reason")
     if case_id:
         case = get_case(uow, case_id)
     elif receipt_no and isinstance(receipt_no, str):
@@ -134,7 +130,7 @@ def decide(uow, review_id: str, person_id: str, roles, outcome: str, answer) -> 
     if person_id in (review.first_deciders or []):
         raise ValidationFailed("the review must be decided by someone other than the first decider (C10)",
                                {"person_id": ["decided (or reviewed) the rejection or return under review"]})
-    answer = _text(answer, "answer")
+    answer = field_text(answer, "answer")
     now = uow.now()
     if not claim(uow.session, Review, review.id, {"state": "pending"},
                  {"state": "decided", "outcome": outcome, "answer": answer, "decided_by": person_id,
