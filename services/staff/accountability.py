@@ -51,7 +51,9 @@ def ladder(severity: str, prior_faults_this_year: int, self_reported: bool) -> s
     return MEASURES[max(0, min(level, len(MEASURES) - 1))]
 
 
-def _notify(uow, person: Person, kind: str, cause: str) -> bool:
+def notify_home_unit(uow, person: Person, kind: str, cause: str) -> bool:
+    """Record (once per cause) that the home unit is told or the person returned to it, and
+    announce it (``staff.home_unit_notified``); False if this cause was already recorded."""
     if uow.session.scalar(select(HomeUnitNotice.id).where(
             HomeUnitNotice.person_id == person.id, HomeUnitNotice.cause == cause)):
         return False
@@ -60,12 +62,6 @@ def _notify(uow, person: Person, kind: str, cause: str) -> bool:
     uow.session.flush()
     uow.emit("staff.home_unit_notified", person_id=person.id, home_unit=person.home_unit, kind=kind, cause=cause)
     return True
-
-
-def notify_home_unit(uow, person: Person, kind: str, cause: str) -> bool:
-    """Record (once per cause) that the home unit is told or the person returned to it, and
-    announce it (``staff.home_unit_notified``); False if this cause was already recorded."""
-    return _notify(uow, person, kind, cause)
 
 
 def check_same_kind(uow, person_id: str, rule_code: str, day) -> bool:
@@ -78,7 +74,7 @@ def check_same_kind(uow, person_id: str, rule_code: str, day) -> bool:
     if count < settings["same_kind_per_month_notice"]:
         return False
     person = uow.session.get(Person, person_id)
-    return _notify(uow, person, "notice", f"{rule_code}:{start.strftime('%Y-%m')}")
+    return notify_home_unit(uow, person, "notice", f"{rule_code}:{start.strftime('%Y-%m')}")
 
 
 def appeal_until(calendar, notified_on, days: int):
@@ -136,14 +132,14 @@ def check_public_criticisms(uow, target: Person, day) -> bool:
         AccountabilityCase.person_id == target.id, AccountabilityCase.measure.in_(PUBLIC_CRITICISM),
         AccountabilityCase.day >= day.replace(month=1, day=1), AccountabilityCase.day <= day.replace(month=12, day=31)))
     if publics >= RULES.load(uow)["public_criticisms_to_return"]:
-        return _notify(uow, target, "return", f"public_criticism:{day.year}")
+        return notify_home_unit(uow, target, "return", f"public_criticism:{day.year}")
     return False
 
 
 def sanctioned(uow, target: Person, case: AccountabilityCase) -> bool:
     """A disciplinary sanction returns the person to the home unit (S5, seed 004 (5.3)); the
     year-end board shows it too (``yearend``)."""
-    return _notify(uow, target, "return", f"sanction:{case.id}")
+    return notify_home_unit(uow, target, "return", f"sanction:{case.id}")
 
 
 def appeal(uow, person_id: str, case_id: str, reason: str) -> dict:

@@ -221,20 +221,16 @@ def _approved_leaves(uow, day: date) -> list[Leave]:
         Leave.state.in_(("approved", "returned")), Leave.starts_at < hi, Leave.ends_at > lo)))
 
 
-def _leave_end(leave: Leave) -> datetime:
-    return min(leave.ends_at, leave.returned_at) if leave.returned_at else leave.ends_at
-
-
 def _session_window(leaves, start: datetime, end: datetime) -> tuple[bool, datetime, datetime]:
     """(whole session on leave, effective start, effective end)."""
     for leave in leaves:
-        if leave.starts_at <= start and _leave_end(leave) >= end:
+        if leave.starts_at <= start and periods.leave_end(leave) >= end:
             return True, start, end
     eff_start, eff_end = start, end
     for leave in leaves:
-        if leave.starts_at <= eff_start < _leave_end(leave):
-            eff_start = _leave_end(leave)
-        if leave.starts_at < eff_end <= _leave_end(leave):
+        if leave.starts_at <= eff_start < periods.leave_end(leave):
+            eff_start = periods.leave_end(leave)
+        if leave.starts_at < eff_end <= periods.leave_end(leave):
             eff_end = leave.starts_at
     return False, eff_start, eff_end
 

@@ -217,15 +217,16 @@ def scoreboard_csv(uow, quarter: str) -> str:
                      "等次", "投诉否决", "年度累计扣分", "可参评奖", "退回派出单位"])
     for r in board["rows"]:
         writer.writerow([
-            r["rank"], r["name"], r["badge_no"] or "", r["window"] or "", _num(r["centre_score"]), r["credits"],
-            _num(r["ratings"]), _num(r["peer"]), _num(r["composite"]), r["grade"],
+            r["rank"], r["name"], r["badge_no"] or "", r["window"] or "", figure(r["centre_score"]), r["credits"],
+            figure(r["ratings"]), figure(r["peer"]), figure(r["composite"]), r["grade"],
             "是" if r["vetoed"] else "", r["year_deducted"], "是" if r["award_eligible"] else "否",
             "是" if r["return_to_home_unit"] else "",
         ])
     return out.getvalue()
 
 
-def _num(v) -> str:
+def figure(v) -> str:
+    """A number as a CSV cell shows it: at most two decimals, no trailing zeros; None → empty."""
     if v is None:
         return ""
     return f"{v:.2f}".rstrip("0").rstrip(".")

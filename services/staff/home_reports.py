@@ -31,7 +31,7 @@ from services.common.errors import Conflict
 
 from services.contracts.staff import HomeUnitReports as ReportsOut, HomeUnitReportsSent as SentOut
 
-from . import meetings, periods
+from . import grades, meetings, periods
 from .attendance import HALVES, expected_people
 from .models import AttendanceClosure, AttendanceDay, HomeUnitReport, Person, ScoreEntry, Township, Window
 from .rules import RULES
@@ -64,19 +64,15 @@ def score_counts(month_points, quarter_entries, caps: dict, base: int) -> dict:
             "quarter_score": centre_score(quarter_entries, caps, base).total}
 
 
-def unfinished_days(working_days, closed_days, today: date, first_kept: date) -> list[date]:
+def unfinished_days(working_days, closed_days, first_kept: date) -> list[date]:
     """Working days of the month not yet closed (or the month not over): nothing is sent."""
     return [d for d in working_days if d >= first_kept and d not in closed_days]
 
 
 # -- the report -------------------------------------------------------------------------
 
-def _month(value) -> tuple[date, date]:
-    return months.parse_month(value)
-
-
 def month_reports(uow, month: str, home_unit: str | None = None) -> dict:
-    first, last = _month(month)
+    first, last = months.parse_month(month)
     settings = RULES.load(uow)
     q_start, _ = periods.quarter_bounds(periods.quarter_of(first))
     days = list(uow.session.execute(select(AttendanceDay.person_id, AttendanceDay.half, AttendanceDay.status,
@@ -127,17 +123,13 @@ def month_csv(uow, month: str, home_unit: str | None = None) -> str:
                              r["early"], r["absent_halves"], r["accumulated_days"], r["leave_halves"],
                              r["sessions_attended"], r["sessions_late"], r["sessions_absent_excused"],
                              r["sessions_absent_unexcused"], r["deducted"], r["credits"],
-                             _num(r["quarter_score"])])
+                             grades.figure(r["quarter_score"])])
     return out.getvalue()
-
-
-def _num(v) -> str:
-    return f"{v:.2f}".rstrip("0").rstrip(".") if isinstance(v, float) else str(v)
 
 
 def pending_days(uow, month: str) -> list[date]:
     """The month's working days not yet closed; the whole month when it is not over."""
-    first, last = _month(month)
+    first, last = months.parse_month(month)
     today = periods.local_today(uow)
     if today <= last:
         return [last]
@@ -148,12 +140,12 @@ def pending_days(uow, month: str) -> list[date]:
     working = [d for d in working if calendar.is_working_day(d)]
     closed = set(uow.scalars(select(AttendanceClosure.day).where(
         AttendanceClosure.day >= first, AttendanceClosure.day <= last, AttendanceClosure.state == "closed")))
-    return unfinished_days(working, closed, today, created)
+    return unfinished_days(working, closed, created)
 
 
 def send(uow, month: str, by: str | None = None) -> dict:
     """Send the month's reports to every home unit not yet sent (S2), through the outbox."""
-    first, last = _month(month)
+    first, last = months.parse_month(month)
     if periods.local_today(uow) <= last:
         raise Conflict(f"{months.month_of(first)} is not over yet")
     pending = pending_days(uow, month)
@@ -192,6 +184,6 @@ def send_due(uow, _township_id=None) -> int:
     if pending_days(uow, month):
         return 0
     township = uow.session.get(Township, uow.township_id)
-    if periods.local(township.created_at, periods.township_tz(uow)).date() > _month(month)[1]:
+    if periods.local(township.created_at, periods.township_tz(uow)).date() > months.parse_month(month)[1]:
         return 0  # the township did not exist that month
     return len(send(uow, month)["sent"])

@@ -91,9 +91,11 @@ def select_windows(rows: list[dict], windows: list[dict], complained_windows: se
     return scored[:settings["honour_red_flag_windows"]]
 
 
-def chosen(uow, quarter: str, rows: list[dict], settings: dict) -> tuple[list[dict], list[dict], list[dict]]:
+def chosen(uow, quarter: str, rows: list[dict], settings: dict,
+           charges: dict | None = None) -> tuple[list[dict], list[dict], list[dict]]:
     """(red-flag windows, service models, advanced individuals) of a quarter from its scoreboard
-    rows (also what the year-end board adds its honour points from, S5)."""
+    rows (also what the year-end board adds its honour points from, S5). ``charges``: the
+    quarter's ``window_charges`` when the caller has them already."""
     models, advanced = select_people(rows, settings)
     start, end = periods.quarter_bounds(quarter)
     zone = periods.township_zone(uow)
@@ -105,7 +107,9 @@ def chosen(uow, quarter: str, rows: list[dict], settings: dict) -> tuple[list[di
         VerifiedComplaint.day >= start.replace(month=1, day=1), VerifiedComplaint.day <= end)) if c.window_id}
     worked = set(uow.scalars(select(AttendanceMark.person_id).where(
         AttendanceMark.kind == "in", AttendanceMark.day >= start, AttendanceMark.day <= end)))
-    return (select_windows(rows, windows, complained, settings, window_charges(uow, quarter), worked),
+    if charges is None:
+        charges = window_charges(uow, quarter)
+    return (select_windows(rows, windows, complained, settings, charges, worked),
             models, advanced)
 
 

@@ -41,6 +41,11 @@ def at_local(day: date, hhmm: str, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(h, m), tzinfo=tz).astimezone(timezone.utc)
 
 
+def leave_end(leave) -> datetime:
+    """When a leave ends: its planned end, or the return (销假) when that came earlier (S3)."""
+    return min(leave.ends_at, leave.returned_at) if leave.returned_at else leave.ends_at
+
+
 def quarter_of(day: date) -> str:
     return f"{day.year}Q{(day.month - 1) // 3 + 1}"
 

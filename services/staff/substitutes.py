@@ -45,7 +45,7 @@ def stand_ins(uow, person_id: str) -> list[tuple[date, date, str | None, str]]:
     out = []
     for leave in uow.scalars(select(Leave).where(Leave.substitute_person_id == person_id,
                                                  Leave.state.in_(RUNNING))):
-        end = min(leave.ends_at, leave.returned_at) if leave.returned_at else leave.ends_at
+        end = periods.leave_end(leave)
         first = periods.local(leave.starts_at, tz).date()
         last = periods.local(end - timedelta(microseconds=1), tz).date()
         absent = uow.session.get(Person, leave.person_id)

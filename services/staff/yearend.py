@@ -82,9 +82,9 @@ def _quarters_begun(year: int, today: date) -> list[str]:
     return [f"{year}Q{q}" for q in range(1, 5) if periods.quarter_bounds(f"{year}Q{q}")[0] <= today]
 
 
-def _honoured(uow, quarter: str, rows: dict[str, dict], settings: dict) -> dict[str, list[str]]:
-    """person id → the honours of the quarter (S7)."""
-    flags, models, advanced = honours.chosen(uow, quarter, list(rows.values()), settings)
+def _honoured(uow, quarter: str, rows: dict[str, dict], settings: dict, charges: dict) -> dict[str, list[str]]:
+    """person id → the honours of the quarter (S7); ``charges``: the quarter's window charges."""
+    flags, models, advanced = honours.chosen(uow, quarter, list(rows.values()), settings, charges)
     got: dict[str, list[str]] = {}
     for w in flags:
         for pid in w["staff"]:
@@ -121,9 +121,10 @@ def board(uow, year) -> dict:
     today = periods.local_today(uow)
     quarters = _quarters_begun(year, today)
     by_quarter = {q: grades.quarter_rows(uow, q, settings) for q in quarters}
-    honoured = {q: _honoured(uow, q, rows, settings) for q, rows in by_quarter.items()}
+    charges = {q: window_charges(uow, q) for q in quarters}  # once a quarter: honours and window grades
+    honoured = {q: _honoured(uow, q, rows, settings, charges[q]) for q, rows in by_quarter.items()}
     windows = {w.id: w for w in uow.scalars(select(Window))}
-    window_quarters = unfit_windows(by_quarter, settings, {q: window_charges(uow, q) for q in quarters})
+    window_quarters = unfit_windows(by_quarter, settings, charges)
     unfit = {wid for wid, qs in window_quarters.items() if window_is_unfit(qs, settings)}
     complaints, deducted, sanctions = _year_facts(uow, year)
     tally = yeartally.year_days(uow, year, settings)
@@ -210,15 +211,13 @@ def board_csv(uow, year) -> str:
     for r in data["rows"]:
         by_q = {q["quarter"]: q["composite"] for q in r["quarters"]}
         writer.writerow([
-            r["rank"], r["name"], r["badge_no"] or "", r["window"] or "", *[_num(by_q.get(q)) for q in quarters],
-            _num(r["quarter_mean"]), "、".join(f"{h['quarter']}{HONOUR_NAMES[h['honour']]}" for h in r["honours"]),
-            _num(r["honour_points"]), _num(r["year_score"]), r["grade"], "是" if r["vetoed"] else "",
-            r["year_deducted"], _num(r["leave_days"]), _num(r["absence_days"]),
+            r["rank"], r["name"], r["badge_no"] or "", r["window"] or "", *[grades.figure(by_q.get(q)) for q in quarters],
+            grades.figure(r["quarter_mean"]), "、".join(f"{h['quarter']}{HONOUR_NAMES[h['honour']]}" for h in r["honours"]),
+            grades.figure(r["honour_points"]), grades.figure(r["year_score"]), r["grade"], "是" if r["vetoed"] else "",
+            r["year_deducted"], grades.figure(r["leave_days"]), grades.figure(r["absence_days"]),
             "有" if r["assessment_award"] else "取消", "有" if r["honours_eligible"] else "取消",
             "是" if r["return_to_home_unit"] else "",
         ])
     return out.getvalue()
 
 
-def _num(v) -> str:
-    return grades._num(v)

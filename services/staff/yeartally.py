@@ -72,7 +72,7 @@ def year_days(uow, year: int, settings: dict | None = None) -> dict[str, dict]:
     leave: dict[str, float] = {}
     for lv in uow.scalars(select(Leave).where(Leave.state.in_(("approved", "returned")),
                                               Leave.starts_at < hi, Leave.ends_at > lo)):
-        ended = min(lv.ends_at, lv.returned_at) if lv.returned_at else lv.ends_at  # 销假 ends it early
+        ended = periods.leave_end(lv)  # 销假 ends it early
         start, end = max(lv.starts_at, lo), min(ended, hi - timedelta(microseconds=1))
         if end > start:
             leave[lv.person_id] = leave.get(lv.person_id, 0.0) + working_overlap(start, end, tz, calendar,
