@@ -20,26 +20,8 @@ MAX_NOTE = 2000
 def on_rating(uow, event: dict) -> FollowUp | None:
     """Effect of ``cases.rating_submitted`` (run once per event id by ``handle_once``):
     a low rating opens one follow-up per case; higher ratings need nothing here."""
-    rules = RULES.load(uow)
-    if not opens_follow_up(event["rating"], rules):
-        return None
-    existing = uow.session.scalar(select(FollowUp).where(FollowUp.case_id == event["case_id"]))
-    if existing is not None:  # a case is followed up once, however often it is rated low
-        return existing
-    rated_at = as_utc(event["occurred_at"])
-    rated_on = local_date(rated_at, rules["timezone"])
-    due = follow_up_due(load_calendar(uow.session, uow.common, uow.township_id), rated_on, rules)
-    f = FollowUp(
-        case_id=event["case_id"], receipt_no=event["receipt_no"], rating=event["rating"],
-        handler_person_id=event["handler_person_id"], window_id=event.get("window_id"),
-        comment=event.get("comment"), source_event_id=event["event_id"], opened_at=uow.now(),
-        due_on=due.day, due_provisional=due.provisional, state="open",
-    )
-    uow.session.add(f)
-    uow.session.flush()
-    uow.emit("complaints.follow_up_opened", follow_up_id=f.id, case_id=f.case_id,
-             handler_person_id=f.handler_person_id, window_id=f.window_id, due_date=f.due_on.isoformat())
-    return f
+    return _open(uow, event, FollowUp.case_id, dict(
+        case_id=event["case_id"], handler_person_id=event["handler_person_id"], window_id=event.get("window_id")))
 
 
 def on_agent_rating(uow, event: dict) -> FollowUp | None:
@@ -48,25 +30,32 @@ def on_agent_rating(uow, event: dict) -> FollowUp | None:
     (P6: call the applicant back and rectify within the same N working days). The agent stands
     where the handler does; like a case's follow-up it carries the receipt number and the masked
     comment, never the applicant, and is seen by the complaint desk only."""
+    return _open(uow, event, FollowUp.application_id, dict(
+        subject="agent", case_id=None, application_id=event["application_id"], agent_id=event["agent_id"],
+        handler_person_id=event["agent_person_id"], window_id=None),
+        announce=("subject", "application_id", "agent_id"))
+
+
+def _open(uow, event: dict, key, values: dict, announce: tuple[str, ...] = ()) -> FollowUp | None:
+    """A low rating (P6) opens one follow-up per ``key`` (a case, an agent's application), due
+    in the setting's working days from the local day of the rating; a higher rating opens none.
+    ``values``: the subject's own fields; ``announce``: those the event names besides the usual."""
     rules = RULES.load(uow)
     if not opens_follow_up(event["rating"], rules):
         return None
-    existing = uow.session.scalar(select(FollowUp).where(FollowUp.application_id == event["application_id"]))
-    if existing is not None:
+    existing = uow.session.scalar(select(FollowUp).where(key == values[key.key]))
+    if existing is not None:  # followed up once, however often it is rated low
         return existing
     rated_on = local_date(as_utc(event["occurred_at"]), rules["timezone"])
     due = follow_up_due(load_calendar(uow.session, uow.common, uow.township_id), rated_on, rules)
-    f = FollowUp(
-        subject="agent", case_id=None, application_id=event["application_id"], agent_id=event["agent_id"],
-        receipt_no=event["receipt_no"], rating=event["rating"], handler_person_id=event["agent_person_id"],
-        window_id=None, comment=event.get("comment"), source_event_id=event["event_id"], opened_at=uow.now(),
-        due_on=due.day, due_provisional=due.provisional, state="open",
-    )
+    f = FollowUp(receipt_no=event["receipt_no"], rating=event["rating"], comment=event.get("comment"),
+                 source_event_id=event["event_id"], opened_at=uow.now(), due_on=due.day,
+                 due_provisional=due.provisional, state="open", **values)
     uow.session.add(f)
     uow.session.flush()
-    uow.emit("complaints.follow_up_opened", follow_up_id=f.id, case_id=None, subject="agent",
-             application_id=f.application_id, agent_id=f.agent_id, handler_person_id=f.handler_person_id,
-             window_id=None, due_date=f.due_on.isoformat())
+    uow.emit("complaints.follow_up_opened", follow_up_id=f.id, case_id=f.case_id,
+             handler_person_id=f.handler_person_id, window_id=f.window_id, due_date=f.due_on.isoformat(),
+             **{name: getattr(f, name) for name in announce})
     return f
 
 

@@ -136,17 +136,15 @@ def list_for_complaint(uow, complaint_id: str, viewer) -> list[dict]:
 
 def list_for(uow, viewer, state: str | None = None) -> list[dict]:
     """Complaint staff: every forwarding; a department's people: their department's."""
-    stmt = select(Forwarding).order_by(Forwarding.forwarded_at.desc())
+    stmt = (select(Forwarding, Complaint).join(Complaint, Complaint.id == Forwarding.complaint_id)
+            .order_by(Forwarding.forwarded_at.desc()))
     if not viewer.reads_all:
         if not viewer.department_id:
             return []
         stmt = stmt.where(Forwarding.department_id == viewer.department_id)
     if state:
         stmt = stmt.where(Forwarding.state == state)
-    out = []
-    for f in uow.scalars(stmt.limit(500)):
-        out.append(record(uow, f, uow.session.get(Complaint, f.complaint_id), viewer))
-    return out
+    return [record(uow, f, c, viewer) for f, c in uow.session.execute(stmt.limit(500)).all()]
 
 
 def answer(uow, forwarding_id: str, answer_text, by: str | None, viewer) -> dict:

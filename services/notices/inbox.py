@@ -24,12 +24,11 @@ from .rules import RULES
 BATCH = 200
 
 
-def ack_due(uow, created_at: datetime, settings: dict, days: int | None = None) -> tuple[datetime, bool]:
-    """(moment, provisional): the close of the N-th working day after the local day of
-    ``created_at`` (Art. 201: that day not counted); N is ``days``, else the setting."""
+def ack_due(uow, created_at: datetime, settings: dict) -> tuple[datetime, bool]:
+    """(moment, provisional): the close of the N-th working day (the setting
+    ``ack_working_days``) after the local day of ``created_at`` (Art. 201: that day not counted)."""
     calendar = load_calendar(uow.session, uow.common, uow.township_id)
-    return ack_due_on(calendar, created_at, settings["timezone"],
-                      settings["ack_working_days"] if days is None else days)
+    return ack_due_on(calendar, created_at, settings["timezone"], settings["ack_working_days"])
 
 
 def ack_due_on(calendar, created_at: datetime, zone: str, days: int) -> tuple[datetime, bool]:
@@ -54,7 +53,7 @@ def create(uow, made, person_id: str, needs_ack: bool, event_type: str, event_id
            escalation_of: str = "") -> Notice:
     now = uow.now()
     days = settings["ack_working_days"] if needs_ack else None
-    due, provisional = ack_due(uow, now, settings, days) if needs_ack else (None, False)
+    due, provisional = ack_due(uow, now, settings) if needs_ack else (None, False)
     notice = Notice(person_id=person_id, rule=made.rule, source_event=event_type, source_event_id=event_id,
                     subject_type=made.subject_type, subject_id=made.subject_id, title=made.title, body=made.body,
                     created_at=now, needs_ack=needs_ack, ack_working_days=days, ack_due_at=due,

@@ -287,8 +287,7 @@ def home_unit_report_sent(uow, ev):
     """S2: a home unit's month — each person's attendance and scores, one line each."""
     lines = []
     for row in ev.get("people") or []:
-        p = uow.find(orgcopy.PersonCopy, row.get("person_id"))
-        name = p.name if p is not None else str(row.get("person_id", ""))[:8]
+        name = _name(uow, row.get("person_id", ""))
         score = row.get("quarter_score")
         lines.append(f"{name}：迟到 {row.get('late', 0)}、早退 {row.get('early', 0)}、旷工 {row.get('absent_halves', 0)} 个半天"
                      f"（累计旷工 {row.get('accumulated_days', 0)} 天）、请假 {row.get('leave_halves', 0)} 个半天；"
