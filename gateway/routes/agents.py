@@ -15,6 +15,7 @@ from services.contracts import intake as out
 from services.contracts import intake_input
 
 from ..api import api, client_address
+from .intake import IntakeReceiptQueryIn
 
 MONTH = validate.Regexp(r"^\d{4}-\d{2}$", error="a month as YYYY-MM")
 
@@ -31,8 +32,8 @@ class AgentRatingIn(intake_input.AgentRatingIn):
     """A rating of the agent, entered by a clerk from paper (I6, C9's scale)."""
 
 
-class PublicAgentRatingIn(intake_input.AgentRatingIn):
-    password = fields.String(required=True, validate=validate.Length(1, 64), metadata={"example": "K7M3Q9XA2B"})
+class PublicAgentRatingIn(IntakeReceiptQueryIn, intake_input.AgentRatingIn):
+    """The receipt's password and the rating (I6, C9's scale)."""
 
 
 class AgentRemovalIn(intake_input.AgentRemovalIn):

@@ -10,6 +10,7 @@ from services.common.validate import Schema
 from services.contracts import cases as out
 
 from ..api import api, client_address
+from .intake import IntakeReceiptQueryIn
 
 CASE_STATES = ["received", "supplement_pending", "in_review", "awaiting_departments", "escalated",
                "suspended", "decided", "delivered", "withdrawn", "reconsideration"]
@@ -97,8 +98,7 @@ class ReviewIn(Schema):
     reason = fields.String(required=True, validate=validate.Length(1, 2000), metadata={"example": "补充了收入证明"})
 
 
-class PublicReviewIn(Schema):
-    password = fields.String(required=True, validate=validate.Length(1, 64), metadata={"example": "K7M3Q9XA2B"})
+class PublicReviewIn(IntakeReceiptQueryIn):
     reason = fields.String(required=True, validate=validate.Length(1, 2000),
                            metadata={"example": "家庭收入已变化，附新证明", "description": "the applicant's grounds"})
 

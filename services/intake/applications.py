@@ -175,9 +175,7 @@ def _accept(ctx: Context, app: Application, item: CatalogueItem, kind: str, name
     if kind != "supplement":
         due = ctx.calendar.add_working_days(accepted_on, promised_days(item, kind, ctx.settings))
         app.promised_date, app.promised_provisional = due.day, due.provisional
-    password = receipts.new_password()
-    app.receipt_no = receipts.new_receipt_no(ctx.today)
-    app.password_hmac = receipts.digest(app.receipt_no, password)
+    password = receipts.issue(app, ctx.today)
     ctx.uow.session.flush()
     ctx.uow.emit(
         "intake.application_accepted",
@@ -418,10 +416,7 @@ def _finish_return(ctx: Context, app: Application, item: CatalogueItem, signed_o
     ctx.uow.session.add(notice)
     # the return notice carries a number and a query password like a receipt (I5, for C10: the
     # applicant queries it and asks for a review with them); the password is shown here only
-    password = receipts.new_password()
-    if app.receipt_no is None:
-        app.receipt_no = receipts.new_receipt_no(ctx.today)
-    app.password_hmac = receipts.digest(app.receipt_no, password)
+    password = receipts.issue(app, ctx.today, keep_number=True)
     ctx.uow.session.flush()
     ctx.uow.emit("intake.application_returned", application_id=app.id, item_code=item.code,
                  handler_person_id=app.handler_person_id, reason=app.return_reason,

@@ -76,6 +76,17 @@ def new_password() -> str:
     return _random(PASSWORD_LENGTH)
 
 
+def issue(app: Application, local_day, keep_number: bool = False) -> str:
+    """Give ``app`` a receipt number (a new one, or its own when ``keep_number`` and it has
+    one) and a fresh query password, stored only as its HMAC; return the password, which is
+    shown once (I4; a return notice gets one too, C10)."""
+    password = new_password()
+    if not (keep_number and app.receipt_no):
+        app.receipt_no = new_receipt_no(local_day)
+    app.password_hmac = digest(app.receipt_no, password)
+    return password
+
+
 def password_bits() -> float:
     import math
 
