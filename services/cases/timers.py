@@ -10,10 +10,10 @@ Nothing irreversible happens on a provisional deadline (C2): no overdue, no taci
 from __future__ import annotations
 
 import logging
-from datetime import timedelta, timezone
 
 from sqlalchemy import select
 
+from services.common.clock import latest_local_date
 from services.common.db import claim
 
 from . import deadlines, posts, reviews
@@ -69,12 +69,12 @@ def overdue(uow, case_id) -> bool:
 def sweep_overdue(run) -> int:
     """C5: every undecided case past its (non-provisional) due date, exactly once.
 
-    Only cases whose due date can have passed in some township are looked at one by one: a
-    township's local date is at most one day ahead of UTC's, so a due date from the day after
-    tomorrow (UTC) on cannot be overdue anywhere (10^6 open cases read one by one took minutes;
-    issue 9). Each candidate is still checked against its own township's date."""
+    Only cases whose due date can have passed in some township are looked at one by one: no
+    township's date is later than ``clock.latest_local_date``, so a due date from then on cannot
+    be overdue anywhere (10^6 open cases read one by one took minutes; issue 9). Each candidate
+    is still checked against its own township's date."""
     with run.unit_of_work() as uow:
-        horizon = uow.now().astimezone(timezone.utc).date() + timedelta(days=2)
+        horizon = latest_local_date(uow.now())
     stmt = select(Case.id, Case.township_id).where(Case.state.in_(RUNNING), Case.overdue_at.is_(None),
                                                    Case.provisional.is_(False), Case.due_date.is_not(None),
                                                    Case.due_date < horizon, ~FORWARDED)
@@ -181,12 +181,12 @@ def sweep_reviews(run) -> int:
     calendar recompute, recompute.py, recounts it once its year is loaded). Each claimed, so
     instances act once."""
     with run.unit_of_work() as uow:
-        horizon = uow.now().astimezone(timezone.utc).date() + timedelta(days=2)
-        reminding = [(r.township_id, r.id) for r in uow.scalars(select(Review).where(
-            Review.state == "pending", Review.reminded_at.is_(None)))]
-        late = [(r.township_id, r.id) for r in uow.scalars(select(Review).where(
-            Review.state == "pending", Review.overdue_at.is_(None), Review.provisional.is_not(True),
-            Review.due_date < horizon))]
+        horizon = latest_local_date(uow.now())  # no township's date is later: a bound, each judged by its own
+    reminding = _candidates(run, select(Review.id, Review.township_id).where(
+        Review.state == "pending", Review.reminded_at.is_(None)))
+    late = _candidates(run, select(Review.id, Review.township_id).where(
+        Review.state == "pending", Review.overdue_at.is_(None), Review.provisional.is_not(True),
+        Review.due_date < horizon))
     return (run.each("review_reminders", reminding, reviews.remind)
             + run.each("review_overdue", late, reviews.mark_overdue))
 

@@ -183,15 +183,19 @@ def book_reception(uow, c: Complaint) -> bool:
     if c.kind != "petition" or not c.reception_requested or c.reception_at is not None \
             or c.reception_due_on is None or c.reception_leader_id is not None:
         return False
-    day = max(today(uow), local_date(c.received_at, RULES.load(uow)["timezone"]))
-    while day <= c.reception_due_on:
-        leader = leader_on(uow, day)
+    zone = RULES.load(uow)["timezone"]
+    start = max(local_date(uow.now(), zone), local_date(c.received_at, zone))
+    rostered = uow.session.execute(  # the published duty days up to the due day, in one query
+        select(DutyDay.day, DutyDay.person_id).join(DutyRoster, DutyRoster.id == DutyDay.roster_id)
+        .where(DutyDay.day >= start, DutyDay.day <= c.reception_due_on, DutyRoster.state == "published")
+        .order_by(DutyDay.day)).all()
+    for day, person_id in rostered:
+        leader = orgcopy.person(uow, person_id)
         if leader is not None:
             c.reception_booked_on, c.reception_leader_id = day, leader.id
             uow.emit("complaints.reception_booked", complaint_id=c.id, number=c.number,
                      leader_person_id=leader.id, day=day.isoformat(), persons=c.persons)
             return True
-        day += timedelta(days=1)
     return False
 
 

@@ -39,20 +39,24 @@ def charge(own_window: str | None, stand_ins, day: date) -> tuple[str | None, st
     return window_id, leave_id
 
 
-def stand_ins(uow, person_id: str) -> list[tuple[date, date, str | None, str]]:
-    """The leaves (approved, or returned) naming ``person_id`` as substitute, as local days."""
+def stand_ins(uow, person_id: str, day: date | None = None) -> list[tuple[date, date, str | None, str]]:
+    """The leaves (approved, or returned) naming ``person_id`` as substitute, as local days —
+    with ``day``, only those whose planned span can cover it (the rest cannot be charged)."""
     tz = periods.township_tz(uow)
+    stmt = (select(Leave, Person.window_id).outerjoin(Person, Person.id == Leave.person_id)
+            .where(Leave.substitute_person_id == person_id, Leave.state.in_(RUNNING)))
+    if day is not None:
+        stmt = stmt.where(Leave.starts_at < periods.at_local(day + timedelta(days=1), "00:00", tz),
+                          Leave.ends_at > periods.at_local(day, "00:00", tz))
     out = []
-    for leave in uow.scalars(select(Leave).where(Leave.substitute_person_id == person_id,
-                                                 Leave.state.in_(RUNNING))):
+    for leave, window_id in uow.session.execute(stmt).all():
         end = periods.leave_end(leave)
         first = periods.local(leave.starts_at, tz).date()
         last = periods.local(end - timedelta(microseconds=1), tz).date()
-        absent = uow.session.get(Person, leave.person_id)
-        out.append((first, max(first, last), absent.window_id if absent else None, leave.id))
+        out.append((first, max(first, last), window_id, leave.id))
     return out
 
 
 def charged_window(uow, person_id: str, day: date, own_window: str | None) -> tuple[str | None, str | None]:
     """The window an entry of ``person_id`` for ``day`` is charged to, and the leave (S3)."""
-    return charge(own_window, stand_ins(uow, person_id), day)
+    return charge(own_window, stand_ins(uow, person_id, day), day)
