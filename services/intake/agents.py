@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from services.common import csvsafe
 from services.common.calendar import Due, load_calendar
@@ -104,8 +104,8 @@ def remove(uow, by_person_id: str, agent_id: str, data: dict) -> dict:
     agent.active, agent.removed_at, agent.removed_by = False, uow.now(), by_person_id
     agent.removal_reason = data["reason"]
     uow.session.flush()
-    still_out = len(uow.session.scalars(select(AgentCollection.id).where(
-        AgentCollection.agent_id == agent.id, AgentCollection.status == "collected")).all())
+    still_out = uow.session.scalar(select(func.count()).select_from(AgentCollection).where(
+        AgentCollection.agent_id == agent.id, AgentCollection.status == "collected"))
     return contract.AgentRemoval().dump({**contract.VillageAgent().dump(agent), "open_collections": still_out})
 
 

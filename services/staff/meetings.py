@@ -98,10 +98,11 @@ def schedule(uow, by: str | None, kind: str, topic: str, starts_at, ends_at, loc
     return _out(uow, session)
 
 
-def _on_leave(uow, person_id: str, session: StudySession) -> bool:
-    return uow.session.scalar(select(Leave.id).where(
-        Leave.person_id == person_id, Leave.state.in_(("approved", "returned")),
-        Leave.starts_at <= session.starts_at, Leave.ends_at >= session.ends_at).limit(1)) is not None
+def _on_leave(uow, person_ids: list[str], session: StudySession) -> set[str]:
+    """Who of ``person_ids`` has approved leave covering the whole session (one query)."""
+    return set(uow.scalars(select(Leave.person_id).where(
+        Leave.person_id.in_(person_ids), Leave.state.in_(("approved", "returned")),
+        Leave.starts_at <= session.starts_at, Leave.ends_at >= session.ends_at)))
 
 
 def record_attendance(uow, by: str | None, session_id: str, records) -> dict:
@@ -130,16 +131,18 @@ def record_attendance(uow, by: str | None, session_id: str, records) -> dict:
     for code in set(rule_of.values()):
         if code not in rules:
             raise Conflict(f"the score rule {code!r} named by the settings does not exist")
-    leaves = [_on_leave(uow, p.id, session) for p in people]
+    covered = _on_leave(uow, [p.id for p in people], session)
+    leaves = [p.id in covered for p in people]
     costs = [outcome(r["status"], r.get("excused", False), on_leave) for r, on_leave in zip(records, leaves)]
     if any(costs):
         calendar = load_calendar(uow.session, uow.common, uow.township_id)
         if calendar.is_provisional(session.day):
             raise Conflict(f"{session.day}'s year has no calendar data yet: nothing is deducted on it (C2)")
     label = f"{KIND_ZH[session.kind]}：{session.topic}"
+    recorded = {row.person_id: row for row in uow.scalars(select(SessionAttendance).where(
+        SessionAttendance.session_id == session.id, SessionAttendance.person_id.in_([p.id for p in people])))}
     for r, p, cost, on_leave in zip(records, people, costs, leaves):
-        row = uow.session.scalar(select(SessionAttendance).where(
-            SessionAttendance.session_id == session.id, SessionAttendance.person_id == p.id))
+        row = recorded.get(p.id)
         if row is None:
             row = SessionAttendance(session_id=session.id, person_id=p.id)
             uow.session.add(row)
@@ -162,17 +165,31 @@ def record_attendance(uow, by: str | None, session_id: str, records) -> dict:
 
 
 def _out(uow, session: StudySession) -> dict:
-    rows = list(uow.scalars(select(SessionAttendance).where(SessionAttendance.session_id == session.id)))
-    names = {p.id: p.name for p in uow.scalars(select(Person).where(Person.id.in_([r.person_id for r in rows])))}
-    points = {e.person_id: e.points for e in uow.scalars(select(ScoreEntry).where(
-        ScoreEntry.source == SOURCE, ScoreEntry.source_id.like(f"{session.id}:%")))}
-    attendance = [{"person_id": r.person_id, "name": names.get(r.person_id, ""), "status": r.status,
-                   "excused": r.excused, "reason": r.reason, "points": points.get(r.person_id, 0)}
-                  for r in sorted(rows, key=lambda r: (names.get(r.person_id, ""), r.person_id))]
-    return SessionOut().dump({"id": session.id, "kind": session.kind, "topic": session.topic,
-                              "location": session.location, "starts_at": session.starts_at,
-                              "ends_at": session.ends_at, "day": session.day,
-                              "scheduled_by": session.scheduled_by, "attendance": attendance})
+    return _outs(uow, [session])[0]
+
+
+def _outs(uow, sessions: list[StudySession]) -> list[dict]:
+    """The sessions with their attendance, names and points: three queries however many."""
+    ids = [s.id for s in sessions]
+    rows: dict[str, list] = {i: [] for i in ids}
+    for r in uow.scalars(select(SessionAttendance).where(SessionAttendance.session_id.in_(ids))):
+        rows[r.session_id].append(r)
+    people = {r.person_id for listed in rows.values() for r in listed}
+    names = {p.id: p.name for p in uow.scalars(select(Person).where(Person.id.in_(people)))}
+    points = {e.source_id: e.points for e in uow.scalars(select(ScoreEntry).where(
+        ScoreEntry.source == SOURCE, ScoreEntry.source_id.in_([f"{r.session_id}:{r.person_id}"
+                                                                for listed in rows.values() for r in listed])))}
+    out = []
+    for session in sessions:
+        attendance = [{"person_id": r.person_id, "name": names.get(r.person_id, ""), "status": r.status,
+                       "excused": r.excused, "reason": r.reason,
+                       "points": points.get(f"{session.id}:{r.person_id}", 0)}
+                      for r in sorted(rows[session.id], key=lambda r: (names.get(r.person_id, ""), r.person_id))]
+        out.append(SessionOut().dump({"id": session.id, "kind": session.kind, "topic": session.topic,
+                                      "location": session.location, "starts_at": session.starts_at,
+                                      "ends_at": session.ends_at, "day": session.day,
+                                      "scheduled_by": session.scheduled_by, "attendance": attendance}))
+    return out
 
 
 def get_session(uow, session_id: str) -> dict:
@@ -185,7 +202,7 @@ def list_sessions(uow, day_from=None, day_to=None) -> list[dict]:
         stmt = stmt.where(StudySession.day >= periods.parse_day(day_from, "from"))
     if day_to:
         stmt = stmt.where(StudySession.day <= periods.parse_day(day_to, "to"))
-    return [_out(uow, s) for s in uow.scalars(stmt.limit(200))]
+    return _outs(uow, list(uow.scalars(stmt.limit(200))))
 
 
 def counts(uow, first, last) -> dict[str, dict]:
