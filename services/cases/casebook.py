@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import case as sql_case
+from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from services.common.calendar import WorkingCalendar, load_calendar
-from services.common.clock import DEFAULT_TZ, local_date
-from services.common.db import claim
+from services.common.clock import DEFAULT_TZ, as_utc, local_date
 from services.common.errors import Conflict, NotFound
 from services.common.validate import text
 
@@ -102,12 +103,18 @@ def find_by_receipt(uow, receipt_no: str) -> Case:
 
 def audit(uow, case: Case, action: str, by: str | None, reason: str | None = None,
           from_state=None, to_state=None, status_code=None, **data) -> CaseLog:
-    entry = CaseLog(case_id=case.id, township_id=case.township_id, action=action,
-                    from_state=from_state, to_state=to_state, status_code=status_code,
-                    by_person_id=by, holder_person_id=case.holder_person_id, reason=reason,
-                    data=_jsonable(data), at=uow.now())
+    entry = CaseLog(**trail(uow, case, action, by, reason, from_state, to_state, status_code, **data))
     uow.session.add(entry)
     return entry
+
+
+def trail(uow, case: Case, action: str, by: str | None, reason: str | None = None,
+          from_state=None, to_state=None, status_code=None, **data) -> dict:
+    """The columns of one audit-trail row (C1): ``audit`` adds it, bulk work inserts many at once."""
+    return dict(case_id=case.id, township_id=case.township_id, action=action,
+                from_state=from_state, to_state=to_state, status_code=status_code,
+                by_person_id=by, holder_person_id=case.holder_person_id, reason=reason,
+                data=_jsonable(data), at=uow.now())
 
 
 def _jsonable(data: dict) -> dict:
@@ -154,25 +161,71 @@ def end_of_local_day(day, tz: str) -> datetime:
 
 def responsible_on(uow, case: Case, day) -> str:
     """C5: the handler responsible on ``day`` — who held the case at its close (A, or B for A)."""
-    end = end_of_local_day(day, timezone_of(uow, case.township_id))
-    holder = uow.session.scalar(
-        select(CaseLog.holder_person_id).where(CaseLog.case_id == case.id, CaseLog.at < end,
-                                               CaseLog.holder_person_id.is_not(None))
-        .order_by(CaseLog.id.desc()).limit(1))
-    return holder or case.handler_person_id
+    return responsible_on_many(uow, [(case, day)])[case.id]
+
+
+def responsible_on_many(uow, cases_days) -> dict[str, str]:
+    """``responsible_on`` for many ``(case, day)`` at once: case id -> the person who held it at
+    the close of its day (the last holder the trail names before then, else its handler). One
+    query of the cases' trails up to the latest of those closes, however many cases."""
+    cases_days = list(cases_days)
+    if not cases_days:
+        return {}
+    zones = {tid: timezone_of(uow, tid) for tid in {case.township_id for case, _ in cases_days}}
+    ends = {case.id: end_of_local_day(day, zones[case.township_id]) for case, day in cases_days}
+    held = {case.id: case.handler_person_id for case, _ in cases_days}
+    rows = uow.session.execute(
+        select(CaseLog.case_id, CaseLog.holder_person_id, CaseLog.at)
+        .where(CaseLog.case_id.in_(list(ends)), CaseLog.at < max(ends.values()),
+               CaseLog.holder_person_id.is_not(None))
+        .order_by(CaseLog.id))
+    for case_id, holder, at in rows:  # by id: the last one before the case's own close wins
+        if as_utc(at) < ends[case_id]:
+            held[case_id] = holder
+    return held
 
 
 def mark_overdue(uow, case: Case) -> bool:
     """C5: count the case once against the handler responsible on the due date."""
-    person = responsible_on(uow, case, case.due_date)
-    if not claim(uow.session, Case, case.id, {"overdue_at": None},
-                 {"overdue_at": uow.now(), "overdue_person_id": person}):
-        return False
-    uow.session.refresh(case)
-    audit(uow, case, "overdue", None, f"undecided after {case.due_date} (C5)", handler_person_id=person)
-    uow.emit("cases.case_overdue", township_id=case.township_id, case_id=case.id, receipt_no=case.receipt_no,
-             handler_person_id=person, window_id=case.window_id, due_date=case.due_date.isoformat())
-    return True
+    return mark_overdue_many(uow, [case]) == 1
+
+
+def mark_overdue_many(uow, cases: list[Case]) -> int:
+    """C5: count each case once against the handler responsible on its due date; how many this
+    call counted. One conditional UPDATE claims them all (``… WHERE id IN (…) AND overdue_at IS
+    NULL AND due_date = the one judged … RETURNING id``): a case another instance, or a decision,
+    counted first is skipped, so each counts exactly once however many sweep at once, and a
+    deadline moved since it was read (an extension, a recompute) is left for the next sweep to
+    judge. The trail rows and the ``case_overdue`` events of those claimed are written with one
+    multi-row INSERT each."""
+    if not cases:
+        return 0
+    people = responsible_on_many(uow, [(case, case.due_date) for case in cases])
+    now = uow.now()
+    won = set(uow.session.scalars(
+        update(Case)
+        .where(Case.id.in_([case.id for case in cases]), Case.overdue_at.is_(None),
+               tuple_(Case.id, Case.due_date).in_([(case.id, case.due_date) for case in cases]))
+        .values(overdue_at=now, overdue_person_id=sql_case(people, value=Case.id))
+        .returning(Case.id)
+        .execution_options(synchronize_session=False)))
+    claimed = [case for case in cases if case.id in won]
+    if not claimed:
+        return 0
+    rows, events = [], {}
+    for case in claimed:
+        person = people[case.id]
+        set_committed_value(case, "overdue_at", now)  # what the UPDATE wrote, without another read
+        set_committed_value(case, "overdue_person_id", person)
+        rows.append(trail(uow, case, "overdue", None, f"undecided after {case.due_date} (C5)",
+                          handler_person_id=person))
+        events.setdefault(case.township_id, []).append(dict(
+            case_id=case.id, receipt_no=case.receipt_no, handler_person_id=person, window_id=case.window_id,
+            due_date=case.due_date.isoformat()))
+    uow.session.execute(insert(CaseLog), rows)
+    for township_id, payloads in events.items():
+        uow.emit_many("cases.case_overdue", payloads, township_id=township_id)
+    return len(claimed)
 
 
 def field_text(value, field: str, required: bool = True, limit: int = 2000) -> str | None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.common.clock import DEFAULT_TZ
@@ -12,12 +12,21 @@ from services.common.recompute import RecomputeMarker
 
 Base = make_base()
 
+#: the rows ``ix_cases_overdue_candidates`` holds: running (casebook.RUNNING) and not yet overdue
+OVERDUE_CANDIDATE = "overdue_at IS NULL AND state IN ('in_review', 'awaiting_departments', 'escalated')"
+
 
 class Case(TenantScoped, Base):
     """One case (办件), opened from ``intake.application_accepted``."""
 
     __tablename__ = "cases"
-    __table_args__ = (UniqueConstraint("township_id", "application_id"),)
+    __table_args__ = (
+        UniqueConstraint("township_id", "application_id"),
+        # C5: the overdue sweep's candidates (running, not yet counted, due before a bound) among
+        # 10^6 open and any number of closed cases; the states are casebook.RUNNING (issue 9)
+        Index("ix_cases_overdue_candidates", "due_date",
+              postgresql_where=text(OVERDUE_CANDIDATE), sqlite_where=text(OVERDUE_CANDIDATE)),
+    )
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     application_id: Mapped[str] = mapped_column(String(64))
     receipt_no: Mapped[str] = mapped_column(String(64), index=True)

@@ -18,6 +18,12 @@ A service runs its sweeps like this::
   ``(township_id, item)``, each in its own unit of work bound to that township; after every
   ``chunk`` items it yields to the other green threads, and it stops between chunks when the
   service is stopping (the rest is picked up by the next sweep, here or in another instance);
+* **in bulk** — ``run.each_batch(kind, items, act_many, size)`` does the same work a chunk at a
+  time: the items of one township, at most ``size`` of them, go to ``act_many(uow, items)`` in ONE
+  unit of work (read together, claimed with one conditional UPDATE, written with multi-row
+  INSERTs). A chunk that fails is rolled back and its items are redone one by one
+  (``act_many(uow, [item])``, each in its own unit of work), so one bad row never holds back the
+  others and every failing item is counted as ``each`` counts it;
 * **claimed** — ``act`` claims its row with ``services.common.db.claim`` (an atomic conditional
   UPDATE, True for the one winner) before acting, so two instances never do it twice; it
   returns whether it did the work (or how many things it did);
@@ -40,6 +46,7 @@ from . import green
 log = logging.getLogger(__name__)
 
 CHUNK = 50  # items between two yields
+BATCH = 500  # items of one unit of work in ``each_batch`` (one township's)
 
 
 def interval_of(config: dict, service: str) -> float:
@@ -86,12 +93,13 @@ class SweepRun:
     ``Database`` provider, or ``tests.support.units.UnitsOfWork``)."""
 
     def __init__(self, db, clock=None, chunk: int = CHUNK, on_error: Callable | None = None,
-                 stopping: Callable[[], bool] | None = None):
-        if chunk < 1:
-            raise ValueError("chunk must be at least 1")
+                 stopping: Callable[[], bool] | None = None, batch: int = BATCH):
+        if chunk < 1 or batch < 1:
+            raise ValueError("chunk and batch must be at least 1")
         self.db = db
         self.clock = clock
         self.chunk = chunk
+        self.batch = batch
         self.on_error = on_error
         self.stopping = stopping or (lambda: False)
         self.errors: dict[str, int] = {}
@@ -118,6 +126,42 @@ class SweepRun:
                 continue
             except Exception as exc:
                 self.failed(kind, exc, first=not self.errors.get(kind))
+        return done
+
+    def each_batch(self, kind: str, items: Iterable, act_many: Callable, size: int | None = None,
+                   lost: tuple = ()) -> int:
+        """``act_many(uow, chunk)`` for the ``(township_id, item)`` in ``items``: grouped by township
+        (first seen first, each township's items in their order), at most ``size`` (default the
+        run's ``batch``) of one township
+        in one unit of work bound to it. Returns the sum of what the calls returned (how many
+        items were done here). Between two chunks it yields to the other green threads and stops
+        when the service is stopping. A chunk that raises is rolled back and redone item by item
+        (``act_many(uow, [item])`` through :meth:`each`, with ``lost`` and the error counting of
+        ``each``): a bad row costs its own item only."""
+        size = size or self.batch
+        if size < 1:
+            raise ValueError("size must be at least 1")
+        townships: dict = {}
+        for township_id, item in items:
+            townships.setdefault(township_id, []).append(item)
+        done, chunks = 0, 0
+        for township_id, township_items in townships.items():
+            for start in range(0, len(township_items), size):
+                if chunks:
+                    green.sleep(0)  # a bounded chunk is done: let the service's other workers run
+                    if self.stopping():
+                        log.info("sweep %s: stopping after %s chunks; the rest waits for the next sweep", kind, chunks)
+                        return done
+                chunks += 1
+                chunk = township_items[start:start + size]
+                try:
+                    with self.unit_of_work(township_id) as uow:
+                        done += int(act_many(uow, chunk) or 0)
+                except Exception as exc:
+                    log.warning("sweep %s: a chunk of %s items failed (%s); redoing it item by item",
+                                kind, len(chunk), type(exc).__name__)
+                    done += self.each(kind, [(township_id, item) for item in chunk],
+                                      lambda uow, item: act_many(uow, [item]), lost)
         return done
 
     def failed(self, kind: str, exc: BaseException, first: bool = True) -> None:

@@ -153,3 +153,72 @@ def test_a_stopping_service_ends_the_pass_between_chunks(yields, caplog):
         return True
     assert run.each("kind", [("t1", i) for i in range(100)], act) == 20  # 2nd chunk finished
     assert not [r for r in caplog.records if r.exc_info]
+
+
+# -- each_batch: a chunk of one township in one unit of work (issue 9) ---------------------------
+
+@pytest.mark.parametrize("items, size, chunks", [
+    ([("t1", i) for i in range(10)], 4, [("t1", [0, 1, 2, 3]), ("t1", [4, 5, 6, 7]), ("t1", [8, 9])]),
+    ([("t1", 0), ("t2", 1), ("t1", 2), ("t2", 3), ("t3", 4)], 500,  # grouped by township, first seen first
+     [("t1", [0, 2]), ("t2", [1, 3]), ("t3", [4])]),
+    ([("t1", 0), ("t2", 1), ("t1", 2)], 1, [("t1", [0]), ("t1", [2]), ("t2", [1])]),
+    ([], 4, []),
+])
+def test_a_batch_is_one_unit_of_work_of_one_township(yields, items, size, chunks):
+    db, seen = FakeDb(), []
+
+    def act_many(uow, batch):
+        seen.append((uow.township_id, batch))
+        return len(batch) - 1  # all but one done here (another instance took one)
+    assert SweepRun(db).each_batch("kind", items, act_many, size=size) == len(items) - len(chunks)
+    assert seen == chunks
+    assert db.units == [(tid, "committed") for tid, _ in chunks]
+    assert len(yields) == max(0, len(chunks) - 1)  # a yield between two chunks
+
+
+def test_the_run_s_batch_is_the_default_size(yields):
+    seen = []
+    SweepRun(FakeDb(), batch=3).each_batch("kind", [("t1", i) for i in range(7)], lambda uow, b: seen.append(b))
+    assert seen == [[0, 1, 2], [3, 4, 5], [6]]
+
+
+def test_a_failing_batch_is_redone_item_by_item_and_only_the_bad_item_counts(yields, caplog):
+    db, counted = FakeDb(), []
+
+    def act_many(uow, batch):
+        if 13 in batch:
+            raise RuntimeError("a bad row")
+        return len(batch)
+    run = SweepRun(db, on_error=lambda kind, error: counted.append((kind, error)), batch=5)
+    assert run.each_batch("overdue", [("t1", i) for i in range(20)], act_many) == 19
+    assert counted == [("overdue", "RuntimeError")] and run.errors == {"overdue": 1}
+    # chunks 0-4, 5-9 committed; 10-14 rolled back, then 10..14 one by one (13 rolled back); 15-19
+    assert db.units == ([("t1", "committed")] * 2 + [("t1", "rolled back")] + [("t1", "committed")] * 3
+                        + [("t1", "rolled back"), ("t1", "committed"), ("t1", "committed")])
+    assert len([r for r in caplog.records if r.exc_info]) == 1
+
+
+def test_in_a_redone_batch_an_item_another_instance_took_is_skipped_not_counted(yields):
+    class Taken(Exception):
+        pass
+
+    def act_many(uow, batch):
+        if 2 in batch:
+            raise Taken()
+        return len(batch)
+    run = SweepRun(FakeDb(), on_error=lambda *a: pytest.fail("counted as an error"), batch=4)
+    assert run.each_batch("close", [("t1", i) for i in range(6)], act_many, lost=(Taken,)) == 5
+    assert run.errors == {}
+
+
+def test_a_stopping_service_ends_a_batched_pass_between_chunks(yields):
+    stop, seen = [], []
+    run = SweepRun(FakeDb(), stopping=lambda: bool(stop), batch=10)
+
+    def act_many(uow, batch):
+        seen.append(batch[0])
+        if 10 in batch:
+            stop.append(True)  # asked to stop during the 2nd chunk: it finishes, no 3rd begins
+        return len(batch)
+    assert run.each_batch("kind", [("t1", i) for i in range(100)], act_many) == 20
+    assert seen == [0, 10]
