@@ -12,8 +12,8 @@ from services.common.recompute import RecomputeMarker
 
 Base = make_base()
 
-#: the rows ``ix_cases_overdue_candidates`` holds: running (casebook.RUNNING) and not yet overdue
-OVERDUE_CANDIDATE = "overdue_at IS NULL AND state IN ('in_review', 'awaiting_departments', 'escalated')"
+#: the rows ``ix_cases_running_due`` holds: the running cases (casebook.RUNNING, checked by a test)
+RUNNING_STATES = "state IN ('in_review', 'awaiting_departments', 'escalated')"
 
 
 class Case(TenantScoped, Base):
@@ -22,10 +22,10 @@ class Case(TenantScoped, Base):
     __tablename__ = "cases"
     __table_args__ = (
         UniqueConstraint("township_id", "application_id"),
-        # C5: the overdue sweep's candidates (running, not yet counted, due before a bound) among
-        # 10^6 open and any number of closed cases; the states are casebook.RUNNING (issue 9)
-        Index("ix_cases_overdue_candidates", "due_date",
-              postgresql_where=text(OVERDUE_CANDIDATE), sqlite_where=text(OVERDUE_CANDIDATE)),
+        # C5: the overdue and reminder sweeps' candidates (running cases due in a window of days)
+        # among 10^6 open and any number of closed cases (issue 9)
+        Index("ix_cases_running_due", "due_date", postgresql_where=text(RUNNING_STATES),
+              sqlite_where=text(RUNNING_STATES)),
     )
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     application_id: Mapped[str] = mapped_column(String(64))

@@ -2,29 +2,37 @@
 the service's sweep timer calls.
 
 Each sweep finds candidates across townships, then, township by township, claims every row
-with ``services.common.db.claim`` (an atomic conditional UPDATE) before acting, so several
-instances running at once act exactly once: one reminder per deadline, one ``case_overdue``
-per case, one tacit approval, one silence flag, one hand-over per absence.
+with an atomic conditional UPDATE before acting (``services.common.db.claim`` one row at a
+time; the reminder and overdue sweeps, C5, a chunk of rows with one ``UPDATE … WHERE id IN (…)
+AND <still unclaimed> … RETURNING id``), so several instances running at once act exactly
+once: one reminder per deadline, one ``case_overdue`` per case, one tacit approval, one silence
+flag, one hand-over per absence.
 Nothing irreversible happens on a provisional deadline (C2): no overdue, no tacit approval.
 """
 from __future__ import annotations
 
 import logging
+from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy.orm.attributes import set_committed_value
 
-from services.common.clock import latest_local_date
-from services.common.db import claim
+from services.common.calendar import load_calendar
+from services.common.clock import latest_local_date, local_date
+from services.common.db import NATIONAL, claim
 
 from . import deadlines, posts, reviews
 from .casebook import (  # noqa: F401  (mark_overdue, responsible_on: re-exported)
     RUNNING, audit, awaits_upper, calendar, mark_overdue, mark_overdue_many, responsible_on, silence_due, today,
-    transition,
+    trail, transition,
 )
-from .models import Absence, Case, Review
+from .models import Absence, Case, CaseLog, Review
 from .rules import RULES
 
 log = logging.getLogger(__name__)
+
+#: the zone furthest behind (UTC−12): no township's local date is earlier than its date
+LATEST_ZONE = "Etc/GMT+12"
 
 #: I5: an escalated case once forwarded waits for the upper level (never reminded or overdue here)
 FORWARDED = (Case.kind == "escalated") & Case.escalated_on.is_not(None)
@@ -35,30 +43,73 @@ def _candidates(run, stmt) -> list[tuple[str, str]]:
     with run.unit_of_work() as uow:
         return [(tid, cid) for cid, tid in uow.session.execute(stmt).all()]
 
-def remind(uow, case_id) -> bool:
-    """C5 催办 for one case, once per deadline (claimed on ``reminded_for``)."""
-    case = uow.session.get(Case, case_id)
-    if case.state not in RUNNING or case.reminded_for == case.due_date or awaits_upper(case):
-        return False
+def remind(uow, case_ids) -> int:
+    """C5 催办 for a chunk of one township's candidates, once per deadline: read together, judged
+    by the township's date, calendar and setting, and those due claimed with one conditional
+    UPDATE (``reminded_for`` still not their due date, and the due date still the one judged —
+    a deadline moved meanwhile is judged afresh by the next sweep); the trail rows and the
+    ``case_reminder`` events in one INSERT each. How many were reminded here."""
     settings = RULES.load(uow)
-    if not deadlines.reminder_due(calendar(uow), today(uow), case.due_date, settings["reminder_working_days"]):
-        return False
-    if not claim(uow.session, Case, case.id, {"reminded_for": case.reminded_for},
-                 {"reminded_for": case.due_date, "reminded_at": uow.now()}):
-        return False
-    audit(uow, case, "reminded", None, f"due {case.due_date}")
-    uow.emit("cases.case_reminder", case_id=case.id, receipt_no=case.receipt_no,
-             holder_person_id=case.holder_person_id, window_id=case.window_id,
-             due_date=case.due_date.isoformat(), provisional=bool(case.provisional))
-    return True
+    cal, day = calendar(uow), today(uow)
+    cases = [case for case in uow.session.scalars(select(Case).where(Case.id.in_(case_ids)))
+             if case.state in RUNNING and case.due_date is not None and case.reminded_for != case.due_date
+             and not awaits_upper(case)
+             and deadlines.reminder_due(cal, day, case.due_date, settings["reminder_working_days"])]
+    if not cases:
+        return 0
+    now = uow.now()
+    won = set(uow.session.scalars(
+        update(Case)
+        .where(Case.id.in_([case.id for case in cases]),
+               tuple_(Case.id, Case.due_date).in_([(case.id, case.due_date) for case in cases]),
+               Case.reminded_for.is_(None) | (Case.reminded_for != Case.due_date))
+        .values(reminded_for=Case.due_date, reminded_at=now)
+        .returning(Case.id)
+        .execution_options(synchronize_session=False)))
+    claimed = [case for case in cases if case.id in won]
+    for case in claimed:
+        set_committed_value(case, "reminded_for", case.due_date)  # what the UPDATE wrote
+        set_committed_value(case, "reminded_at", now)
+    if claimed:
+        uow.session.execute(insert(CaseLog), [trail(uow, case, "reminded", None, f"due {case.due_date}")
+                                              for case in claimed])
+        uow.emit_many("cases.case_reminder", [dict(
+            case_id=case.id, receipt_no=case.receipt_no, holder_person_id=case.holder_person_id,
+            window_id=case.window_id, due_date=case.due_date.isoformat(), provisional=bool(case.provisional))
+            for case in claimed])
+    return len(claimed)
+
+def reminder_window(uow) -> tuple[date, date]:
+    """C5: the due dates a reminder can be due for somewhere now, as ``[first, last]``: a reminder
+    is due from the start of the last N working days up to the due day itself
+    (``deadlines.reminder_due``). No township's date is earlier than the date at UTC−12 nor later
+    than ``clock.latest_local_date``, no township's N is above the largest setting, and the
+    (N+1)-th working day after a day comes no earlier on any calendar loaded here (the national
+    one, and each with a township's own days) than on that township's — so a due date outside
+    cannot be reminded anywhere. 10^6 open cases are not all read each sweep (issue 9)."""
+    now = uow.now()
+    settings = uow.common.settings
+    most = max([RULES.defaults()["reminder_working_days"], *uow.session.scalars(
+        select(settings.c.value).where(settings.c.key == "reminder_working_days"))])
+    days = uow.common.calendar_days
+    scopes = [None, *(s for s in uow.session.scalars(select(days.c.scope).distinct()) if s != NATIONAL)]
+    latest = latest_local_date(now)
+    last = max(load_calendar(uow.session, uow.common, scope).add_working_days(latest, most + 1).day
+               for scope in scopes) - timedelta(days=1)
+    return local_date(now, LATEST_ZONE), last
 
 def sweep_reminders(run) -> int:
     """C5 催办: once the last N working days begin (default 1), remind the holder — once per
-    deadline (a new deadline after an extension or a pause gets its own reminder)."""
+    deadline (a new deadline after an extension or a pause gets its own reminder). Candidates
+    are the running cases due within ``reminder_window`` (the partial index
+    ``ix_cases_running_due`` finds them), done a chunk of one township at a time."""
+    with run.unit_of_work() as uow:
+        first, last = reminder_window(uow)
     stmt = select(Case.id, Case.township_id).where(Case.state.in_(RUNNING), Case.due_date.is_not(None),
+                                                   Case.due_date >= first, Case.due_date <= last,
                                                    (Case.reminded_for.is_(None)) | (Case.reminded_for != Case.due_date),
                                                    ~FORWARDED)
-    return run.each("reminders", _candidates(run, stmt), remind)
+    return run.each_batch("reminders", _candidates(run, stmt), remind)
 
 def overdue(uow, case_ids) -> int:
     """C5 for a chunk of one township's candidates: read together, each judged by the township's
@@ -74,10 +125,10 @@ def sweep_overdue(run) -> int:
 
     Only cases whose due date can have passed in some township are candidates: no township's
     date is later than ``clock.latest_local_date``, so a due date from then on cannot be overdue
-    anywhere (the partial index ``ix_cases_overdue_candidates`` finds them among 10^6 open
-    cases). They are done a chunk of one township at a time (``run.each_batch``: one read, one
-    claiming UPDATE, one INSERT of trail rows and one of events a chunk; 10^4 marked one unit of
-    work each took ~100 s, issue 9); each is still judged by its own township's date."""
+    anywhere (the partial index ``ix_cases_running_due`` finds them among 10^6 open cases).
+    They are done a chunk of one township at a time (``run.each_batch``: one read, one claiming
+    UPDATE, one INSERT of trail rows and one of events a chunk; 10^4 marked one unit of work
+    each took ~100 s, issue 9); each is still judged by its own township's date."""
     with run.unit_of_work() as uow:
         horizon = latest_local_date(uow.now())
     stmt = select(Case.id, Case.township_id).where(Case.state.in_(RUNNING), Case.overdue_at.is_(None),

@@ -2,13 +2,15 @@
 ARCHITECTURE "Timers are safe to scale"): a chunk is claimed with one conditional
 ``UPDATE … WHERE id IN (…) AND overdue_at IS NULL … RETURNING id``, so where two chunks overlap
 each case goes to exactly one of them — one trail row, one ``case_overdue`` event. And the
-sweep's candidate query is answered from the partial index, not by reading every open case."""
+sweeps' candidate queries (overdue, reminders) are answered from the partial index, not by
+reading every open case."""
 from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 import eventlet
+import pytest
 from sqlalchemy import select, text
 
 from services.cases import timers
@@ -70,7 +72,8 @@ def test_two_instances_sweeping_overlapping_chunks_count_each_case_once(database
     units.engine.dispose()
 
 
-def test_the_candidate_query_uses_the_partial_index(database):
+@pytest.mark.parametrize("sweep", [timers.sweep_overdue, timers.sweep_reminders])
+def test_the_candidate_query_uses_the_partial_index(database, sweep):
     units = _units(database)
     _seed(units, 50, 5000)
     captured = []
@@ -80,12 +83,12 @@ def test_the_candidate_query_uses_the_partial_index(database):
         return []
     original, timers._candidates = timers._candidates, candidates
     try:
-        timers.sweep_overdue(SweepRun(units))
+        sweep(SweepRun(units))
     finally:
         timers._candidates = original
     sql = str(captured[0].compile(units.engine, compile_kwargs={"literal_binds": True}))
     with units.engine.connect() as conn:
         conn.exec_driver_sql("SET enable_seqscan = off")  # the index must be usable, whatever the size
         plan = "\n".join(row[0] for row in conn.execute(text("EXPLAIN " + sql)))
-    assert "ix_cases_overdue_candidates" in plan, plan
+    assert "ix_cases_running_due" in plan, plan
     units.engine.dispose()

@@ -1,18 +1,22 @@
-"""The overdue sweep in bulk (C5, issue 9): a chunk of one township's candidates is read, claimed
-with ONE conditional UPDATE, and written with one INSERT of trail rows and one of events — each
-case still counted exactly once, against the person who held it on its own due date; a bad row
-costs only itself; a deadline moved since it was read is left for the next sweep."""
+"""The overdue and reminder sweeps in bulk (C5, issue 9): a chunk of one township's candidates is
+read, claimed with ONE conditional UPDATE, and written with one INSERT of trail rows and one of
+events — each case still counted exactly once, against the person who held it on its own due
+date, and reminded once per deadline; a bad row costs only itself; a deadline moved since it was
+read is left for the next sweep; reminder candidates are only the cases due in a window of days
+that no township's date, setting or calendar can reach beyond."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import event, select, update
 
-from services.cases import casebook, posts, timers
+from services.cases import casebook, deadlines, posts, timers
 from services.cases.models import Case, CaseLog
+from services.cases.rules import RULES
 from services.common import events
+from services.common.calendar import apply_calendar_change
 from services.common.sweep import SweepRun
 
 from .helpers import T1, T2, World, at
@@ -137,3 +141,71 @@ def test_mark_overdue_of_one_case_is_a_chunk_of_one(w):
         assert case.overdue_at is not None and case.overdue_person_id == "clerk-a"  # the object knows
         assert casebook.mark_overdue(uow, case) is False
     assert [e["case_id"] for e in w.events("cases.case_overdue")] == [case_id]
+
+
+# -- reminders ----------------------------------------------------------------------------------
+
+T3 = "town-c"
+
+
+def _due_on(w, township_id, window, handler, day) -> str:
+    case_id = w.accept(township_id, days=3, window_id=window, handler=handler)
+    with w(township_id) as uow:
+        uow.session.execute(update(Case).where(Case.id == case_id).values(due_date=day))
+    return case_id
+
+
+def test_reminders_in_bulk_match_the_rule_for_every_due_date_township_calendar_and_setting(w, statements):
+    """Three townships: T1 national calendar and N=1; T2 with its own holidays 4–6 Mar (its next
+    working day after Mon 3 Mar is Fri 7 Mar); T3 with N=3. A case due on each day from 28 Feb to
+    20 Mar in each: exactly those the rule (``deadlines.reminder_due``) names are reminded, once."""
+    w.org(T3, window="w7", a="t3-a", b="t3-b", reviewer2="t3-c", prefix="t3-")
+    with w(None) as uow:
+        apply_calendar_change(uow.session, uow.common, {"scope": T2, "days": [
+            {"day": f"2025-03-0{d}", "working": False} for d in (4, 5, 6)]}, uow.now())
+    w.do(RULES.update, {"reminder_working_days": 3}, township_id=T3)
+    w.move_to(at(2025, 3, 3, 10))  # Mon
+    places = {T1: ("w1", "clerk-a"), T2: ("w9", "t2-a"), T3: ("w7", "t3-a")}
+    cases = {(tid, day): _due_on(w, tid, *places[tid], day)
+             for tid in places for day in (date(2025, 2, 28) + timedelta(days=i) for i in range(21))}
+    expected = set()
+    for tid in places:
+        with w(tid) as uow:
+            cal, today, n = casebook.calendar(uow), casebook.today(uow), RULES.load(uow)["reminder_working_days"]
+        expected |= {cases[(t, day)] for t, day in cases if t == tid and deadlines.reminder_due(cal, today, day, n)}
+    assert cases[(T2, date(2025, 3, 7))] in expected and cases[(T1, date(2025, 3, 7))] not in expected
+    assert cases[(T3, date(2025, 3, 6))] in expected and cases[(T1, date(2025, 3, 6))] not in expected
+    with w(None) as uow:  # UTC−12's date … T2's 4th working day after the latest date, less one
+        assert timers.reminder_window(uow) == (date(2025, 3, 2), date(2025, 3, 11))
+    statements.clear()
+    run = SweepRun(w)
+    assert timers.sweep_reminders(run) == len(expected) and run.errors == {}
+    reminders = w.events("cases.case_reminder")
+    assert Counter(e["case_id"] for e in reminders) == Counter(expected)
+    by_case = {case_id: key for key, case_id in cases.items()}
+    assert all(e["due_date"] == by_case[e["case_id"]][1].isoformat() for e in reminders)
+    assert {e["holder_person_id"] for e in reminders} == {"clerk-a", "t2-a", "t3-a"}
+    assert len(expected) == 2 + 7 + 4  # T2: 7 Mar and the weekend after it too
+    assert count(statements, "UPDATE CASES") == 3  # a claim a township's chunk, not one a case
+    assert timers.sweep_reminders(SweepRun(w)) == 0  # once per deadline
+
+
+def test_a_reminder_claim_skips_a_case_whose_deadline_moved_since_it_was_read(w, monkeypatch):
+    moved, kept = w.accept(days=3), w.accept(days=3)  # due Wed 5 Feb
+    w.move_to(at(2025, 1, 27, 9))  # Mon: only 5 Feb is left — both due for a reminder
+    judge = deadlines.reminder_due
+
+    def judged_then_moved(cal, today, due_day, n):  # an extension commits after the read
+        with w(T1) as uow:
+            uow.session.execute(update(Case).where(Case.id == moved).values(due_date=date(2025, 2, 12)))
+        return judge(cal, today, due_day, n)
+    monkeypatch.setattr(deadlines, "reminder_due", judged_then_moved)
+    assert timers.sweep_reminders(SweepRun(w)) == 1
+    assert [e["case_id"] for e in w.events("cases.case_reminder")] == [kept]
+    assert w.case(moved)["due_date"] == "2025-02-12"
+
+
+def test_the_sweeps_index_holds_exactly_the_running_states():
+    from services.cases.models import RUNNING_STATES
+
+    assert RUNNING_STATES == "state IN (" + ", ".join(f"'{s}'" for s in casebook.RUNNING) + ")"
