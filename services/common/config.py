@@ -126,7 +126,8 @@ def service_config(service: str, **overrides) -> dict:
 
         config["JWT_SECRET"] = jwt_secret()
     # tuning a service reads when set: the graceful stop, and the recompute after a calendar change (cases, notices)
-    for key in ("STOP_GRACE", "RECOMPUTE_INTERVAL", "RECOMPUTE_QUIET", "RECOMPUTE_MAX_DELAY", "RECOMPUTE_CHUNK"):
+    for key in ("STOP_GRACE", "RECOMPUTE_INTERVAL", "RECOMPUTE_QUIET", "RECOMPUTE_MAX_DELAY", "RECOMPUTE_CHUNK",
+                "RECOMPUTE_CHUNK_SECONDS"):
         if os.environ.get(key):
             config[key] = os.environ[key]
     config.update(overrides)

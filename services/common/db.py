@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -32,10 +33,12 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     create_engine,
     event,
     exc,
     select,
+    text,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import (
@@ -265,6 +268,13 @@ def in_unit_of_work() -> bool:
     return getattr(_open_units, "depth", 0) > 0
 
 
+_PG_OUTBOX = text(
+    "INSERT INTO outbox (event_id, event_type, township_id, payload, call_id, created_at, attempts)"
+    " SELECT v.event_id, :event_type, :township_id, CAST(v.payload AS json), :call_id, :created_at, 0"
+    " FROM unnest(CAST(:event_ids AS varchar[]), CAST(:payloads AS text[])) AS v(event_id, payload)"
+).bindparams(bindparam("created_at", type_=UTCDateTime()))
+
+
 class UnitOfWork:
     """One transaction: the session, the events it will publish, idempotency records."""
 
@@ -331,12 +341,19 @@ class UnitOfWork:
         from . import events
 
         now = self.clock.now()
-        bodies = events.build_many(event_type, township_id or self.township_id, now, payloads)
-        if bodies:
+        township_id = township_id or self.township_id
+        bodies = events.build_many(event_type, township_id, now, payloads)
+        if bodies and self.session.get_bind().dialect.name == "postgresql":
+            # the rows as two arrays: one statement compiled once, unpacked by the server (the
+            # generic multi-row INSERT costs ~0.1 ms a row in Python)
+            self.session.execute(_PG_OUTBOX, {
+                "event_ids": [b["event_id"] for b in bodies], "payloads": [json.dumps(b) for b in bodies],
+                "event_type": event_type, "township_id": township_id, "call_id": self.call_id, "created_at": now})
+        elif bodies:
             self.session.execute(self.common.outbox.insert(), [
                 dict(event_id=b["event_id"], event_type=event_type, township_id=b["township_id"], payload=b,
                      call_id=self.call_id, created_at=now, attempts=0) for b in bodies])
-            self.emitted.extend(bodies)
+        self.emitted.extend(bodies)
         return bodies
 
     # -- idempotency -----------------------------------------------------

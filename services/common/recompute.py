@@ -11,6 +11,10 @@ deadlines (``services/notices/recompute.py``) share:
   run by the :class:`Recomputing` dependency) polls the marker and works township by township,
   round-robin, ONE chunk per township per turn, each chunk its own transaction, yielding to the
   other green threads between chunks and stopping between chunks when the service stops.
+* **sized by time** (issue 9) — a chunk holds about ``budget`` seconds of work (0.1 s: its
+  rows stay locked that long), between 50 rows (the old fixed size) and ``chunk`` (1,000): the
+  size follows the pace of the last chunk (``resize``), so cheap rows share the fixed costs of a
+  chunk and a busy machine gets shorter ones.
 * **coalesced** — a township's pass starts only once its calendar has been quiet for ``quiet``
   seconds (at most ``max_delay`` after the first change), so a burst of changes is one pass; a
   change that arrives during a pass restarts it from the first row.
@@ -39,7 +43,9 @@ from .sweep import sweep_timer
 
 log = logging.getLogger(__name__)
 
-CHUNK = 50
+CHUNK = 1000  # at most this many rows per chunk (RECOMPUTE_CHUNK) ...
+MIN_CHUNK = 50  # ... and at least this many (or CHUNK if smaller), sized by time to take about
+BUDGET = 0.1  # seconds (RECOMPUTE_CHUNK_SECONDS): a chunk holds its rows' locks that long
 YIELD_EVERY = 10  # rows computed between two yields inside a chunk
 PAUSE = 0.01  # seconds between two chunks: requests waiting for the hub go first
 QUIET = 1.0
@@ -116,18 +122,26 @@ class Recomputer:
     what = "rows"  # for the log line
 
     def __init__(self, chunk: int = CHUNK, quiet: float = QUIET, max_delay: float = MAX_DELAY,
-                 monotonic: Callable[[], float] = time.monotonic, pause: float = PAUSE):
+                 monotonic: Callable[[], float] = time.monotonic, pause: float = PAUSE,
+                 budget: float = BUDGET, timer: Callable[[], float] = time.perf_counter):
         if chunk < 1:
             raise ValueError("chunk must be at least 1")
-        self.chunk, self.quiet, self.max_delay, self.monotonic = chunk, quiet, max_delay, monotonic
-        self.pause = pause
+        if budget <= 0:
+            raise ValueError("budget must be positive")
+        self.quiet, self.max_delay, self.monotonic = quiet, max_delay, monotonic
+        self.pause, self.budget, self.timer = pause, budget, timer
+        self.min_chunk, self.max_chunk = min(chunk, MIN_CHUNK), chunk
+        #: the size of the next chunk (what ``rows`` returns at most), sized by time between
+        #: ``min_chunk`` and ``max_chunk`` (see ``resize``)
+        self.chunk = self.min_chunk
         self.seen: dict[str, tuple[int, float, float]] = {}  # township → (version, first, last seen change)
         self.calendars: dict[tuple[str, int], object] = {}
 
     # -- the service's part ----------------------------------------------------------
     def rows(self, uow, township_id: str, cursor: str | None, lock: bool) -> list:
         """The next chunk (``self.chunk`` rows, each with ``.id``) after ``cursor``, by id;
-        ``lock``: on PostgreSQL, lock them for the chunk's transaction."""
+        ``lock``: on PostgreSQL, lock them for the chunk's transaction. ``self.chunk`` is read
+        before the first query (the engine sizes the next chunk once this one is done)."""
         raise NotImplementedError
 
     def apply(self, uow, township_id: str, cal, rows) -> int:
@@ -197,6 +211,7 @@ class Recomputer:
         """One chunk of ``township_id``'s pass, in one transaction; None if there is nothing to
         do or another instance holds the township right now."""
         table = self.table
+        size, started_at = self.chunk, self.timer()
         with db.unit_of_work(township_id, clock=clock) as uow:
             postgres = dialect(uow) == "postgresql"
             stmt = select(table).where(table.c.township_id == township_id)
@@ -211,15 +226,30 @@ class Recomputer:
             cal = self.calendar(uow, township_id, pass_version)
             rows = self.rows(uow, township_id, cursor, postgres)
             changed = self.apply(uow, township_id, cal, rows)
-            finished = len(rows) < self.chunk
+            finished = len(rows) < size
             values = {"pass_version": pass_version, "passes": passes,
                       "cursor": None if finished else rows[-1].id}
             if finished:
                 values.update(done_version=pass_version, done_at=uow.now())
             uow.session.execute(update(table).where(table.c.township_id == township_id).values(**values))
+        self.resize(size, len(rows), self.timer() - started_at)
         if finished:
             log.info("%s recomputed after a calendar change", self.what, extra={"township_id": township_id})
         return {self.unit: len(rows), "changed": changed, "passes": started, "finished": finished}
+
+    def resize(self, size: int, done: int, seconds: float) -> None:
+        """Size the next chunk by time: as many rows as the last chunk's pace fits in
+        ``budget`` seconds (its transaction, the locks on its rows included), between
+        ``min_chunk`` (the fixed size this engine had: never worse than it) and ``max_chunk``,
+        at most doubling from one chunk to the next. A chunk's fixed costs (the claim, the
+        cursor, the queries, the commit) are shared by more rows when rows are cheap; when the
+        machine is busy (the time counts the other green threads that ran while the chunk
+        yielded) chunks shrink, and so do the waits of requests for their rows. A chunk cut
+        short by the end of the pass (``done < size``) says nothing of the pace."""
+        if done < size:
+            return
+        pace = max(seconds, 1e-6) / done
+        self.chunk = max(self.min_chunk, min(self.max_chunk, 2 * size, int(self.budget / pace)))
 
     def settle(self, db, clock=None) -> dict:
         """Tests and tools: recompute everything now, ignoring the quiet period."""
@@ -247,8 +277,10 @@ recompute_timer = sweep_timer(setting="RECOMPUTE_INTERVAL", default=INTERVAL, ea
 class Recomputing(DependencyProvider):
     """``self.recomputing()`` runs ``factory(...).run`` on the service's database and clock,
     stopping between chunks when the container stops. One Recomputer per container (it
-    remembers when each township last changed, and the calendar of each pass). Tuned by the
-    config's ``RECOMPUTE_CHUNK``, ``RECOMPUTE_QUIET``, ``RECOMPUTE_MAX_DELAY``."""
+    remembers when each township last changed, the calendar of each pass and the pace of its
+    chunks). Tuned by the config's ``RECOMPUTE_CHUNK`` (rows at most per chunk),
+    ``RECOMPUTE_CHUNK_SECONDS`` (the time a chunk is sized to), ``RECOMPUTE_QUIET``,
+    ``RECOMPUTE_MAX_DELAY``."""
 
     def __init__(self, factory: Callable[..., Recomputer]):
         self.factory = factory
@@ -257,6 +289,7 @@ class Recomputing(DependencyProvider):
         config = self.container.config
         self.recomputer = self.factory(
             chunk=int(setting(config, "RECOMPUTE_CHUNK", CHUNK)),
+            budget=float(setting(config, "RECOMPUTE_CHUNK_SECONDS", BUDGET)),
             quiet=float(setting(config, "RECOMPUTE_QUIET", QUIET)),
             max_delay=float(setting(config, "RECOMPUTE_MAX_DELAY", MAX_DELAY)))
 

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from services.cases import deadlines, lifecycle, recompute
+from services.common import recompute as engine
 from services.cases.models import CalendarRecompute, Case
 from services.common.calendar import apply_calendar_change
 
@@ -143,3 +144,59 @@ def test_a_decided_case_and_one_whose_clock_has_not_started_are_not_touched(w):
     assert recompute.Recomputer().settle(w)["changed"] == 1
     assert w.case(running)["due_date"] == "2025-02-08"  # Sat 8 Feb is a make-up working day
     assert w.case(decided)["due_date"] == "2025-02-07" and w.case(waiting)["due_date"] is None
+
+
+# -- chunks sized by time (issue 9: 10^4 deadlines in < 2 s, no request stalled) ----------------
+
+@pytest.mark.parametrize("chunk, size, done, seconds, expected", [
+    (1000, 50, 50, 0.005, 100),      # fast: at most double ...
+    (1000, 400, 400, 0.04, 800),
+    (1000, 800, 800, 0.08, 1000),    # ... up to the most a chunk may hold
+    (1000, 1000, 1000, 0.4, 250),    # slow: what fits in the budget (0.1 s) ...
+    (1000, 250, 250, 5.0, 50),       # ... never below the engine's old fixed size
+    (1000, 400, 120, 0.001, 400),    # the pass's last, short chunk says nothing of the pace
+    (20, 20, 20, 0.0001, 20),        # a chunk set below 50 is a fixed size
+    (20, 20, 20, 10.0, 20),
+])
+def test_the_next_chunk_is_sized_to_take_the_budget_between_bounds(chunk, size, done, seconds, expected):
+    r = recompute.Recomputer(chunk=chunk, budget=0.1)
+    r.chunk = size
+    r.resize(size, done, seconds)
+    assert r.chunk == expected
+
+
+@pytest.mark.parametrize("pace, sizes", [
+    (0.001, [2, 4, 8, 9]),            # 1 ms a case: 100 fit in 0.1 s; doubling up to the rest
+    (0.02, [2, 4, 5, 5, 5, 2]),       # 20 ms a case: 5 fit
+    (1.0, [2] * 11 + [1]),            # never below the least
+])
+def test_a_pass_grows_or_shrinks_its_chunks_and_still_does_every_case_once(w, monkeypatch, pace, sizes):
+    monkeypatch.setattr(engine, "MIN_CHUNK", 2)
+    open_cases(w, T1, 23)
+    change(w, T1, "2025-02-06", working=False)
+    now = [0.0]
+    r = recompute.Recomputer(chunk=16, budget=0.1, timer=lambda: now[0])
+    seen = []
+    apply = r.apply
+
+    def timed_apply(uow, township_id, cal, rows):
+        seen.append(len(rows))
+        now[0] += pace * len(rows)
+        return apply(uow, township_id, cal, rows)
+
+    r.apply = timed_apply
+    work = r.settle(w)
+    assert seen == sizes and work["cases"] == 23 and work["chunks"] == len(sizes)
+    assert_right(w, T1)
+    trail = [e["case_id"] for e in w.events("cases.deadline_changed")]
+    assert len(trail) == len(set(trail)) == work["changed"]  # each change announced once
+
+
+def test_the_chunk_settings_come_from_the_configuration():
+    dep = engine.Recomputing(recompute.Recomputer)
+    dep.container = type("C", (), {"config": {"RECOMPUTE_CHUNK": "400", "RECOMPUTE_CHUNK_SECONDS": "0.25"}})()
+    dep.setup()
+    assert (dep.recomputer.max_chunk, dep.recomputer.min_chunk, dep.recomputer.budget) == (400, 50, 0.25)
+    dep.container.config = {}
+    dep.setup()
+    assert (dep.recomputer.max_chunk, dep.recomputer.budget) == (engine.CHUNK, engine.BUDGET)
