@@ -49,6 +49,15 @@ def deadline(seconds: float):
     return eventlet.Timeout(seconds, exception=TimeoutError)
 
 
+def spawn(fn, *args, **kwargs):
+    """Run ``fn`` in another green thread; ``.wait()`` gives its result (or raises its error),
+    ``.kill()`` ends it. For CPU work that can go on while this thread waits for the database
+    (the server works on the other core meanwhile)."""
+    import eventlet
+
+    return eventlet.spawn(fn, *args, **kwargs)
+
+
 def in_thread(fn, *args, **kwargs):
     """Run a CPU-bound C call (a password hash) in a real OS thread, so the hub keeps serving
     other workers while it runs (the GIL is released inside the C code)."""

@@ -1,7 +1,8 @@
-"""Building events (services/common/events/base.py; issue 9): a body already in the form that
-loading and dumping gives back is taken as it is — the same body marshmallow returns, at a
-fraction of the cost — and any other body still goes through marshmallow, which normalises
-it or refuses it with the same ``ValidationError`` as before."""
+"""Building events in bulk (services/common/events/base.py; issue 9): a body already in the
+form that loading and dumping gives back is taken as it is — the same body marshmallow
+returns, at a fraction of the cost — and any other body still goes through marshmallow, which
+normalises it or refuses it with the same ``ValidationError`` as before. Built events are
+written to the outbox as ``emit_many`` writes them (``UnitOfWork.emit_built``)."""
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -138,3 +139,35 @@ def test_a_plain_schema_has_a_check():
     assert check({"when": AT.isoformat(), "day": "2026-12-01", "n": 2}) is not None
     assert check({"when": AT.isoformat(), "day": "2026-12-01", "n": True}) is None  # a bool is no Integer
     assert check({"when": "2026-11-30 08:15:00", "day": "2026-12-01", "n": 2}) is None  # reads, not back
+
+
+# -- writing built events (services/common/db.py UnitOfWork.emit_built) -----------------------
+
+@pytest.fixture
+def units():
+    from services.cases.models import Base
+    from services.common.clock import FrozenClock
+    from tests.support.units import UnitsOfWork
+
+    return UnitsOfWork(Base, "cases", FrozenClock(AT))
+
+
+def test_built_events_are_written_to_the_outbox_as_emit_many_writes_them(units):
+    with units.unit_of_work("t1") as uow:
+        many = uow.emit_many("cases.deadline_changed", [GOOD])
+        bodies = events.build_many("cases.deadline_changed", "t1", AT, [{**GOOD, "case_id": "c2"}])
+        assert uow.emit_built("cases.deadline_changed", bodies) == bodies
+        assert uow.emit_built("cases.deadline_changed", []) == []
+    assert units.outbox("cases.deadline_changed") == many + bodies == units.emitted
+
+
+@pytest.mark.parametrize("townships, event_type", [
+    (["t1", "t2"], "cases.deadline_changed"),  # two townships in one write
+    (["t1"], "cases.other"),                   # a body of another type
+])
+def test_built_events_of_another_type_or_township_are_refused(units, townships, event_type):
+    bodies = [{**body, "event_type": event_type} for t in townships
+              for body in events.build_many("cases.deadline_changed", t, AT, [GOOD])]
+    with pytest.raises(ValueError), units.unit_of_work("t1") as uow:
+        uow.emit_built("cases.deadline_changed", bodies)
+    assert units.outbox() == []
