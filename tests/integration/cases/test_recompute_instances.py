@@ -9,7 +9,8 @@ from collections import Counter
 from datetime import datetime, timezone
 
 import eventlet
-from sqlalchemy import select
+import pytest
+from sqlalchemy import create_engine, select, text
 
 from services.cases import recompute
 from services.cases.models import Base, CalendarRecompute, Case, CaseLog
@@ -105,3 +106,18 @@ def _deadlines(units, ids):
     with units.unit_of_work() as uow:
         rows = uow.session.execute(select(Case.id, Case.due_date, Case.provisional).where(Case.id.in_(ids))).all()
     return {i: (d, p) for i, d, p in rows}
+
+
+@pytest.mark.parametrize("values", [
+    ["a", "b"],
+    [None, "", "NULL", "null"],
+    ['a,b', '{x}', ' spaced ', 'quote"d', 'back\\slash', '\\"', "it's", "人员-01", '{"due_date": "2026-12-01"}'],
+])
+def test_an_array_literal_reads_back_as_the_values_it_was_made_of(database, values):
+    url = database("recompute_arrays")
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT CAST(:a AS varchar[])"), {"a": recompute._array(values)}).scalar() == values
+    finally:
+        engine.dispose()
