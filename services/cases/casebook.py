@@ -10,7 +10,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case as sql_case
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import insert, literal, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from services.common.calendar import WorkingCalendar, load_calendar
@@ -185,6 +185,17 @@ def responsible_on_many(uow, cases_days) -> dict[str, str]:
     return held
 
 
+def per_case(values: dict):
+    """``CASE WHEN id IN (…) THEN value … END``: a value for each case id as one SQL expression,
+    one branch per distinct value (a chunk's cases share a few due dates and handlers): cheap to
+    build and to run, where a branch per case (or ``(id, due_date) IN (…)``) cost a chunk of 500
+    some 40 ms more (issue 9)."""
+    ids_of: dict = {}
+    for case_id, value in values.items():
+        ids_of.setdefault(value, []).append(case_id)
+    return sql_case(*[(Case.id.in_(ids), literal(value)) for value, ids in ids_of.items()])
+
+
 def mark_overdue(uow, case: Case) -> bool:
     """C5: count the case once against the handler responsible on the due date."""
     return mark_overdue_many(uow, [case]) == 1
@@ -205,8 +216,8 @@ def mark_overdue_many(uow, cases: list[Case]) -> int:
     won = set(uow.session.scalars(
         update(Case)
         .where(Case.id.in_([case.id for case in cases]), Case.overdue_at.is_(None),
-               tuple_(Case.id, Case.due_date).in_([(case.id, case.due_date) for case in cases]))
-        .values(overdue_at=now, overdue_person_id=sql_case(people, value=Case.id))
+               Case.due_date == per_case({case.id: case.due_date for case in cases}))
+        .values(overdue_at=now, overdue_person_id=per_case(people))
         .returning(Case.id)
         .execution_options(synchronize_session=False)))
     claimed = [case for case in cases if case.id in won]

@@ -14,7 +14,8 @@ from __future__ import annotations
 import logging
 from datetime import date, timedelta
 
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
 from services.common.calendar import load_calendar
@@ -23,8 +24,8 @@ from services.common.db import NATIONAL, claim
 
 from . import deadlines, posts, reviews
 from .casebook import (  # noqa: F401  (mark_overdue, responsible_on: re-exported)
-    RUNNING, audit, awaits_upper, calendar, mark_overdue, mark_overdue_many, responsible_on, silence_due, today,
-    trail, transition,
+    RUNNING, audit, awaits_upper, calendar, mark_overdue, mark_overdue_many, per_case, responsible_on, silence_due,
+    today, trail, transition,
 )
 from .models import Absence, Case, CaseLog, Review
 from .rules import RULES
@@ -61,7 +62,7 @@ def remind(uow, case_ids) -> int:
     won = set(uow.session.scalars(
         update(Case)
         .where(Case.id.in_([case.id for case in cases]),
-               tuple_(Case.id, Case.due_date).in_([(case.id, case.due_date) for case in cases]),
+               Case.due_date == per_case({case.id: case.due_date for case in cases}),
                Case.reminded_for.is_(None) | (Case.reminded_for != Case.due_date))
         .values(reminded_for=Case.due_date, reminded_at=now)
         .returning(Case.id)
@@ -111,11 +112,17 @@ def sweep_reminders(run) -> int:
                                                    ~FORWARDED)
     return run.each_batch("reminders", _candidates(run, stmt), remind)
 
+#: what judging and counting a case overdue reads: a chunk loads these, not all ~60 columns (and
+#: reading any other raises, rather than costing a query a case)
+OVERDUE_COLUMNS = (Case.township_id, Case.state, Case.kind, Case.provisional, Case.escalated_on, Case.due_date,
+                   Case.handler_person_id, Case.holder_person_id, Case.receipt_no, Case.window_id)
+
 def overdue(uow, case_ids) -> int:
     """C5 for a chunk of one township's candidates: read together, each judged by the township's
     date, the overdue ones counted together (``casebook.mark_overdue_many`` claims them)."""
     day = today(uow)
-    cases = uow.session.scalars(select(Case).where(Case.id.in_(case_ids))).all()
+    cases = uow.session.scalars(
+        select(Case).options(load_only(*OVERDUE_COLUMNS, raiseload=True)).where(Case.id.in_(case_ids))).all()
     return mark_overdue_many(uow, [case for case in cases
                                    if case.state in RUNNING and not case.provisional and not awaits_upper(case)
                                    and deadlines.is_overdue(day, case.due_date)])
