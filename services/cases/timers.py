@@ -14,12 +14,12 @@ from __future__ import annotations
 import logging
 from datetime import date, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
 from services.common.calendar import load_calendar
-from services.common.clock import latest_local_date, local_date
+from services.common.clock import DEFAULT_TZ, latest_local_date, local_date
 from services.common.db import NATIONAL, claim
 
 from . import deadlines, posts, reviews
@@ -27,7 +27,7 @@ from .casebook import (  # noqa: F401  (mark_overdue, responsible_on: re-exporte
     RUNNING, audit, awaits_upper, calendar, mark_overdue, mark_overdue_many, per_case, responsible_on, silence_due,
     today, trail, transition,
 )
-from .models import Absence, Case, CaseLog, Review
+from .models import Absence, Case, CaseLog, Review, TownshipCopy
 from .rules import RULES
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,20 @@ LATEST_ZONE = "Etc/GMT+12"
 #: I5: an escalated case once forwarded waits for the upper level (never reminded or overdue here)
 FORWARDED = (Case.kind == "escalated") & Case.escalated_on.is_not(None)
 
+
+def _by_own_date(uow, condition):
+    """``condition(local_date)`` for each case at its own township's date now (the zone of the
+    township's copy, else ``DEFAULT_TZ``, as ``casebook.today``), as one SQL condition: one arm a
+    zone. A candidate query bounds by the dates any township can have (an index range), this
+    keeps out what no township of the case's zone can act on yet — a case due today in Shanghai
+    is not read again every sweep while UTC+14 is a day ahead (issue 9)."""
+    now = uow.now()
+    zones: dict[str, list[str]] = {}
+    for township_id, tz in uow.session.execute(select(TownshipCopy.id, TownshipCopy.timezone)):
+        zones.setdefault(tz or DEFAULT_TZ, []).append(township_id)
+    known = [township_id for ids in zones.values() for township_id in ids]
+    return or_(*(Case.township_id.in_(ids) & condition(local_date(now, tz)) for tz, ids in zones.items()),
+               Case.township_id.not_in(known) & condition(local_date(now, DEFAULT_TZ)))
 
 def _candidates(run, stmt) -> list[tuple[str, str]]:
     """(township_id, case_id) of the rows a sweep looks at; each is re-read and claimed."""
@@ -106,8 +120,9 @@ def sweep_reminders(run) -> int:
     ``ix_cases_running_due`` finds them), done a chunk of one township at a time."""
     with run.unit_of_work() as uow:
         first, last = reminder_window(uow)
+        not_past = _by_own_date(uow, lambda day: Case.due_date >= day)
     stmt = select(Case.id, Case.township_id).where(Case.state.in_(RUNNING), Case.due_date.is_not(None),
-                                                   Case.due_date >= first, Case.due_date <= last,
+                                                   Case.due_date >= first, Case.due_date <= last, not_past,
                                                    (Case.reminded_for.is_(None)) | (Case.reminded_for != Case.due_date),
                                                    ~FORWARDED)
     return run.each_batch("reminders", _candidates(run, stmt), remind)
@@ -138,9 +153,10 @@ def sweep_overdue(run) -> int:
     each took ~100 s, issue 9); each is still judged by its own township's date."""
     with run.unit_of_work() as uow:
         horizon = latest_local_date(uow.now())
+        past_due = _by_own_date(uow, lambda day: Case.due_date < day)
     stmt = select(Case.id, Case.township_id).where(Case.state.in_(RUNNING), Case.overdue_at.is_(None),
                                                    Case.provisional.is_(False), Case.due_date.is_not(None),
-                                                   Case.due_date < horizon, ~FORWARDED)
+                                                   Case.due_date < horizon, past_due, ~FORWARDED)
     return run.each_batch("overdue", _candidates(run, stmt), overdue)
 
 def approve_tacitly(uow, case_id) -> bool:

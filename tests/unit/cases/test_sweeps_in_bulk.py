@@ -209,3 +209,39 @@ def test_the_sweeps_index_holds_exactly_the_running_states():
     from services.cases.models import RUNNING_STATES
 
     assert RUNNING_STATES == "state IN (" + ", ".join(f"'{s}'" for s in casebook.RUNNING) + ")"
+
+
+def test_candidates_are_bounded_by_each_township_s_own_date(w, monkeypatch):
+    """At 00:30 on 6 Feb in Shanghai it is still 5 Feb in New York: a case due 5 Feb is overdue in
+    T1 (Shanghai) and in T3 (no copy of its township: the default zone), but in T2 (New York) it
+    is not even a candidate — not read again every sweep until its own day ends — and it is
+    still a reminder candidate there, while T1's and T3's are not."""
+    from sqlalchemy import delete
+
+    from services.cases.models import TownshipCopy
+
+    w.org(T3, window="w7", a="t3-a", b="t3-b", reviewer2="t3-c", prefix="t3-")
+    shanghai, new_york, default = (w.accept(T1, days=3), w.accept(T2, days=3, window_id="w9", handler="t2-a"),
+                                   w.accept(T3, days=3, window_id="w7", handler="t3-a"))
+    with w(None) as uow:  # then T2 moves to New York's zone, and T3's copy is gone
+        uow.session.execute(update(TownshipCopy).where(TownshipCopy.id == T2).values(timezone="America/New_York"))
+        uow.session.execute(delete(TownshipCopy).where(TownshipCopy.id == T3))
+    for township_id, case_id in ((T1, shanghai), (T2, new_york), (T3, default)):
+        assert w.case(case_id, township_id)["due_date"] == "2025-02-05"
+    seen = []
+    candidates = timers._candidates
+
+    def recorded(run, stmt):
+        found = candidates(run, stmt)
+        seen.append({case_id for _, case_id in found})
+        return found
+    monkeypatch.setattr(timers, "_candidates", recorded)
+    w.move_to(at(2025, 2, 6, 0, 30))
+    assert timers.sweep_overdue(SweepRun(w)) == 2
+    assert timers.sweep_reminders(SweepRun(w)) == 1
+    assert seen == [{shanghai, default}, {new_york}]
+    assert [e["case_id"] for e in w.events("cases.case_reminder")] == [new_york]
+    w.move_to(at(2025, 2, 6, 13, 30))  # 00:30 on 6 Feb in New York
+    assert timers.sweep_overdue(SweepRun(w)) == 1
+    assert seen[-1] == {new_york}
+    assert Counter(e["case_id"] for e in w.events("cases.case_overdue")) == Counter([shanghai, default, new_york])
