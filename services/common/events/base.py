@@ -28,6 +28,7 @@ def register(event_type: str, version: int = 1):
             raise TypeError("event schemas extend Envelope")
         REGISTRY[event_type] = (schema_cls, version)
         _INSTANCES.pop(event_type, None)
+        _CANONICAL.pop(event_type, None)
         return schema_cls
 
     return deco
@@ -117,7 +118,7 @@ def _canonical_check(schema: Schema):
         kind = type(field)
         if kind is fields.String:
             check = lambda v: type(v) is str  # noqa: E731
-        elif kind is fields.Boolean:
+        elif kind is fields.Boolean and field.truthy is fields.Boolean.truthy and field.falsy is fields.Boolean.falsy:
             check = lambda v: type(v) is bool  # noqa: E731
         elif kind is fields.Integer and not field.as_string:
             check = lambda v: type(v) is int  # noqa: E731

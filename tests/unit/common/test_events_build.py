@@ -124,7 +124,11 @@ class Keyed(base.Envelope):
     note = fields.String(required=True, data_key="Note")
 
 
-@pytest.mark.parametrize("schema_cls", [Hooked, Validated, Keyed])
+class Yes(base.Envelope):
+    agreed = fields.Boolean(required=True, truthy={"yes"}, falsy={"no"})  # True itself is refused
+
+
+@pytest.mark.parametrize("schema_cls", [Hooked, Validated, Keyed, Yes])
 def test_a_schema_with_hooks_validators_or_renamed_keys_always_goes_through_marshmallow(schema_cls):
     assert base._canonical_check(schema_cls()) is None
 
