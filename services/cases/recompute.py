@@ -183,7 +183,10 @@ class Recomputer(engine.Recomputer):
         # in the query itself); the open reviews, seldom any, as objects (``reviews.recount``
         # updates them) only when there are some
         connection = uow.session.connection()
-        rows = connection.execute(cases).all()
+        rows = []
+        for part in connection.execute(cases).partitions(COMPUTE_YIELD_EVERY * 2):
+            rows += part
+            green.sleep(0)  # a thousand rows take a few ms to read: not in one go
         review_ids = connection.execute(open_reviews).scalars().all()
         if review_ids:
             rows += uow.session.execute(select(Review).where(Review.id.in_(review_ids))).scalars().all()
