@@ -6,11 +6,13 @@ it imports none of them, so imports run one way (casebook ← posts ← lifecycl
 """
 from __future__ import annotations
 
+import json
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case as sql_case
 from sqlalchemy import insert, literal, select, update
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm.attributes import set_committed_value
 
 from services.common.calendar import WorkingCalendar, load_calendar
@@ -115,6 +117,37 @@ def trail(uow, case: Case, action: str, by: str | None, reason: str | None = Non
                 from_state=from_state, to_state=to_state, status_code=status_code,
                 by_person_id=by, holder_person_id=case.holder_person_id, reason=reason,
                 data=_jsonable(data), at=uow.now())
+
+
+# PostgreSQL: many trail rows as one array a column (one statement, compiled once per process;
+# the server unpacks the rows): the generic multi-row INSERT cost 3x as much (issue 9)
+_TRAIL_TEXT = ("case_id", "township_id", "action", "from_state", "to_state", "status_code", "by_person_id",
+               "holder_person_id", "reason", "data")
+_PG_TRAIL = sql_text(
+    f"INSERT INTO case_log ({', '.join(_TRAIL_TEXT)}, at)"
+    f" SELECT {', '.join('v.' + c for c in _TRAIL_TEXT[:-1])}, CAST(v.data AS json), v.at FROM unnest("
+    + ", ".join(f"CAST(:{c} AS varchar[])" for c in _TRAIL_TEXT)
+    + f", CAST(:at AS timestamptz[])) AS v({', '.join(_TRAIL_TEXT)}, at)")
+
+
+def insert_trail(uow, rows: list[dict]) -> None:
+    """Many audit-trail rows (C1; each ``trail``'s columns) in one INSERT, in this transaction."""
+    if not rows:
+        return
+    if uow.session.get_bind().dialect.name != "postgresql":
+        uow.session.execute(insert(CaseLog), rows)
+        return
+    uow.session.flush()  # rows ``audit`` added before these come before them in the trail
+    values = {c: _pg_array([r[c] for r in rows]) for c in _TRAIL_TEXT[:-1]}
+    values["data"] = _pg_array([json.dumps(r["data"]) for r in rows])
+    values["at"] = _pg_array([as_utc(r["at"]).isoformat() for r in rows])
+    uow.session.execute(_PG_TRAIL, values)
+
+
+def _pg_array(values) -> str:
+    """A PostgreSQL array literal of texts (None: NULL), every element quoted and escaped."""
+    return "{" + ",".join("NULL" if v is None else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+                          for v in values) + "}"
 
 
 def _jsonable(data: dict) -> dict:
@@ -233,7 +266,7 @@ def mark_overdue_many(uow, cases: list[Case]) -> int:
         events.setdefault(case.township_id, []).append(dict(
             case_id=case.id, receipt_no=case.receipt_no, handler_person_id=person, window_id=case.window_id,
             due_date=case.due_date.isoformat()))
-    uow.session.execute(insert(CaseLog), rows)
+    insert_trail(uow, rows)
     for township_id, payloads in events.items():
         uow.emit_many("cases.case_overdue", payloads, township_id=township_id)
     return len(claimed)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from datetime import date, timedelta
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -24,10 +24,10 @@ from services.common.db import NATIONAL, claim
 
 from . import deadlines, posts, reviews
 from .casebook import (  # noqa: F401  (mark_overdue, responsible_on: re-exported)
-    RUNNING, audit, awaits_upper, calendar, mark_overdue, mark_overdue_many, per_case, responsible_on, silence_due,
-    today, trail, transition,
+    RUNNING, audit, awaits_upper, calendar, insert_trail, mark_overdue, mark_overdue_many, per_case, responsible_on,
+    silence_due, today, trail, transition,
 )
-from .models import Absence, Case, CaseLog, Review, TownshipCopy
+from .models import Absence, Case, Review, TownshipCopy
 from .rules import RULES
 
 log = logging.getLogger(__name__)
@@ -86,8 +86,7 @@ def remind(uow, case_ids) -> int:
         set_committed_value(case, "reminded_for", case.due_date)  # what the UPDATE wrote
         set_committed_value(case, "reminded_at", now)
     if claimed:
-        uow.session.execute(insert(CaseLog), [trail(uow, case, "reminded", None, f"due {case.due_date}")
-                                              for case in claimed])
+        insert_trail(uow, [trail(uow, case, "reminded", None, f"due {case.due_date}") for case in claimed])
         uow.emit_many("cases.case_reminder", [dict(
             case_id=case.id, receipt_no=case.receipt_no, holder_person_id=case.holder_person_id,
             window_id=case.window_id, due_date=case.due_date.isoformat(), provisional=bool(case.provisional))

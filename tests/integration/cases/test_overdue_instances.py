@@ -92,3 +92,31 @@ def test_the_candidate_query_uses_the_partial_index(database, sweep):
         plan = "\n".join(row[0] for row in conn.execute(text("EXPLAIN " + sql)))
     assert "ix_cases_running_due" in plan, plan
     units.engine.dispose()
+
+
+def test_trail_rows_written_as_arrays_read_back_as_given(database):
+    """``casebook.insert_trail`` on PostgreSQL passes the rows as one array a column: every value
+    comes back as it was — NULLs, quotes, backslashes, commas, braces, CJK, JSON data, each row's
+    own moment — and after the rows ``audit`` added before them in the same transaction."""
+    from services.cases import casebook
+
+    units = _units(database)
+    case_id = _seed(units, 1, 0)[0]
+    odd = ['引号 "q" \\ 反斜杠, {braces}', None, "NULL", "", "plain"]
+    with units.unit_of_work(TOWN) as uow:
+        case = uow.session.get(Case, case_id)
+        casebook.audit(uow, case, "first", "p0", "added before")
+        rows = [dict(casebook.trail(uow, case, "bulk", None, reason), by_person_id=reason,
+                     at=NOW + timedelta(seconds=i), data={"note": reason, "n": i})
+                for i, reason in enumerate(odd)]
+        casebook.insert_trail(uow, rows)
+    with units.unit_of_work(TOWN) as uow:
+        got = uow.session.execute(select(CaseLog.action, CaseLog.reason, CaseLog.by_person_id, CaseLog.data,
+                                         CaseLog.at, CaseLog.holder_person_id, CaseLog.township_id)
+                                  .where(CaseLog.case_id == case_id).order_by(CaseLog.id)).all()
+    assert [g.action for g in got] == ["first"] + ["bulk"] * len(odd)
+    assert [(g.reason, g.by_person_id, g.data, g.at) for g in got[1:]] == [
+        (r, r, {"note": r, "n": i}, NOW + timedelta(seconds=i))
+        for i, r in enumerate(odd)]
+    assert {(g.holder_person_id, g.township_id) for g in got} == {("clerk-0", TOWN)}
+    units.engine.dispose()
