@@ -46,6 +46,7 @@ from services.common.errors import (
 )
 from services.common.rpc import DEADLINE_KEY, broker_errors
 from services.common.validate import bad_text_problem, json_depth_exceeds
+from services.contracts import shared
 
 from . import auth
 from .resilience import settings as resilience_settings
@@ -328,12 +329,12 @@ class ApiEntrypoint(HttpRequestHandler):
             data = {}
         if not isinstance(data, dict):
             raise ValidationFailed("the body must be a JSON object", {"_schema": ["not an object"]})
-        return self.body_schema().load(data)
+        return shared(self.body_schema).load(data)
 
     def load_query(self, request):
         if self.query_schema is None:
             return None
-        return self.query_schema().load(request.args.to_dict())
+        return shared(self.query_schema).load(request.args.to_dict())
 
     def handle_request(self, request):
         request.shallow = False

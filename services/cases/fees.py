@@ -23,6 +23,7 @@ from .lifecycle import audit, get_case, require, today
 from sqlalchemy import select
 
 from .models import FeeViolationRecord, PersonCopy, WindowCopy
+from services.contracts import shared
 
 
 @dataclass
@@ -101,6 +102,6 @@ def collect_fee(uow, case_id: str, person_id: str, amount_cents) -> FeeResult:
     case.fee_receipt_no = receipt_number(uow)
     audit(uow, case, "fee_collected", person_id, case.fee_basis, amount_cents=amount_cents,
           receipt_no=case.fee_receipt_no)
-    return FeeResult(record=contract.Fee().dump({"case_id": case.id, "amount_cents": amount_cents,
+    return FeeResult(record=shared(contract.Fee).dump({"case_id": case.id, "amount_cents": amount_cents,
                                                  "fee_basis": case.fee_basis, "fee_receipt_no": case.fee_receipt_no,
                                                  "paid_at": case.fee_paid_at}))

@@ -33,6 +33,7 @@ from .casebook import (  # noqa: F401  (re-exported: the rest of the service rea
 )
 from .models import Case, CaseLog, DepartmentOpinion, Pause, PersonCopy
 from .rules import RULES
+from services.contracts import shared
 
 log = logging.getLogger(__name__)
 
@@ -63,14 +64,14 @@ def recompute_due(uow, case: Case, cal: WorkingCalendar | None = None, reason: s
 def case_record(case: Case, full: bool = False, uow=None) -> dict:
     """The case as the API shows it (services/contracts/cases); with ``full`` and a unit of
     work, also its audit trail, departments' opinions and pauses."""
-    rec = contract.Case().dump(case)
+    rec = shared(contract.Case).dump(case)
     if full and uow is not None:
-        rec["trail"] = contract.CaseLogEntry(many=True).dump(
+        rec["trail"] = shared(contract.CaseLogEntry, many=True).dump(
             uow.scalars(select(CaseLog).where(CaseLog.case_id == case.id).order_by(CaseLog.id)))
-        rec["opinions"] = contract.DepartmentOpinion(many=True).dump(
+        rec["opinions"] = shared(contract.DepartmentOpinion, many=True).dump(
             uow.scalars(select(DepartmentOpinion).where(DepartmentOpinion.case_id == case.id)
                         .order_by(DepartmentOpinion.at)))
-        rec["pauses"] = contract.Pause(many=True).dump(
+        rec["pauses"] = shared(contract.Pause, many=True).dump(
             uow.scalars(select(Pause).where(Pause.case_id == case.id).order_by(Pause.started_on)))
     return rec
 

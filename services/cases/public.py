@@ -10,6 +10,7 @@ from services.contracts.transparency import TimelineEntry
 
 from .lifecycle import STATUS
 from .models import Case, CaseLog, ReturnedApplication, Review
+from services.contracts import shared
 
 LABELS = {code: label for code, label in STATUS.values()}
 
@@ -25,7 +26,7 @@ def timeline(uow, receipt_no: str) -> dict:
         returned = uow.session.scalar(select(ReturnedApplication.application_id)
                                       .where(ReturnedApplication.receipt_no == receipt_no)) is not None
         return {"timeline": [], "rated": False, "reviewable": returned and not asked}
-    entries = TimelineEntry(many=True).dump(
+    entries = shared(TimelineEntry, many=True).dump(
         [{"at": e.at, "status_code": e.status_code, "label": LABELS.get(e.status_code, e.status_code)}
          for e in uow.scalars(select(CaseLog).where(CaseLog.case_id == case.id,
                                                     CaseLog.status_code.is_not(None)).order_by(CaseLog.id))])

@@ -36,6 +36,7 @@ from . import deadlines
 from .casebook import audit, calendar, field_text, get_case, require, today, transition
 from .models import Case, PersonCopy, ReturnedApplication, Review
 from .rules import RULES
+from services.contracts import shared
 
 SUBJECTS = ("rejection", "return")
 CHANNELS = ("online", "window")
@@ -229,11 +230,11 @@ def recount(uow, cal, review: Review) -> bool:
 # -- reading ----------------------------------------------------------------------------------
 
 def record(review: Review) -> dict:
-    return contract.Review().dump(review)
+    return shared(contract.Review).dump(review)
 
 
 def public_record(review: Review) -> dict:
-    return contract.PublicReview().dump(review)
+    return shared(contract.PublicReview).dump(review)
 
 
 def get(uow, review_id: str) -> dict:

@@ -30,6 +30,7 @@ from services.contracts import complaints as contract
 from . import orgcopy
 from .models import Complaint, DutyDay, DutyRoster, RosterAlert
 from .rules import RULES
+from services.contracts import shared
 
 MAX_DAYS = 31
 
@@ -57,7 +58,7 @@ def missing_days(uow, month: str, days) -> list[date]:
 
 def roster_record(uow, roster: DutyRoster) -> dict:
     days = _days(uow, roster)
-    return contract.DutyRoster().dump({
+    return shared(contract.DutyRoster).dump({
         "month": roster.month, "state": roster.state, "updated_at": roster.updated_at,
         "published_at": roster.published_at,
         "days": [{"day": d.day, "person_id": d.person_id, "name": _name(uow, d.person_id)} for d in days],
@@ -168,7 +169,7 @@ def public_today(uow) -> dict:
     listed = []
     if published:
         listed = [{"day": d.day, "name": _name(uow, d.person_id)} for d in _days(uow, _roster(uow, month))]
-    return contract.LeaderOnDuty().dump({
+    return shared(contract.LeaderOnDuty).dump({
         "date": day, "leader": {"name": leader.name} if leader is not None else None,
         "roster_published": published, "next_month_published": is_published(uow, month_of(next_month(day))),
         "month": listed,

@@ -13,6 +13,7 @@ from services.contracts.complaints import FollowUp as FollowUpOut
 
 from .models import FollowUp
 from .rules import RULES, follow_up_due, opens_follow_up
+from services.contracts import shared
 
 MAX_NOTE = 2000
 
@@ -73,7 +74,7 @@ def record_callback(uow, follow_up_id: str, note: str) -> dict:
         raise Conflict("the follow-up is closed")
     f.callback_note = _note(note, "note")
     f.called_back_at = uow.now()
-    return FollowUpOut().dump(f)
+    return shared(FollowUpOut).dump(f)
 
 
 def record_rectification(uow, follow_up_id: str, rectification: str, by: str) -> dict:
@@ -86,15 +87,15 @@ def record_rectification(uow, follow_up_id: str, rectification: str, by: str) ->
     f.rectification = _note(rectification, "rectification")
     f.rectified_at = uow.now()
     f.state, f.closed_at, f.closed_by = "closed", uow.now(), by
-    return FollowUpOut().dump(f)
+    return shared(FollowUpOut).dump(f)
 
 
 def list_follow_ups(uow, state: str | None = None) -> list[dict]:
     stmt = select(FollowUp).order_by(FollowUp.opened_at.desc())
     if state:
         stmt = stmt.where(FollowUp.state == state)
-    return FollowUpOut(many=True).dump(uow.scalars(stmt.limit(500)))
+    return shared(FollowUpOut, many=True).dump(uow.scalars(stmt.limit(500)))
 
 
 def get_follow_up(uow, follow_up_id: str) -> dict:
-    return FollowUpOut().dump(uow.get(FollowUp, follow_up_id, "follow-up"))
+    return shared(FollowUpOut).dump(uow.get(FollowUp, follow_up_id, "follow-up"))

@@ -31,6 +31,7 @@ from . import orgcopy
 from .models import Complaint, Forwarding, UpwardReport
 from .rules import DEPARTMENT_HEADS, IDENTITY_ROLES, RULES, forward_due, is_overdue
 from .viewing import get_for, redact
+from services.contracts import shared
 
 PENDING = ("forwarded", "answered")
 DECISIONS = ("accepted", "returned")
@@ -43,7 +44,7 @@ def _redact(value, c: Complaint, viewer):
 
 def record(uow, f: Forwarding, c: Complaint, viewer) -> dict:
     dept = orgcopy.department(uow, f.department_id)
-    return contract.Forwarding().dump({
+    return shared(contract.Forwarding).dump({
         "id": f.id, "complaint_id": f.complaint_id, "number": c.number, "department_id": f.department_id,
         "department_name": dept.name if dept is not None else None, "round": f.round,
         "instructions": _redact(f.instructions, c, viewer), "forwarded_at": f.forwarded_at,
@@ -214,7 +215,7 @@ def report_upward(uow, complaint_id: str, data: dict, by: str | None, viewer) ->
 
 
 def upward_record(r: UpwardReport, c: Complaint, viewer) -> dict:
-    return contract.UpwardReport().dump({
+    return shared(contract.UpwardReport).dump({
         "id": r.id, "complaint_id": r.complaint_id, "number": c.number, "reported_to": r.reported_to,
         "reference": r.reference, "summary": _redact(r.summary, c, viewer), "reported_at": r.reported_at,
     })

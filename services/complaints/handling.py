@@ -35,6 +35,7 @@ from .rules import (
     petition_due,
     reception_due,
 )
+from services.contracts import shared
 
 PHONE_RE = re.compile(r"^\+?[0-9-]{6,20}$")
 MAX_TEXT = 5000
@@ -85,7 +86,7 @@ def complaint_record(c: Complaint, viewer: Viewer, delays=()) -> dict:
     if identity:
         rec["reply_summary"] = c.reply_summary
     # the contract serialises the dates and lets only the keys it declares go out (P2)
-    return contract.Complaint().dump(rec)
+    return shared(contract.Complaint).dump(rec)
 
 
 # -- recording (P1) --------------------------------------------------------------------

@@ -13,6 +13,7 @@ from services.contracts.complaints import PublicOutcomes
 from . import orgcopy
 from .models import Complaint
 from .rules import RULES
+from services.contracts import shared
 
 MAX_MONTHS = 24
 
@@ -47,7 +48,7 @@ def outcomes(uow, months: int = 12) -> dict:
                 "state": c.state,
                 "concluded_on": local_date(c.concluded_at, tz) if c.concluded_at else None,
             })
-    return PublicOutcomes().dump({
+    return shared(PublicOutcomes).dump({
         "months": [{"month": k, **v} for k, v in sorted(per_month.items())],
         "outcomes": listed[-200:],
     })

@@ -23,6 +23,7 @@ from services.contracts.complaints import PublicComplaintReceipt
 from . import duty, followups, forwarding, handling, orgcopy, public, statistics, sweep
 from .models import Base
 from .rules import IDENTITY_ROLES, INVESTIGATOR_ROLES, READ_ALL_ROLES, ROSTER_ROLES, RULES
+from services.contracts import shared
 
 RECORDERS = COMPLAINT_DESK
 FOLLOW_UP_ROLES = COMPLAINT_DESK
@@ -84,7 +85,7 @@ class ComplaintsService(CalendarFollower, TownshipTimezoneFollower, BaseService)
         with self._unit(data) as uow:
             handling.throttle_public(uow, client, RULES.load(uow))
             c = handling.record_complaint(uow, data, None)
-            return PublicComplaintReceipt().dump(c)
+            return shared(PublicComplaintReceipt).dump(c)
 
     @command
     def record_petition(self, **data):

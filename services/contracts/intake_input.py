@@ -6,6 +6,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from services.common.errors import ValidationFailed
 from services.common.validate import Schema
+from services.contracts import shared
 
 MAX_MATERIALS = 100  # an item lists a handful; 5,000 took seconds to match (issue 7)
 KINDS = ("immediate", "promised", "supplement", "returned", "joint", "escalated")
@@ -156,7 +157,7 @@ def load(schema_cls, data, partial=False) -> dict:
     if not isinstance(data, dict):
         raise ValidationFailed("expected an object", {"_schema": ["not an object"]})
     try:
-        return schema_cls().load(data, partial=partial)
+        return shared(schema_cls).load(data, partial=partial)
     except ValidationError as exc:
         messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
         raise ValidationFailed(f"invalid fields: {', '.join(sorted(map(str, messages)))}", messages) from None

@@ -32,6 +32,7 @@ from services.contracts.intake_input import (AgentCollectionIn, AgentRatingIn, A
                                              CollectionWithdrawalIn, VillageAgentIn, load)
 
 from .models import AgentCollection, Application, CatalogueItem, OrgName, VillageAgent
+from services.contracts import shared
 
 #: C9's scale, which applicants also rate agents on (seed 002: 作为对中心工作人员和村代办员工作质量考评的依据)
 LABELS = {1: "非常不满意", 2: "不满意", 3: "基本满意", 4: "满意", 5: "非常满意"}
@@ -90,7 +91,7 @@ def register(uow, by_person_id: str, data: dict) -> dict:
         agent.village, agent.name, agent.active = data["village"], person.name, True
         agent.removed_at = agent.removed_by = agent.removal_reason = None  # registered again
     uow.session.flush()
-    return contract.VillageAgent().dump(agent)
+    return shared(contract.VillageAgent).dump(agent)
 
 
 def remove(uow, by_person_id: str, agent_id: str, data: dict) -> dict:
@@ -106,12 +107,12 @@ def remove(uow, by_person_id: str, agent_id: str, data: dict) -> dict:
     uow.session.flush()
     still_out = uow.session.scalar(select(func.count()).select_from(AgentCollection).where(
         AgentCollection.agent_id == agent.id, AgentCollection.status == "collected"))
-    return contract.AgentRemoval().dump({**contract.VillageAgent().dump(agent), "open_collections": still_out})
+    return shared(contract.AgentRemoval).dump({**shared(contract.VillageAgent).dump(agent), "open_collections": still_out})
 
 
 def list_agents(uow) -> list[dict]:
     rows = uow.scalars(select(VillageAgent).order_by(VillageAgent.village, VillageAgent.name))
-    return contract.VillageAgent(many=True).dump(rows)
+    return shared(contract.VillageAgent, many=True).dump(rows)
 
 
 def agent_of(uow, person_id: str | None) -> VillageAgent:
@@ -306,7 +307,7 @@ def rate(uow, rating, comment=None, application_id: str | None = None, receipt_n
              agent_person_id=app.agent_person_id, village=app.village, rating=app.agent_rating,
              comment=mask_long_numbers(app.agent_rating_comment), channel=channel,
              follow_up=app.agent_rating <= LOW_RATING)
-    return contract.AgentRating().dump({"application_id": app.id, "agent_id": app.agent_id,
+    return shared(contract.AgentRating).dump({"application_id": app.id, "agent_id": app.agent_id,
                                         "rating": app.agent_rating, "label": LABELS[app.agent_rating]})
 
 
@@ -355,7 +356,7 @@ def scoreboard(uow, month: str | None, settings: dict) -> dict:
                              -r["submitted"], r["village"], r["name"]))
     for n, r in enumerate(rows, 1):
         r["rank"] = n
-    return contract.AgentScoreboard().dump({"month": month, "agents": rows})
+    return shared(contract.AgentScoreboard).dump({"month": month, "agents": rows})
 
 
 CSV_HEADER = ["名次", "代办员", "村（代理点）", "本月收件", "已报送", "按时报送", "逾期报送", "超期未报送",

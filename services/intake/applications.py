@@ -20,6 +20,7 @@ from .catalogue import current_item
 from .models import Application, CatalogueItem, Notice, NoticeViolationRecord
 from .rules import RULES
 from services.contracts.intake_input import ApplicationIn, load
+from services.contracts import shared
 
 OPEN_CASE_END_STATES = {"delivered", "withdrawn", "closed", "rejected", "completed"}
 
@@ -109,7 +110,7 @@ def submit(uow, person_id: str, data: dict, settings: dict, names=None) -> dict:
     item = current_item(uow, data["item_code"])
     if not item.published:
         raise Conflict(f"catalogue item {item.code} is withdrawn", {"item_code": ["not published"]})
-    c = classify(contract.CatalogueItem().dump(item), data["materials_brought"], data["materials_present"],
+    c = classify(shared(contract.CatalogueItem).dump(item), data["materials_brought"], data["materials_present"],
                  settings["joint_threshold"], data.get("return_reason"))
     applicant = data["applicant"]
     collection = None
@@ -146,7 +147,7 @@ def submit(uow, person_id: str, data: dict, settings: dict, names=None) -> dict:
         pass  # received; C12: the notice is due by notice_due_on
     else:
         out["receipt"] = _accept(ctx, app, item, c.kind, names)
-    out["application"] = contract.Application(full=True).dump(app)
+    out["application"] = shared(contract.Application, full=True).dump(app)
     return out
 
 
@@ -157,7 +158,7 @@ def _supplement_notice(ctx: Context, app: Application, person_id: str, late: boo
     ctx.uow.session.add(notice)
     app.notice_issued_at = ctx.now
     ctx.uow.session.flush()
-    return contract.Notice().dump(notice)
+    return shared(contract.Notice).dump(notice)
 
 
 def _accept(ctx: Context, app: Application, item: CatalogueItem, kind: str, names=None,
@@ -206,7 +207,7 @@ def receipt_document(ctx: Context, app: Application, item: CatalogueItem, passwo
     """I4 受理通知单: everything the applicant takes home. The password appears here only."""
     names = names or {}
     settings = ctx.settings
-    return contract.Receipt().dump({
+    return shared(contract.Receipt).dump({
         "receipt_no": app.receipt_no,
         "query_password": password,
         "applicant_name": app.applicant_name,
@@ -258,7 +259,7 @@ def issue_notice(uow, application_id: str, person_id: str, settings: dict, names
     item = uow.get(CatalogueItem, app.item_id, "catalogue item")
     if not app.missing:
         receipt = _accept(ctx, app, item, app.target_kind, names)
-        return {"application": contract.Application(full=True).dump(app), "notice": None, "receipt": receipt}
+        return {"application": shared(contract.Application, full=True).dump(app), "notice": None, "receipt": receipt}
     late = ctx.today > app.notice_due_on
     notice = _supplement_notice(ctx, app, person_id, late=late)
     if late:
@@ -267,7 +268,7 @@ def issue_notice(uow, application_id: str, person_id: str, settings: dict, names
         # accepted today as a supplement: the clock waits for the materials (cases reads an
         # accepted_on before the recorded day as deemed acceptance, which this is not)
         receipt = _accept(ctx, app, item, "supplement", names)
-    return {"application": contract.Application(full=True).dump(app), "notice": notice, "receipt": receipt}
+    return {"application": shared(contract.Application, full=True).dump(app), "notice": notice, "receipt": receipt}
 
 
 def deem_overdue(uow, application_id: str, settings: dict) -> bool:
@@ -318,7 +319,7 @@ def record_arrival(uow, application_id: str, person_id: str, materials, settings
     app.materials_arrived = list(app.materials_arrived or []) + materials
     if len(materials) < len(outstanding):
         uow.session.flush()
-        return contract.Application(full=True).dump(app)
+        return shared(contract.Application, full=True).dump(app)
     app.completed_at = ctx.now
     if app.status == "supplement":
         item = uow.get(CatalogueItem, app.item_id, "catalogue item")
@@ -328,7 +329,7 @@ def record_arrival(uow, application_id: str, person_id: str, materials, settings
         uow.emit("intake.materials_completed", application_id=app.id, completed_at=ctx.now.isoformat(),
                  completed_on=ctx.today.isoformat(), kind=app.target_kind)
     uow.session.flush()
-    return contract.Application(full=True).dump(app)
+    return shared(contract.Application, full=True).dump(app)
 
 
 # -- I3: a later request -------------------------------------------------------
@@ -370,7 +371,7 @@ def list_violations(uow, person_id: str | None = None) -> list[dict]:
     stmt = select(NoticeViolationRecord).order_by(NoticeViolationRecord.at.desc())
     if person_id:
         stmt = stmt.where(NoticeViolationRecord.person_id == person_id)
-    return contract.NoticeViolation(many=True).dump(uow.scalars(stmt))
+    return shared(contract.NoticeViolation, many=True).dump(uow.scalars(stmt))
 
 
 # -- I5 returns (退回件, 否定报备) -----------------------------------------------------------
@@ -388,7 +389,7 @@ def request_return(uow, application_id: str, person_id: str, reason: str, settin
                        "an accepted one is rejected as a case (C1)", {"status": [app.status]})
     item = uow.get(CatalogueItem, app.item_id, "catalogue item")
     notice = _request_return(ctx, app, item, person_id, reason, [])
-    return {"application": contract.Application(full=True).dump(app), "notice": notice}
+    return {"application": shared(contract.Application, full=True).dump(app), "notice": notice}
 
 
 def _request_return(ctx: Context, app: Application, item: CatalogueItem, person_id: str, reason: str,
@@ -422,7 +423,7 @@ def _finish_return(ctx: Context, app: Application, item: CatalogueItem, signed_o
                  handler_person_id=app.handler_person_id, reason=app.return_reason,
                  signed_off_by=signed_off_by, receipt_no=app.receipt_no, returned_by=app.return_requested_by,
                  returned_at=ctx.now.isoformat())
-    return {**contract.Notice().dump(notice), "receipt_no": app.receipt_no, "query_password": password}
+    return {**shared(contract.Notice).dump(notice), "receipt_no": app.receipt_no, "query_password": password}
 
 
 def sign_off_return(uow, application_id: str, person_id: str, roles, approve: bool, settings: dict,
@@ -444,13 +445,13 @@ def sign_off_return(uow, application_id: str, person_id: str, roles, approve: bo
                         and m["name"] not in (app.materials_brought or [])
                         and m["name"] not in (app.materials_present or [])]
         notice = _finish_return(ctx, app, item, signed_off_by=person_id, missing_main=missing_main)
-        return {"application": contract.Application(full=True).dump(app), "notice": notice}
+        return {"application": shared(contract.Application, full=True).dump(app), "notice": notice}
     # refused: back to received, to be processed (notice or acceptance) by the window
     app.status = "received"
     app.kind = "supplement" if app.missing else app.target_kind
     app.return_reason = f"{app.return_reason} —— 退回未获批准：{note or ''}".strip()
     uow.session.flush()
-    return {"application": contract.Application(full=True).dump(app), "notice": None}
+    return {"application": shared(contract.Application, full=True).dump(app), "notice": None}
 
 
 def apply_review_change(uow, event: dict) -> bool:
@@ -488,7 +489,7 @@ def list_returns(uow) -> list[dict]:
     """否定报备: every return (pending or done), for audit."""
     stmt = (select(Application).where(Application.return_requested_by.is_not(None))
             .order_by(Application.return_requested_at.desc()))
-    return contract.Return(many=True).dump(uow.scalars(stmt))
+    return shared(contract.Return, many=True).dump(uow.scalars(stmt))
 
 
 # -- reading -------------------------------------------------------------------
@@ -496,14 +497,14 @@ def list_returns(uow) -> list[dict]:
 def get_application(uow, application_id: str, full: bool) -> dict:
     app = uow.get(Application, application_id, "application")
     notices = uow.scalars(select(Notice).where(Notice.application_id == app.id).order_by(Notice.issued_at))
-    return {**contract.Application(full=full).dump(app), "notices": contract.Notice(many=True).dump(notices)}
+    return {**shared(contract.Application, full=full).dump(app), "notices": shared(contract.Notice, many=True).dump(notices)}
 
 
 def list_applications(uow, full: bool, status: str | None = None, limit: int = 200) -> list[dict]:
     stmt = select(Application).order_by(Application.received_at.desc()).limit(limit)
     if status:
         stmt = stmt.where(Application.status == status)
-    return contract.Application(full=full, many=True).dump(uow.scalars(stmt))
+    return shared(contract.Application, full=full, many=True).dump(uow.scalars(stmt))
 
 
 def tracked_applications(uow, person_id: str) -> list[dict]:
@@ -519,7 +520,7 @@ def tracked_applications(uow, person_id: str) -> list[dict]:
                     "handler_person_id": a.handler_person_id, "window_id": a.window_id,
                     "receipt_no": a.receipt_no,
                     "due_date": a.case_due_date or a.promised_date})
-    return contract.TrackedApplication(many=True).dump(out)
+    return shared(contract.TrackedApplication, many=True).dump(out)
 
 
 # -- status from cases (C13) ---------------------------------------------------------

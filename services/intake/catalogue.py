@@ -13,6 +13,7 @@ from .models import CatalogueItem
 from services.contracts.intake import CatalogueItem as ItemOut, PublicCatalogueItem as PublicItemOut
 
 from services.contracts.intake_input import ItemIn, load
+from services.contracts import shared
 
 FIELDS = ("name", "legal_basis", "window_id", "department_id", "materials", "procedure", "default_kind",
           "promised_days", "fee_cents", "fee_basis", "departments", "tacit_approval", "level", "major",
@@ -37,7 +38,7 @@ def create_item(uow, person_id: str | None, data: dict) -> dict:
     item = CatalogueItem(version=1, current=True, created_at=uow.now(), created_by=person_id, **data)
     uow.session.add(item)
     uow.session.flush()
-    return ItemOut().dump(item)
+    return shared(ItemOut).dump(item)
 
 
 def change_item(uow, person_id: str | None, code: str, changes: dict) -> dict:
@@ -48,31 +49,31 @@ def change_item(uow, person_id: str | None, code: str, changes: dict) -> dict:
     merged = {"code": code, **{f: getattr(old, f) for f in FIELDS}, **changes}
     data = load(ItemIn, merged)
     if all(data[f] == getattr(old, f) for f in FIELDS):
-        return ItemOut().dump(old)  # nothing changed: no new version
+        return shared(ItemOut).dump(old)  # nothing changed: no new version
     old.current = False
     uow.session.flush()
     item = CatalogueItem(version=old.version + 1, current=True, created_at=uow.now(),
                          created_by=person_id, **data)
     uow.session.add(item)
     uow.session.flush()
-    return ItemOut().dump(item)
+    return shared(ItemOut).dump(item)
 
 
 def get_item(uow, code: str, version: int | None = None) -> dict:
     if version is None:
-        return ItemOut().dump(current_item(uow, code))
+        return shared(ItemOut).dump(current_item(uow, code))
     item = uow.session.scalar(
         select(CatalogueItem).where(CatalogueItem.code == code, CatalogueItem.version == int(version)))
     if item is None:
         raise NotFound(f"catalogue item {code} version {version} not found")
-    return ItemOut().dump(item)
+    return shared(ItemOut).dump(item)
 
 
 def list_items(uow, include_unpublished: bool = True) -> list[dict]:
     stmt = select(CatalogueItem).where(CatalogueItem.current.is_(True))
     if not include_unpublished:
         stmt = stmt.where(CatalogueItem.published.is_(True))
-    return ItemOut(many=True).dump(uow.scalars(stmt.order_by(CatalogueItem.code)))
+    return shared(ItemOut, many=True).dump(uow.scalars(stmt.order_by(CatalogueItem.code)))
 
 
 def public_catalogue(uow) -> list[dict]:
@@ -80,11 +81,11 @@ def public_catalogue(uow) -> list[dict]:
     stmt = (select(CatalogueItem)
             .where(CatalogueItem.current.is_(True), CatalogueItem.published.is_(True))
             .order_by(CatalogueItem.code))
-    return PublicItemOut(many=True).dump(uow.scalars(stmt))
+    return shared(PublicItemOut, many=True).dump(uow.scalars(stmt))
 
 
 def public_item(uow, code: str) -> dict:
     item = current_item(uow, code)
     if not item.published:
         raise NotFound(f"catalogue item {code} not found")
-    return PublicItemOut().dump(item)
+    return shared(PublicItemOut).dump(item)

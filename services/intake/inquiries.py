@@ -15,6 +15,7 @@ from services.contracts.intake import Inquiry as InquiryOut
 
 from .models import Inquiry
 from services.contracts.intake_input import InquiryIn, load
+from services.contracts import shared
 
 
 def log_inquiry(uow, person_id: str, data: dict) -> dict:
@@ -30,7 +31,7 @@ def log_inquiry(uow, person_id: str, data: dict) -> dict:
         q.done_at, q.done_by = now, person_id
     uow.session.add(q)
     uow.session.flush()
-    return InquiryOut().dump(q)
+    return shared(InquiryOut).dump(q)
 
 
 def resolve(uow, inquiry_id: str, person_id: str, outcome: str) -> dict:
@@ -43,7 +44,7 @@ def resolve(uow, inquiry_id: str, person_id: str, outcome: str) -> dict:
         raise Conflict(f"inquiry is {q.status}", {"status": [q.status]})
     q.status, q.outcome, q.done_at, q.done_by = "done", outcome, uow.now(), person_id
     uow.session.flush()
-    return InquiryOut().dump(q)
+    return shared(InquiryOut).dump(q)
 
 
 def list_inquiries(uow, status: str | None = None, window_id: str | None = None,
@@ -55,11 +56,11 @@ def list_inquiries(uow, status: str | None = None, window_id: str | None = None,
         stmt = stmt.where(Inquiry.referred_window_id == window_id)
     if person_id:
         stmt = stmt.where(Inquiry.first_asked_person_id == person_id)
-    return InquiryOut(many=True).dump(uow.scalars(stmt))
+    return shared(InquiryOut, many=True).dump(uow.scalars(stmt))
 
 
 def tracking(uow, person_id: str) -> list[dict]:
     """督办: the first-asked clerk's referred inquiries not yet done."""
     stmt = (select(Inquiry).where(Inquiry.first_asked_person_id == person_id, Inquiry.status == "referred")
             .order_by(Inquiry.asked_at))
-    return InquiryOut(many=True).dump(uow.scalars(stmt))
+    return shared(InquiryOut, many=True).dump(uow.scalars(stmt))

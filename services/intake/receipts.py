@@ -26,6 +26,7 @@ from services.common.privacy import mask_name
 from services.contracts.intake import PublicStatus
 
 from .models import Application, ReceiptGuess
+from services.contracts import shared
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud and typed by hand
 PASSWORD_LENGTH = 10
@@ -157,7 +158,7 @@ def _serialise_guesses(uow, keys) -> None:
 def public_status(app: Application) -> dict:
     """What the applicant sees: status from cases when cases has spoken, else intake's."""
     outstanding = [m for m in app.missing or [] if m not in (app.materials_arrived or [])]
-    return PublicStatus().dump({
+    return shared(PublicStatus).dump({
         "receipt_no": app.receipt_no,
         "applicant_name": mask_name(app.applicant_name),
         "item_code": app.item_code,

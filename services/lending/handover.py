@@ -10,6 +10,7 @@ from services.contracts.lending import Handover as HandoverOut
 
 from .models import Handover, Item, Loan
 from .rules import reconcile, refuse_unless_reconciled
+from services.contracts import shared
 
 
 def ledger(uow) -> tuple[dict, dict]:
@@ -41,7 +42,7 @@ def record_handover(uow, from_person_id: str | None, to_person_id: str, in_stock
                  note=note)
     uow.session.add(h)
     uow.session.flush()
-    return HandoverOut().dump(h)
+    return shared(HandoverOut).dump(h)
 
 
 def guard_on_duty(uow) -> str | None:
@@ -51,4 +52,4 @@ def guard_on_duty(uow) -> str | None:
 
 
 def list_handovers(uow, limit: int = 50) -> list[dict]:
-    return HandoverOut(many=True).dump(uow.scalars(select(Handover).order_by(Handover.at.desc()).limit(limit)))
+    return shared(HandoverOut, many=True).dump(uow.scalars(select(Handover).order_by(Handover.at.desc()).limit(limit)))

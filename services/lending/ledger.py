@@ -28,6 +28,7 @@ from .rules import (
     usage_conditions,
     mask_id,
 )
+from services.contracts import shared
 
 PHONE_RE = re.compile(r"^\+?[0-9-]{6,20}$")
 FULL_VIEW_ROLES = GATE  # they call the borrower (L4)
@@ -39,7 +40,7 @@ def loan_record(loan: Loan, item: Item | None, roles=()) -> dict:
     """A loan through its contract: phone and address in full only for the roles that call
     borrowers (L4, P2)."""
     full = any(r in FULL_VIEW_ROLES for r in roles or ())
-    return {**contract.Loan(full=full).dump(loan), "item_label": item.label if item else None}
+    return {**shared(contract.Loan, full=full).dump(loan), "item_label": item.label if item else None}
 
 
 # -- items (L1) ---------------------------------------------------------------------------
@@ -84,7 +85,7 @@ def create_item(uow, data: dict) -> dict:
                 replacement_value_cents=value, state="in_stock", created_at=uow.now())
     uow.session.add(item)
     uow.session.flush()
-    return contract.Item().dump(item)
+    return shared(contract.Item).dump(item)
 
 
 def update_item(uow, item_id: str, changes: dict) -> dict:
@@ -103,7 +104,7 @@ def update_item(uow, item_id: str, changes: dict) -> dict:
                 "replacement_value_cents", "spec", "state"):
         if key in changes:
             setattr(item, key, changes[key])
-    return contract.Item().dump(item)
+    return shared(contract.Item).dump(item)
 
 
 def list_items(uow, kind: str | None = None, state: str | None = None) -> list[dict]:
@@ -112,7 +113,7 @@ def list_items(uow, kind: str | None = None, state: str | None = None) -> list[d
         stmt = stmt.where(Item.kind == kind)
     if state:
         stmt = stmt.where(Item.state == state)
-    return contract.Item(many=True).dump(uow.scalars(stmt))
+    return shared(contract.Item, many=True).dump(uow.scalars(stmt))
 
 
 # -- borrowing (L2) ---------------------------------------------------------------------------
@@ -199,7 +200,7 @@ def take_back(uow, loan_id: str, condition: str, note: str | None, guard_id: str
                             state="due" if s.balance_due_cents else "settled", created_at=uow.now())
         uow.session.add(comp)
         uow.session.flush()
-        result["compensation"] = contract.Compensation().dump(comp)
+        result["compensation"] = shared(contract.Compensation).dump(comp)
     # the reminder of a late loan is over once it is back
     uow.session.execute(
         update(ReminderTask).where(ReminderTask.loan_id == loan.id, ReminderTask.state != "done")
@@ -225,7 +226,7 @@ def get_loan(uow, loan_id: str, roles=()) -> dict:
     item = uow.session.get(Item, loan.item_id)
     comp = uow.session.scalar(select(Compensation).where(Compensation.loan_id == loan.id))
     rec = loan_record(loan, item, roles)
-    rec["compensation"] = contract.Compensation().dump(comp) if comp else None
+    rec["compensation"] = shared(contract.Compensation).dump(comp) if comp else None
     return rec
 
 
@@ -235,7 +236,7 @@ def list_tasks(uow, state: str | None = None) -> list[dict]:
     stmt = select(ReminderTask).order_by(ReminderTask.created_at)
     if state:
         stmt = stmt.where(ReminderTask.state == state)
-    return contract.ReminderTask(many=True).dump(uow.scalars(stmt))
+    return shared(contract.ReminderTask, many=True).dump(uow.scalars(stmt))
 
 
 def complete_task(uow, task_id: str, note: str, by: str | None) -> dict:
@@ -245,4 +246,4 @@ def complete_task(uow, task_id: str, note: str, by: str | None) -> dict:
     if task.state == "done":
         raise Conflict("the reminder is already done")
     task.state, task.done_at, task.done_by, task.note = "done", uow.now(), by, note
-    return contract.ReminderTask().dump(task)
+    return shared(contract.ReminderTask).dump(task)

@@ -20,6 +20,7 @@ from services.contracts import notices as contract
 from . import orgcopy, routing
 from .models import Delivery, Notice
 from .rules import RULES
+from services.contracts import shared
 
 BATCH = 200
 
@@ -86,7 +87,7 @@ def inbox(uow, person_id: str, page: int = 1, per_page: int = 20, unread_only: b
 
 
 def record(n: Notice, now: datetime) -> dict:
-    return contract.Notice().dump(_as_out(n, now))
+    return shared(contract.Notice).dump(_as_out(n, now))
 
 
 def _as_out(n: Notice, now: datetime) -> dict:
@@ -155,7 +156,7 @@ def pending(uow, overdue_only: bool = False, limit: int = 200) -> list[dict]:
     for n in rows:
         out.append({**_as_out(n, now), "person_id": n.person_id, "person_name": _name(uow, n.person_id),
                     "deliveries": deliveries.get(n.id, []), "escalated_to": told.get(n.id, [])})
-    return contract.PendingNotice(many=True).dump(out)
+    return shared(contract.PendingNotice, many=True).dump(out)
 
 
 # -- escalation (N1: not acknowledged in time → the director, once) ------------------------------

@@ -31,6 +31,7 @@ from services.contracts.staff import AccountabilityCase as CaseOut, HomeUnitNoti
 
 from .models import AccountabilityCase, HomeUnitNotice, Person, ScoreEntry
 from .rules import RULES
+from services.contracts import shared
 
 MEASURES = ("criticism", "public_criticism", "sanction")
 #: measures that are (or carry) a public criticism (通报批评): the I3 ladder's third step, a
@@ -122,7 +123,7 @@ def record_fault(uow, by: str, person_id: str, kind: str, severity: str, facts: 
         check_public_criticisms(uow, target, day)
     if measure == "sanction":
         sanctioned(uow, target, case)
-    return CaseOut().dump(case)
+    return shared(CaseOut).dump(case)
 
 
 def check_public_criticisms(uow, target: Person, day) -> bool:
@@ -159,7 +160,7 @@ def appeal(uow, person_id: str, case_id: str, reason: str) -> dict:
         raise Conflict(f"the appeal period ended on {until.day}", {"appeal_until": until.day.isoformat()})
     case.appeal_state, case.appeal_reason = "open", reason.strip()
     uow.session.flush()
-    return CaseOut().dump(case)
+    return shared(CaseOut).dump(case)
 
 
 def decide_appeal(uow, case_id: str, upheld: bool, revised_measure: str | None = None) -> dict:
@@ -177,7 +178,7 @@ def decide_appeal(uow, case_id: str, upheld: bool, revised_measure: str | None =
         if was_removed and not case.removed_from_window:
             _restore(uow, case)
     uow.session.flush()
-    return CaseOut().dump(case)
+    return shared(CaseOut).dump(case)
 
 
 def _restore(uow, case: AccountabilityCase) -> None:
@@ -199,8 +200,8 @@ def list_cases(uow, person_id: str | None = None) -> list[dict]:
     stmt = select(AccountabilityCase).order_by(AccountabilityCase.day.desc(), AccountabilityCase.created_at.desc())
     if person_id:
         stmt = stmt.where(AccountabilityCase.person_id == person_id)
-    return CaseOut(many=True).dump(uow.scalars(stmt))
+    return shared(CaseOut, many=True).dump(uow.scalars(stmt))
 
 
 def list_notices(uow) -> list[dict]:
-    return HomeUnitNoticeOut(many=True).dump(uow.scalars(select(HomeUnitNotice).order_by(HomeUnitNotice.created_at)))
+    return shared(HomeUnitNoticeOut, many=True).dump(uow.scalars(select(HomeUnitNotice).order_by(HomeUnitNotice.created_at)))

@@ -39,6 +39,7 @@ from services.common.tenancy import ROLES
 from services.contracts.staff import AccountCode, ApiKey
 
 from .models import Account, Person, SignInGuard, Township
+from services.contracts import shared
 
 #: argon2id, OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): about 40 ms a hash on
 #: one core of the development machine; hashes run in an OS thread (services.common.green).
@@ -193,7 +194,7 @@ def _new_code(uow, account: Account) -> dict:
     code = secrets.token_urlsafe(12)
     account.code_hash = code_digest(code)
     account.code_expires_at = uow.now() + timedelta(days=activation_days())
-    return AccountCode().dump({"account_id": account.id, "username": account.username, "activation_code": code,
+    return shared(AccountCode).dump({"account_id": account.id, "username": account.username, "activation_code": code,
                                "code_expires_at": account.code_expires_at})
 
 
@@ -378,7 +379,7 @@ def create_key(uow, name: str, roles, days: int, by: str | None = None) -> dict:
 
 
 def key_record(a: Account) -> dict:
-    return ApiKey().dump(a)
+    return shared(ApiKey).dump(a)
 
 
 def list_keys(uow) -> list[dict]:

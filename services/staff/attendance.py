@@ -44,6 +44,7 @@ from .models import (
     Person, WeeklyPublication, Window,
 )
 from .rules import RULES
+from services.contracts import shared
 
 HALVES = ("am", "pm")
 STATUS_ZH = {"on_time": "正常", "late": "迟到", "early": "早退", "late_early": "迟到早退", "absent": "旷工",
@@ -138,7 +139,7 @@ def _mark(uow, person: Person, kind: str, at: datetime, by: str | None) -> dict:
     mark = AttendanceMark(person_id=person.id, kind=kind, at=at, day=day, half=half, recorded_by=by)
     uow.session.add(mark)
     uow.session.flush()
-    return MarkOut().dump(mark)
+    return shared(MarkOut).dump(mark)
 
 
 def sign(uow, person_id: str, kind: str) -> dict:
@@ -191,7 +192,7 @@ def record_incident(uow, by: str, kind: str, person_id: str, day, half: str, min
                 _absent_after_close(uow, p, day, half, "proxy sign-in (代签)")
         elif minutes > settings["away_limit_minutes"] and not _leave_covers_whole(uow, target.id, day, half, settings):
             _absent_after_close(uow, target, day, half, f"away {minutes} min without leave")
-    return IncidentOut().dump({"id": incident.id, "kind": kind, "person_id": target.id,
+    return shared(IncidentOut).dump({"id": incident.id, "kind": kind, "person_id": target.id,
                                "other_person_id": incident.other_person_id, "day": day, "half": half,
                                "minutes": minutes})
 
@@ -268,11 +269,11 @@ def close_day(uow, day) -> dict:
     if calendar.is_provisional(day):
         uow.session.add(AttendanceClosure(day=day, closed_at=uow.now(), state="open"))
         uow.session.flush()
-        return DayClosedOut().dump({"day": day, "working_day": None, "provisional": True, "people": 0, "absent": 0,
+        return shared(DayClosedOut).dump({"day": day, "working_day": None, "provisional": True, "people": 0, "absent": 0,
                                     "late_or_early": 0, "accumulated": 0, "overtime": 0})
     uow.session.add(AttendanceClosure(day=day, closed_at=uow.now(), state="closed"))
     uow.session.flush()
-    return DayClosedOut().dump(_classify_day(uow, day, calendar))
+    return shared(DayClosedOut).dump(_classify_day(uow, day, calendar))
 
 
 def open_days(uow) -> list[date]:
@@ -329,14 +330,14 @@ def arrange_duty(uow, by: str, person_id: str, day, note: str | None = None) -> 
                         note=(note or "").strip() or None, created_at=uow.now())
     uow.session.add(duty)
     uow.session.flush()
-    return ArrangedDutyOut().dump(duty)
+    return shared(ArrangedDutyOut).dump(duty)
 
 
 def arranged_duties(uow, day=None) -> list[dict]:
     stmt = select(ArrangedDuty).order_by(ArrangedDuty.day, ArrangedDuty.created_at)
     if day is not None:
         stmt = stmt.where(ArrangedDuty.day == periods.parse_day(day))
-    return ArrangedDutyOut(many=True).dump(uow.scalars(stmt))
+    return shared(ArrangedDutyOut, many=True).dump(uow.scalars(stmt))
 
 
 def _overtime(uow, day: date, marks: dict) -> int:
@@ -522,7 +523,7 @@ def weekly_sheet(uow, week_start) -> dict:
     closed = {c.day for c in uow.scalars(select(AttendanceClosure).where(
         AttendanceClosure.day >= start, AttendanceClosure.day <= end))}
     pub = uow.session.scalar(select(WeeklyPublication).where(WeeklyPublication.week_start == start))
-    return SheetOut().dump({
+    return shared(SheetOut).dump({
         "week_start": start, "working_days": working, "closed_days": sorted(closed),
         "published_at": pub.published_at if pub else None,
         "objection_until": pub.objection_until if pub else None,
@@ -569,7 +570,7 @@ def publish_week(uow, week_start) -> dict:
     uow.session.add(pub)
     uow.session.flush()
     uow.emit("staff.week_published", week_start=start.isoformat(), objection_until=until.isoformat())
-    return PublicationOut().dump(pub)
+    return shared(PublicationOut).dump(pub)
 
 
 def object_to(uow, person_id: str, attendance_day_id: str, reason: str) -> dict:
@@ -595,7 +596,7 @@ def object_to(uow, person_id: str, attendance_day_id: str, reason: str) -> dict:
                               state="open", created_at=uow.now())
     uow.session.add(obj)
     uow.session.flush()
-    return ObjectionOut().dump(obj)
+    return shared(ObjectionOut).dump(obj)
 
 
 def decide_objection(uow, by: str, objection_id: str, accept: bool) -> dict:
@@ -617,4 +618,4 @@ def decide_objection(uow, by: str, objection_id: str, accept: bool) -> dict:
             ScoreEntry.source == "attendance",
             ScoreEntry.source_id.in_(keys)).execution_options(synchronize_session=False))
     uow.session.flush()
-    return ObjectionOut().dump(obj)
+    return shared(ObjectionOut).dump(obj)

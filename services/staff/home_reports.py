@@ -36,6 +36,7 @@ from .attendance import HALVES, expected_people
 from .models import AttendanceClosure, AttendanceDay, HomeUnitReport, Person, ScoreEntry, Township, Window
 from .rules import RULES
 from .scoring import centre_score
+from services.contracts import shared
 
 COLUMNS = ["派出单位", "姓名", "工号", "窗口", "迟到", "早退", "旷工(半天)", "累计旷工(天)", "请假(半天)",
            "参加学习会议", "学习会议迟到", "请假缺席", "无故缺席", "本月扣分", "本月加分", "本季度考核分"]
@@ -108,7 +109,7 @@ def month_reports(uow, month: str, home_unit: str | None = None) -> dict:
         out.append({"home_unit": unit, "report_id": report.id if report else None,
                     "sent_at": report.sent_at if report else None,
                     "people": sorted(units[unit], key=lambda r: (r["window"] or 999, r["name"], r["person_id"]))})
-    return ReportsOut().dump({"month": months.month_of(first), "units": out})
+    return shared(ReportsOut).dump({"month": months.month_of(first), "units": out})
 
 
 def month_csv(uow, month: str, home_unit: str | None = None) -> str:
@@ -166,7 +167,7 @@ def send(uow, month: str, by: str | None = None) -> dict:
         uow.emit("staff.home_unit_report_sent", report_id=row.id, month=month, home_unit=unit["home_unit"],
                  people=[{k: r[k] for k in EVENT_FIELDS} for r in unit["people"]])
         sent.append(unit["home_unit"])
-    return SentOut().dump({"month": month, "sent": sent, "already_sent": already})
+    return shared(SentOut).dump({"month": month, "sent": sent, "already_sent": already})
 
 
 #: what the event carries of each person: ids and figures, no personal data

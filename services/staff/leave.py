@@ -32,6 +32,7 @@ from . import certificates, periods
 from .attendance import session_hours
 from .models import Leave
 from .rules import RULES
+from services.contracts import shared
 
 LEVELS = ("oral", "section_head", "deputy_director", "director")
 
@@ -120,7 +121,7 @@ def request_leave(uow, requested_by: str, person_id: str, starts_at, ends_at, re
         certificates.require_for_approval(uow, leave)  # under an hour: an oral notice, recorded
         leave.state, leave.decided_at, leave.decision_note = "approved", uow.now(), "oral notice"
         _announce_approved(uow, leave)
-    return LeaveOut().dump(leave)
+    return shared(LeaveOut).dump(leave)
 
 
 def _announce_approved(uow, leave: Leave) -> None:
@@ -149,7 +150,7 @@ def decide_leave(uow, by_person_id: str, roles, leave_id: str, approve: bool, no
     uow.session.refresh(leave)
     if approve:
         _announce_approved(uow, leave)
-    return LeaveOut().dump(leave)
+    return shared(LeaveOut).dump(leave)
 
 
 def return_from_leave(uow, by_person_id: str, roles, leave_id: str) -> dict:
@@ -163,7 +164,7 @@ def return_from_leave(uow, by_person_id: str, roles, leave_id: str) -> dict:
         raise Conflict(f"leave is {leave.state}, not approved")
     uow.session.refresh(leave)
     uow.emit("staff.returned", person_id=leave.person_id, leave_id=leave.id, returned_at=now.isoformat())
-    return LeaveOut().dump(leave)
+    return shared(LeaveOut).dump(leave)
 
 
 def list_leaves(uow, person_id: str | None = None, state: str | None = None) -> list[dict]:
@@ -172,4 +173,4 @@ def list_leaves(uow, person_id: str | None = None, state: str | None = None) -> 
         stmt = stmt.where(Leave.person_id == person_id)
     if state:
         stmt = stmt.where(Leave.state == state)
-    return LeaveOut(many=True).dump(uow.scalars(stmt))
+    return shared(LeaveOut, many=True).dump(uow.scalars(stmt))

@@ -32,6 +32,7 @@ from services.contracts.staff import StudySession as SessionOut
 from . import periods, scoring
 from .models import Leave, Person, ScoreEntry, SessionAttendance, StudySession
 from .rules import RULES
+from services.contracts import shared
 
 KINDS = ("study", "meeting")
 STATUSES = ("present", "late", "early", "absent")  # early: left before the end (早退)
@@ -185,7 +186,7 @@ def _outs(uow, sessions: list[StudySession]) -> list[dict]:
                        "excused": r.excused, "reason": r.reason,
                        "points": points.get(f"{session.id}:{r.person_id}", 0)}
                       for r in sorted(rows[session.id], key=lambda r: (names.get(r.person_id, ""), r.person_id))]
-        out.append(SessionOut().dump({"id": session.id, "kind": session.kind, "topic": session.topic,
+        out.append(shared(SessionOut).dump({"id": session.id, "kind": session.kind, "topic": session.topic,
                                       "location": session.location, "starts_at": session.starts_at,
                                       "ends_at": session.ends_at, "day": session.day,
                                       "scheduled_by": session.scheduled_by, "attendance": attendance}))

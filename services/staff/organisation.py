@@ -20,6 +20,7 @@ from services.contracts.platform import CalendarAnswer
 
 from . import accounts
 from .models import Department, Person, Township, Window
+from services.contracts import shared
 
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 
@@ -52,11 +53,11 @@ def create_township(uow, code: str, name: str, director: dict, timezone: str = D
     uow.session.flush()
     uow.township_id = township.id
     uow.session.info["township_id"] = township.id
-    _announce(uow, "township", township.id, "created", contract.Township().dump(township), township.id)
+    _announce(uow, "township", township.id, "created", shared(contract.Township).dump(township), township.id)
     boss = create_person(uow, name=director["name"], roles=["director"],
                          phone=director.get("phone"), badge_no=director.get("badge_no"),
                          home_unit=director.get("home_unit"))
-    return {"township": contract.Township().dump(township), "director": boss}
+    return {"township": shared(contract.Township).dump(township), "director": boss}
 
 
 def get_township(uow, township_id: str) -> Township:
@@ -70,11 +71,11 @@ def resolve_township(uow, code: str) -> dict:
     township = uow.session.scalar(select(Township).where(Township.code == code))
     if township is None:
         raise NotFound(f"township {code} not found")
-    return contract.Township().dump(township)
+    return shared(contract.Township).dump(township)
 
 
 def list_townships(uow) -> list[dict]:
-    return [contract.Township().dump(t) for t in uow.scalars(select(Township).order_by(Township.code))]
+    return [shared(contract.Township).dump(t) for t in uow.scalars(select(Township).order_by(Township.code))]
 
 
 # -- departments, windows, people --------------------------------------------
@@ -86,7 +87,7 @@ def create_department(uow, name: str) -> dict:
         uow.session.flush()
     except IntegrityError:
         raise Conflict(f"department {name!r} exists", {"name": ["exists"]}) from None
-    data = contract.Department().dump(dept)
+    data = shared(contract.Department).dump(dept)
     _announce(uow, "department", dept.id, "created", data, uow.township_id)
     return data
 
@@ -102,8 +103,8 @@ def create_window(uow, number: int, name: str, department_id: str | None = None,
     uow.session.flush()
     if fee_window:
         return set_fee_window(uow, window.id, "created")
-    _announce(uow, "window", window.id, "created", contract.Window().dump(window), uow.township_id)
-    return contract.Window().dump(window)
+    _announce(uow, "window", window.id, "created", shared(contract.Window).dump(window), uow.township_id)
+    return shared(contract.Window).dump(window)
 
 
 def set_fee_window(uow, window_id: str, action: str = "updated") -> dict:
@@ -113,11 +114,11 @@ def set_fee_window(uow, window_id: str, action: str = "updated") -> dict:
     for other in uow.scalars(select(Window).where(Window.fee_window.is_(True), Window.id != window.id)):
         other.fee_window = False
         uow.session.flush()
-        _announce(uow, "window", other.id, "updated", contract.Window().dump(other), uow.township_id)
+        _announce(uow, "window", other.id, "updated", shared(contract.Window).dump(other), uow.township_id)
     window.fee_window = True
     uow.session.flush()
-    _announce(uow, "window", window.id, action, contract.Window().dump(window), uow.township_id)
-    return contract.Window().dump(window)
+    _announce(uow, "window", window.id, action, shared(contract.Window).dump(window), uow.township_id)
+    return shared(contract.Window).dump(window)
 
 
 def create_person(uow, name: str, roles, window_id=None, department_id=None, phone=None,
@@ -133,8 +134,8 @@ def create_person(uow, name: str, roles, window_id=None, department_id=None, pho
                     created_at=uow.now())
     uow.session.add(person)
     uow.session.flush()
-    _announce(uow, "person", person.id, "created", contract.Person().dump(person), uow.township_id)
-    return contract.Person().dump(person)
+    _announce(uow, "person", person.id, "created", shared(contract.Person).dump(person), uow.township_id)
+    return shared(contract.Person).dump(person)
 
 
 def update_person(uow, person_id: str, **changes) -> dict:
@@ -154,8 +155,8 @@ def update_person(uow, person_id: str, **changes) -> dict:
     access = None
     if before != (bool(person.active), list(person.roles or []), person.window_id):
         access = accounts.person_rights_changed(uow, person)  # DOMAIN "Accounts": tokens follow the person
-    _announce(uow, "person", person.id, "updated", contract.Person().dump(person), uow.township_id)
-    record = contract.Person().dump(person)
+    _announce(uow, "person", person.id, "updated", shared(contract.Person).dump(person), uow.township_id)
+    record = shared(contract.Person).dump(person)
     return {**record, "access": access} if access else record
 
 
@@ -170,24 +171,24 @@ def set_ab_pair(uow, window_id: str, a_person_id: str, b_person_id: str) -> dict
             raise ValidationFailed(f"person {pid} is not active", {"person_id": ["inactive"]})
     window.a_person_id, window.b_person_id = a_person_id, b_person_id
     uow.session.flush()
-    _announce(uow, "window", window.id, "updated", contract.Window().dump(window), uow.township_id)
-    return contract.Window().dump(window)
+    _announce(uow, "window", window.id, "updated", shared(contract.Window).dump(window), uow.township_id)
+    return shared(contract.Window).dump(window)
 
 
 def list_windows(uow) -> list[dict]:
-    return [contract.Window().dump(w) for w in uow.scalars(select(Window).order_by(Window.number))]
+    return [shared(contract.Window).dump(w) for w in uow.scalars(select(Window).order_by(Window.number))]
 
 
 def list_departments(uow) -> list[dict]:
-    return contract.Department(many=True).dump(uow.scalars(select(Department).order_by(Department.name)))
+    return shared(contract.Department, many=True).dump(uow.scalars(select(Department).order_by(Department.name)))
 
 
 def list_people(uow, full: bool = False) -> list[dict]:
-    return [contract.Person(full=full).dump(p) for p in uow.scalars(select(Person).order_by(Person.name))]
+    return [shared(contract.Person, full=full).dump(p) for p in uow.scalars(select(Person).order_by(Person.name))]
 
 
 def get_person(uow, person_id: str, full: bool = False) -> dict:
-    return contract.Person(full=full).dump(uow.get(Person, person_id, "person"))
+    return shared(contract.Person, full=full).dump(uow.get(Person, person_id, "person"))
 
 
 def remove_from_window(uow, person: Person, reason: str, fault_id: str | None = None) -> dict:
@@ -207,8 +208,8 @@ def remove_from_window(uow, person: Person, reason: str, fault_id: str | None = 
     uow.session.flush()
     accounts.person_rights_changed(uow, person)  # DOMAIN "Accounts": the person's tokens go stale too
     if window is not None:
-        _announce(uow, "window", window.id, "updated", contract.Window().dump(window), uow.township_id)
-    _announce(uow, "person", person.id, "updated", contract.Person().dump(person), uow.township_id)
+        _announce(uow, "window", window.id, "updated", shared(contract.Window).dump(window), uow.township_id)
+    _announce(uow, "person", person.id, "updated", shared(contract.Person).dump(person), uow.township_id)
     uow.emit("staff.removed_from_window", person_id=person.id, window_id=window.id if window else None,
              partner_person_id=partner, director_person_ids=directors, fault_id=fault_id, reason=reason)
     return {"person_id": person.id, "window_id": window.id if window else None, "partner_person_id": partner,
@@ -230,8 +231,8 @@ def restore_to_window(uow, person: Person, window_id: str | None, post: str | No
         window.b_person_id = person.id
     uow.session.flush()
     accounts.person_rights_changed(uow, person)
-    _announce(uow, "window", window.id, "updated", contract.Window().dump(window), uow.township_id)
-    _announce(uow, "person", person.id, "updated", contract.Person().dump(person), uow.township_id)
+    _announce(uow, "window", window.id, "updated", shared(contract.Window).dump(window), uow.township_id)
+    _announce(uow, "person", person.id, "updated", shared(contract.Person).dump(person), uow.township_id)
     return {"person_id": person.id, "window_id": window.id,
             "post": post if person.id in (window.a_person_id, window.b_person_id) else None}
 
@@ -270,7 +271,7 @@ def staff_on_duty(uow) -> list[dict]:
         if p.window_id and p.window_id in windows:
             w = windows[p.window_id]
             on_duty.append({"name": p.name, "badge_no": p.badge_no, "window": w.number, "window_name": w.name})
-    return contract.OnDuty(many=True).dump(on_duty)
+    return shared(contract.OnDuty, many=True).dump(on_duty)
 
 
 # -- calendar ----------------------------------------------------------------
@@ -300,14 +301,14 @@ def change_calendar(uow, scope: str, days=(), cleared=(), loaded_year=None) -> d
 
 def calendar_answer(uow, township_id: str | None, day: date) -> dict:
     cal = load_calendar(uow.session, uow.common, township_id)
-    return CalendarAnswer().dump({"day": day, "working": cal.is_working_day(day), "provisional": cal.is_provisional(day)})
+    return shared(CalendarAnswer).dump({"day": day, "working": cal.is_working_day(day), "provisional": cal.is_provisional(day)})
 
 
 def organisation_snapshot(uow) -> dict:
     """Everything other services keep a read copy of, for one township (uow bound to it)."""
     township = get_township(uow, uow.township_id)
     return {
-        "township": contract.Township().dump(township),
+        "township": shared(contract.Township).dump(township),
         "departments": list_departments(uow),
         "windows": list_windows(uow),
         "people": list_people(uow, full=False),

@@ -16,6 +16,7 @@ from .periods import refuse_closed_day
 from .models import Patrol, PatrolFindingRecord
 from .rules import PATROL_CODES
 from .scoring import ensure_rules
+from services.contracts import shared
 
 
 def record_patrol(uow, inspector_id: str, half: str, findings, day=None, note: str | None = None) -> dict:
@@ -45,7 +46,7 @@ def record_patrol(uow, inspector_id: str, half: str, findings, day=None, note: s
         uow.session.flush()
         uow.emit("staff.patrol_finding", finding_id=finding.id, person_id=person_id, rule_code=code)
         out.append({"id": finding.id, "person_id": person_id, "rule_code": code, "note": fnote})
-    return PatrolOut().dump({"id": patrol.id, "day": day, "half": half, "inspector_id": inspector_id, "note": note,
+    return shared(PatrolOut).dump({"id": patrol.id, "day": day, "half": half, "inspector_id": inspector_id, "note": note,
                              "findings": out})
 
 
@@ -62,5 +63,5 @@ def list_patrols(uow, day_from=None, day_to=None) -> list[dict]:
                 PatrolFindingRecord.patrol_id.in_([p.id for p in patrols]))):
             findings.setdefault(f.patrol_id, []).append(
                 {"id": f.id, "person_id": f.person_id, "rule_code": f.rule_code, "note": f.note})
-    return PatrolOut(many=True).dump([{"id": p.id, "day": p.day, "half": p.half, "inspector_id": p.inspector_id,
+    return shared(PatrolOut, many=True).dump([{"id": p.id, "day": p.day, "half": p.half, "inspector_id": p.inspector_id,
                                        "note": p.note, "findings": findings.get(p.id, [])} for p in patrols])

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from services.contracts.staff import RosterEntry
 
 from .models import Department, Person, Window
+from services.contracts import shared
 
 
 def roster(uow, full: bool = False) -> list[dict]:
@@ -31,4 +32,4 @@ def roster(uow, full: bool = False) -> list[dict]:
             "phone": p.phone,
         })
     rows = sorted(out, key=lambda r: (r["window"] or 999, r["post"] or "Z", r["name"]))
-    return RosterEntry(many=True, full=full).dump(rows)  # phone masked unless full (P2)
+    return shared(RosterEntry, many=True, full=full).dump(rows)  # phone masked unless full (P2)

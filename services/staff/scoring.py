@@ -26,6 +26,7 @@ from services.contracts.staff import ScoreEntry as EntryOut, ScoreRule as RuleOu
 from . import periods, substitutes
 from .models import ApplicantRating, Person, ScoreEntry, ScoreRule, VerifiedComplaint, Window
 from .rules import CREDIT_CATEGORY, RULES, SCORE_RULE_SEEDS
+from services.contracts import shared
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ def ensure_rules(uow) -> dict[str, ScoreRule]:
 
 def list_rules(uow) -> list[dict]:
     rules = ensure_rules(uow)
-    return RuleOut(many=True).dump(sorted(rules.values(), key=lambda r: (r.category, r.code)))
+    return shared(RuleOut, many=True).dump(sorted(rules.values(), key=lambda r: (r.category, r.code)))
 
 
 def update_rule(uow, code: str, points=None, category=None, description=None, active=None) -> dict:
@@ -116,7 +117,7 @@ def update_rule(uow, code: str, points=None, category=None, description=None, ac
     if active is not None:
         rule.active = bool(active)
     uow.session.flush()
-    return RuleOut().dump(rule)
+    return shared(RuleOut).dump(rule)
 
 
 # -- entries --------------------------------------------------------------------------
@@ -167,7 +168,7 @@ def manual_entry(uow, by_person_id: str, person_id: str, rule_code: str, reason:
                       recorded_by=by_person_id, window_id=target.window_id)
     if entry is None:
         raise field_error("rule_code", "this rule is switched off")
-    return EntryOut().dump(entry)
+    return shared(EntryOut).dump(entry)
 
 
 def person_entries(uow, person_id: str, quarter: str) -> list[dict]:
@@ -175,7 +176,7 @@ def person_entries(uow, person_id: str, quarter: str) -> list[dict]:
     periods.person(uow, person_id, active=False)
     rows = uow.scalars(select(ScoreEntry).where(ScoreEntry.person_id == person_id, ScoreEntry.quarter == quarter)
                        .order_by(ScoreEntry.day, ScoreEntry.created_at))
-    return EntryOut(many=True).dump(rows)
+    return shared(EntryOut, many=True).dump(rows)
 
 
 # -- effects of other services' events ------------------------------------------------------

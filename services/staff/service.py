@@ -25,6 +25,7 @@ from . import certificates, home_reports, meetings, window_charges
 from . import organisation as org
 from .models import Base
 from .rules import RULES
+from services.contracts import shared
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ class StaffService(BaseService):
     @rpc
     def get_township(self, township_id):
         with self.db() as uow:
-            return TownshipOut().dump(org.get_township(uow, township_id))
+            return shared(TownshipOut).dump(org.get_township(uow, township_id))
 
     # -- organisation (director) ------------------------------------------
     @command
@@ -577,7 +578,7 @@ class StaffService(BaseService):
     def attach_leave_certificate(self, leave_id, certificate):
         caller = self._me()
         with self.db(caller.township) as uow:
-            return LeaveOut().dump(certificates.attach_to(uow, caller.person_id, caller.roles, leave_id, certificate))
+            return shared(LeaveOut).dump(certificates.attach_to(uow, caller.person_id, caller.roles, leave_id, certificate))
 
     @rpc
     def window_scores(self, quarter):
