@@ -209,7 +209,7 @@ def _stamp_township(session: Session, flush_context, instances) -> None:
                 raise PermissionError("refusing to write a row of another township")
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, workers: int | None = None) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, pool_pre_ping=True
@@ -224,12 +224,15 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    # Pool per process: DB_POOL_SIZE connections kept open (default 5: the shared development
-    # PostgreSQL has max_connections=100 and the test suite starts many processes), up to
-    # DB_MAX_OVERFLOW more under load (closed when returned) — together above the service's
-    # max_workers (10) plus its relay and timers.
-    engine = create_engine(url, pool_size=int(os.environ.get("DB_POOL_SIZE", "5")),
-                           max_overflow=int(os.environ.get("DB_MAX_OVERFLOW", "15")))
+    # Pool per process, sized to the workers (issue 9): ``workers`` (the service's max_workers)
+    # plus 3 for its outbox relay, timers and health check are kept open once used
+    # (DB_POOL_SIZE overrides), and DB_MAX_OVERFLOW (default 5) more may open under a burst
+    # (closed when returned). A pool smaller than the workers made every busy worker beyond it
+    # open and close a connection per unit of work — a PostgreSQL backend forked each time:
+    # intake's CPU per application doubled at 50 clients and throughput fell to a fifth.
+    # Connections open only as the work needs them: an idle service holds one or two.
+    pool_size = int(os.environ.get("DB_POOL_SIZE") or ((workers + 3) if workers else 5))
+    engine = create_engine(url, pool_size=pool_size, max_overflow=int(os.environ.get("DB_MAX_OVERFLOW", "5")))
     _ping_when_idle(engine, float(os.environ.get("DB_PING_AFTER_IDLE", "10")))
     return engine
 
@@ -409,7 +412,7 @@ class Database(DependencyProvider):
     def setup(self):
         from .outbox import OutboxRelay
 
-        self.engine = make_engine(self.container.config["DATABASE_URL"])
+        self.engine = make_engine(self.container.config["DATABASE_URL"], self.container.max_workers)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         if self.with_relay:
             self.relay = OutboxRelay(self)
