@@ -16,12 +16,13 @@ day roll over to the next working day (Art. 203).
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 import chinese_calendar
-from sqlalchemy import or_, select
+from sqlalchemy import Boolean, Date, Integer, literal, or_, select
 
 from .db import NATIONAL, CommonTables
 
@@ -164,20 +165,42 @@ def _package_knows(year: int) -> bool:
 
 
 def load_calendar(session, common: CommonTables, township_id: str | None) -> WorkingCalendar:
-    """The calendar as this service's copy of the overrides says, for one township."""
+    """The calendar as this service's copy of the overrides says, for one township.
+
+    The overrides and loaded years are read every time (one query), so a change is seen at
+    once by every instance; the calendar built from them is shared by every call that reads
+    the same content (``_built``): its memoised answers — a year's working days are 365
+    questions — are computed once per process, not once per request (issue 9)."""
     days, years = common.calendar_days, common.calendar_years
     scopes = [NATIONAL] + ([township_id] if township_id else [])
-    overrides: dict[date, bool] = {}
     rows = session.execute(
-        select(days.c.scope, days.c.day, days.c.working).where(days.c.scope.in_(scopes))
+        select(days.c.scope, days.c.day, days.c.working, literal(None, Integer).label("year"))
+        .where(days.c.scope.in_(scopes))
+        .union_all(select(years.c.scope, literal(None, Date), literal(None, Boolean), years.c.year)
+                   .where(or_(*(years.c.scope == s for s in scopes))))
     ).all()
+    overrides: dict[date, bool] = {}
     # national first, then the township's own on top
-    for scope, day, working in sorted(rows, key=lambda r: r[0] != NATIONAL):
+    for scope, day, working, _ in sorted((r for r in rows if r[3] is None), key=lambda r: r[0] != NATIONAL):
         overrides[day] = working
-    loaded = session.execute(
-        select(years.c.year).where(or_(*(years.c.scope == s for s in scopes)))
-    ).scalars()
-    return WorkingCalendar(overrides, frozenset(loaded))
+    return _built(frozenset(overrides.items()), frozenset(r[3] for r in rows if r[3] is not None))
+
+
+_BUILT: OrderedDict = OrderedDict()
+BUILT_KEPT = 1024  # calendars of distinct content kept per process (a township's is one)
+
+
+def _built(overrides: frozenset, loaded: frozenset) -> WorkingCalendar:
+    """The one calendar of this content (least recently used ones dropped past BUILT_KEPT)."""
+    key = (overrides, loaded)
+    cal = _BUILT.get(key)
+    if cal is None:
+        cal = _BUILT[key] = WorkingCalendar(dict(overrides), loaded)
+        if len(_BUILT) > BUILT_KEPT:
+            _BUILT.popitem(last=False)
+    else:
+        _BUILT.move_to_end(key)
+    return cal
 
 
 def apply_calendar_change(session, common: CommonTables, change: dict, now: datetime) -> None:

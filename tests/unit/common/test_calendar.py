@@ -124,3 +124,35 @@ def test_add_working_days_by_index_equals_the_day_by_day_count(start, n, overrid
     """The indexed count (a binary search in each year's working days, issue 9) answers exactly
     what counting day by day does, across year ends, overrides and unknown (provisional) years."""
     assert WorkingCalendar(overrides, loaded).add_working_days(start, n) == _walk(WorkingCalendar(overrides, loaded), start, n)
+
+
+# -- issue 9: the loaded calendar is read every time and built once per content ----------------
+
+def test_a_calendar_is_read_at_every_load_and_built_once_per_content():
+    """Every load reads the copy (a change made by another instance is seen at once), and loads
+    of the same content share one calendar and its memoised answers."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from sqlalchemy import MetaData
+
+    from services.common.calendar import apply_calendar_change, load_calendar
+    from services.common.db import NATIONAL, CommonTables
+
+    common = CommonTables(MetaData())
+    engine = create_engine("sqlite://")
+    common.calendar_days.metadata.create_all(engine)
+    now = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    with Session(engine) as session:
+        first = load_calendar(session, common, "t1")
+        assert load_calendar(session, common, "t1") is first
+        assert first.add_working_days(date(2025, 3, 3), 1).day == date(2025, 3, 4)
+        apply_calendar_change(session, common, {"scope": "t1", "days": [{"day": "2025-03-04", "working": False}]}, now)
+        changed = load_calendar(session, common, "t1")
+        assert changed is not first and changed.add_working_days(date(2025, 3, 3), 1).day == date(2025, 3, 5)
+        assert load_calendar(session, common, "t2") is first  # another township: its own content, here the same
+        apply_calendar_change(session, common, {"scope": NATIONAL, "loaded_year": 2031}, now)
+        assert load_calendar(session, common, "t2").year_known(2031)
+        assert first.loaded_years == frozenset()  # a shared calendar is never changed in place
