@@ -19,6 +19,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
+from functools import lru_cache
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy import (
@@ -187,13 +188,14 @@ def _scope_to_township(state: ORMExecuteState) -> None:
         and not state.is_column_load
         and not state.is_relationship_load
     ):
-        state.statement = state.statement.options(
-            with_loader_criteria(
-                TenantScoped,
-                lambda cls: cls.township_id == township_id,
-                include_aliases=True,
-            )
-        )
+        state.statement = state.statement.options(_township_criteria(township_id))
+
+
+@lru_cache(maxsize=4096)
+def _township_criteria(township_id: str):
+    """The loader criteria limiting every ORM read to one township, built once per township
+    (building one analyses its lambda: 7 % of a submission's CPU when built per statement)."""
+    return with_loader_criteria(TenantScoped, lambda cls: cls.township_id == township_id, include_aliases=True)
 
 
 @event.listens_for(Session, "before_flush")
@@ -412,7 +414,7 @@ class Database(DependencyProvider):
     def setup(self):
         from .outbox import OutboxRelay
 
-        self.engine = make_engine(self.container.config["DATABASE_URL"], self.container.max_workers)
+        self.engine = make_engine(self.container.config["DATABASE_URL"], getattr(self.container, "max_workers", None))
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         if self.with_relay:
             self.relay = OutboxRelay(self)

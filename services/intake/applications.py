@@ -100,9 +100,11 @@ class Context:
 
 # -- submission ----------------------------------------------------------------
 
-def submit(uow, person_id: str, data: dict, settings: dict, names=None) -> dict:
+def submit(uow, person_id: str, data: dict, settings: dict, names_of=None) -> dict:
     """A clerk receives an application (I3–I5). Returns the application, and for an accepted
-    one the receipt with its password (shown once), for a supplement the one-time notice."""
+    one the receipt with its password (shown once), for a supplement the one-time notice.
+    ``names_of(ids)``: the names of the clerk and the item's window for the receipt (read once
+    the item is known: the catalogue item is read once per submission)."""
     if not person_id:
         raise Forbidden("only a person of the township can receive an application")
     data = load(ApplicationIn, data)
@@ -110,6 +112,7 @@ def submit(uow, person_id: str, data: dict, settings: dict, names=None) -> dict:
     item = current_item(uow, data["item_code"])
     if not item.published:
         raise Conflict(f"catalogue item {item.code} is withdrawn", {"item_code": ["not published"]})
+    names = names_of([person_id, item.window_id]) if names_of else {}
     c = classify(shared(contract.CatalogueItem).dump(item), data["materials_brought"], data["materials_present"],
                  settings["joint_threshold"], data.get("return_reason"))
     applicant = data["applicant"]

@@ -3,6 +3,7 @@ applications.py (I3–I5, C12) and receipts.py (I4)."""
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from nameko.rpc import rpc
 
@@ -145,15 +146,14 @@ class IntakeService(CalendarFollower, TownshipTimezoneFollower, BaseService):
     def submit_application(self, data):
         caller = self.caller.require(*DESK)
         with self.db(caller.township) as uow:
-            return apps.submit(uow, caller.person_id, data, RULES.load(uow),
-                               self._names(uow, data, caller.person_id))
+            return apps.submit(uow, caller.person_id, data, RULES.load(uow), partial(organisation.names, uow))
 
     @command
     def issue_notice(self, application_id):
         caller = self.caller.require(*DESK)
         with self.db(caller.township) as uow:
             return apps.issue_notice(uow, application_id, caller.person_id, RULES.load(uow),
-                                     self._names(uow, None, caller.person_id, application_id))
+                                     self._names(uow, caller.person_id, application_id))
 
     @command
     def record_arrival(self, application_id, materials):
@@ -328,16 +328,10 @@ class IntakeService(CalendarFollower, TownshipTimezoneFollower, BaseService):
         return caller.has(*RULES.load(uow)["personal_data_roles"])
 
     @staticmethod
-    def _names(uow, data, person_id, application_id=None) -> dict:
+    def _names(uow, person_id, application_id) -> dict:
         ids = [person_id]
-        if application_id:
-            app = uow.session.get(Application, application_id)
-            ids += [app.window_id, app.handler_person_id] if app else []
-        elif isinstance(data, dict) and data.get("item_code"):
-            try:
-                ids.append(catalogue.current_item(uow, data["item_code"]).window_id)
-            except NotFound:
-                pass
+        app = uow.session.get(Application, application_id)
+        ids += [app.window_id, app.handler_person_id] if app else []
         return organisation.names(uow, ids)
 
 
