@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from services.common.calendar import load_calendar
 from services.common.clock import local_date
@@ -548,24 +548,24 @@ def apply_case_transition(uow, event: dict) -> bool:
     """``cases.case_transitioned``: keep the status the applicant queries. Delivery order is not
     guaranteed and two moves can share an instant (a case is received and accepted at once), so
     events are ordered by the case's transition number ``seq``; an event older than the one
-    applied is ignored. Events without ``seq`` (published before it existed) fall back to time."""
-    app = uow.session.get(Application, event["application_id"])
-    if app is None or app.township_id != uow.township_id:
-        return False
+    applied is ignored. Events without ``seq`` (published before it existed) fall back to time.
+
+    One conditional UPDATE (the order check in its WHERE): two of these arrive for every
+    application, and reading the row first cost as much as the submission (issue 9)."""
     at, seq = event["occurred_at"], event.get("seq")
-    if seq is not None and app.case_seq is not None:
-        if seq <= app.case_seq:
-            return False
-    elif app.case_updated_at is not None and at < app.case_updated_at:
-        return False
-    app.case_id = event["case_id"]
-    app.case_state = event["to_state"]
-    app.case_status_code = event["status_code"]
-    app.case_status_label = event.get("status_label") or receipts.C13_LABELS.get(event["status_code"])
+    by_time = Application.case_updated_at.is_(None) | (Application.case_updated_at <= at)
+    newer = by_time if seq is None else (
+        (Application.case_seq.is_not(None) & (Application.case_seq < seq))
+        | (Application.case_seq.is_(None) & by_time))
+    values = {"case_id": event["case_id"], "case_state": event["to_state"], "case_status_code": event["status_code"],
+              "case_status_label": event.get("status_label") or receipts.C13_LABELS.get(event["status_code"]),
+              "case_updated_at": at}
     if event.get("due_date") is not None:
-        app.case_due_date = event["due_date"]
-        app.case_due_provisional = bool(event.get("provisional"))
-    app.case_updated_at = at
+        values.update(case_due_date=event["due_date"], case_due_provisional=bool(event.get("provisional")))
     if seq is not None:
-        app.case_seq = seq
-    return True
+        values["case_seq"] = seq
+    result = uow.session.execute(
+        update(Application)
+        .where(Application.id == event["application_id"], Application.township_id == uow.township_id, newer)
+        .values(**values).execution_options(synchronize_session=False))
+    return result.rowcount == 1
