@@ -22,7 +22,8 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 import chinese_calendar
-from sqlalchemy import Boolean, Date, Integer, literal, or_, select
+from sqlalchemy import Boolean, Date, Integer, bindparam, event, literal, or_, select
+from sqlalchemy.orm import Session
 
 from .db import NATIONAL, CommonTables
 
@@ -171,19 +172,36 @@ def load_calendar(session, common: CommonTables, township_id: str | None) -> Wor
     once by every instance; the calendar built from them is shared by every call that reads
     the same content (``_built``): its memoised answers — a year's working days are 365
     questions — are computed once per process, not once per request (issue 9)."""
-    days, years = common.calendar_days, common.calendar_years
-    scopes = [NATIONAL] + ([township_id] if township_id else [])
-    rows = session.execute(
-        select(days.c.scope, days.c.day, days.c.working, literal(None, Integer).label("year"))
-        .where(days.c.scope.in_(scopes))
-        .union_all(select(years.c.scope, literal(None, Date), literal(None, Boolean), years.c.year)
-                   .where(or_(*(years.c.scope == s for s in scopes))))
-    ).all()
+    memo = session.info.setdefault(MEMO, {})
+    if township_id in memo:  # read once per unit of work (apply_calendar_change forgets it)
+        return memo[township_id]
+    rows = session.execute(_overrides_statement(common), {"township": township_id or NATIONAL}).all()
     overrides: dict[date, bool] = {}
     # national first, then the township's own on top
     for scope, day, working, _ in sorted((r for r in rows if r[3] is None), key=lambda r: r[0] != NATIONAL):
         overrides[day] = working
-    return _built(frozenset(overrides.items()), frozenset(r[3] for r in rows if r[3] is not None))
+    cal = memo[township_id] = _built(frozenset(overrides.items()), frozenset(r[3] for r in rows if r[3] is not None))
+    return cal
+
+
+MEMO = "calendars"  # session.info key: the calendars read in this unit of work, by township
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_read_calendars(session, transaction) -> None:
+    session.info.pop(MEMO, None)
+
+
+@lru_cache(maxsize=64)
+def _overrides_statement(common: CommonTables):
+    """The one query of a township's overrides and loaded years (national and its own), built
+    once per service: building and keying the statement cost more than running it."""
+    days, years = common.calendar_days, common.calendar_years
+    township = bindparam("township")
+    return (select(days.c.scope, days.c.day, days.c.working, literal(None, Integer).label("year"))
+            .where(or_(days.c.scope == NATIONAL, days.c.scope == township))
+            .union_all(select(years.c.scope, literal(None, Date), literal(None, Boolean), years.c.year)
+                       .where(or_(years.c.scope == NATIONAL, years.c.scope == township))))
 
 
 _BUILT: OrderedDict = OrderedDict()
@@ -211,6 +229,7 @@ def apply_calendar_change(session, common: CommonTables, change: dict, now: date
     """
     days, years = common.calendar_days, common.calendar_years
     scope = change["scope"]
+    session.info.pop(MEMO, None)  # what this unit of work read before is no longer the calendar
     for cleared in change.get("cleared") or []:
         session.execute(
             days.delete().where(days.c.scope == scope, days.c.day == _as_date(cleared))

@@ -156,3 +156,32 @@ def test_a_calendar_is_read_at_every_load_and_built_once_per_content():
         apply_calendar_change(session, common, {"scope": NATIONAL, "loaded_year": 2031}, now)
         assert load_calendar(session, common, "t2").year_known(2031)
         assert first.loaded_years == frozenset()  # a shared calendar is never changed in place
+
+
+def test_a_calendar_read_in_a_unit_of_work_is_read_again_in_the_next():
+    """Read once per unit of work; another transaction's change is seen by the next one."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import MetaData, create_engine, event
+    from sqlalchemy.orm import Session
+
+    from services.common.calendar import apply_calendar_change, load_calendar
+    from services.common.db import CommonTables
+
+    common = CommonTables(MetaData())
+    engine = create_engine("sqlite:///file:cal?mode=memory&cache=shared&uri=true")
+    common.calendar_days.metadata.create_all(engine)
+    queries = []
+    event.listen(engine, "before_cursor_execute", lambda *a: queries.append(a[2]))
+    reader = Session(engine)
+    with reader.begin():
+        first = load_calendar(reader, common, "t1")
+        load_calendar(reader, common, "t1")
+        assert len([q for q in queries if "calendar_days" in q]) == 1
+    with Session(engine) as writer, writer.begin():
+        apply_calendar_change(writer, common, {"scope": "t1", "days": [{"day": "2025-03-04", "working": False}]},
+                              datetime(2025, 1, 1, tzinfo=timezone.utc))
+    with reader.begin():
+        assert load_calendar(reader, common, "t1").is_working_day(date(2025, 3, 4)) is False
+        assert first.is_working_day(date(2025, 3, 4)) is True
+    reader.close()
