@@ -3,6 +3,7 @@ deadlines.py, posts.py, fees.py, ratings.py, timers.py; settings in rules.py."""
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from nameko.rpc import rpc
 from sqlalchemy import func, select
@@ -76,8 +77,20 @@ class CasesService(CalendarFollower, BaseService):
     # -- events in ---------------------------------------------------------------
     @reliable_handler("intake", "application_accepted")
     def on_application_accepted(self, body):
-        self._fill_organisation(body)
-        handle_once(self, "intake.application_accepted", body, lifecycle.open_case)
+        """C1: the case opens, with its window and holder from the copy of staff's organisation;
+        what the copy lacks is asked of staff (with no unit of work open) and the case opened
+        again (services/common/staffdir.first_from_copy)."""
+        def run(checked):
+            return handle_once(self, "intake.application_accepted", body,
+                               partial(self._open_case, checked=checked))
+
+        staffdir.first_from_copy(run, lambda: self._fill_organisation(body))
+
+    @staticmethod
+    def _open_case(uow, event, checked):
+        if checked and not posts.knows(uow, event.get("window_id"), event.get("handler_person_id")):
+            raise staffdir.CopyLacks()
+        return lifecycle.open_case(uow, event)
 
     @reliable_handler("intake", "materials_completed")
     def on_materials_completed(self, body):

@@ -15,6 +15,10 @@
                     store=posts.apply_snapshot)
     with self.db(township_id) as uow:      # the rules read the copy
         ...
+
+A handler that runs for every application checks the copy inside its own unit of work instead
+(:class:`CopyLacks`, :func:`first_from_copy`): one transaction, not two, when the copy knows —
+as it nearly always does — and the ask-then-store path only when it does not.
 """
 from __future__ import annotations
 
@@ -31,6 +35,23 @@ TIMEOUT = 5.0  # at most; less when the request's own deadline is nearer (rpc.ca
 
 class AskedInsideTransaction(RuntimeError):
     """Staff was about to be asked with a unit of work open: ask before opening it."""
+
+
+class CopyLacks(Exception):
+    """Raised inside a unit of work whose rules need what the copy lacks: the unit rolls back,
+    staff is asked with none open, and the work runs again (:func:`first_from_copy`)."""
+
+
+def first_from_copy(run: Callable, fill: Callable):
+    """``run(checked=True)`` — the work, which raises :class:`CopyLacks` (rolling its unit of
+    work back) when the copy lacks what it needs; then ``fill()`` (asks staff, stores the
+    answer, no unit of work open) and ``run(checked=False)``: staff may not know it either (a
+    wrong id), and the work then goes on without it, as after :func:`ensure`."""
+    try:
+        return run(checked=True)
+    except CopyLacks:
+        fill()
+        return run(checked=False)
 
 
 def snapshot(staff, township_id: str, required: bool = False) -> dict | None:

@@ -92,6 +92,29 @@ def test_staff_away_is_an_error_only_where_the_answer_is_required(db, required):
         assert staffdir.ensure(open_unit(db), staff, "t1", knows=lambda uow: False, store=pytest.fail) is False
 
 
+@pytest.mark.parametrize("copy_knows, asked, runs", [
+    (True, [], [True]),                     # the usual case: one unit of work, staff not asked
+    (False, [("t1", False)], [True, False]),  # rolled back, staff asked with none open, run again
+])
+def test_work_that_checks_the_copy_in_its_own_unit_asks_staff_only_when_it_lacks(db, copy_knows, asked, runs):
+    staff, ran, written = FakeStaff(), [], []
+
+    def run(checked):
+        ran.append(checked)
+        with db.unit_of_work("t1"):
+            written.append(checked)  # stands for an effect the rollback must undo
+            if checked and not copy_knows:
+                written.pop()
+                raise staffdir.CopyLacks()
+        return "done"
+
+    def fill():
+        staffdir.ensure(open_unit(db), staff, "t1", knows=lambda uow: False, store=lambda uow, snap: None)
+
+    assert staffdir.first_from_copy(run, fill) == "done"
+    assert ran == runs and staff.calls == asked and written == [runs[-1]]
+
+
 # -- keeping a copy: one upsert for every service's copy of staff's people ----------------------
 
 @pytest.mark.parametrize("data,action,expected", [
