@@ -80,8 +80,13 @@ def require(case: Case, action: str) -> None:
 
 
 def timezone_of(uow, township_id: str | None = None) -> str:
-    copy = uow.session.get(TownshipCopy, township_id or uow.township_id)
-    return copy.timezone if copy and copy.timezone else DEFAULT_TZ
+    """The township's time zone from the copy (read once per unit of work, found or not)."""
+    township_id = township_id or uow.township_id
+    zones = uow.session.info.setdefault("timezones", {})
+    if township_id not in zones:
+        copy = uow.session.get(TownshipCopy, township_id)
+        zones[township_id] = copy.timezone if copy and copy.timezone else DEFAULT_TZ
+    return zones[township_id]
 
 
 def today(uow, township_id: str | None = None):

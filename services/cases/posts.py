@@ -60,6 +60,8 @@ def apply_snapshot(uow, snapshot: dict) -> None:
 
 
 def _upsert(uow, model, ident, township_id, **values):
+    if model is TownshipCopy:
+        uow.session.info.pop("timezones", None)  # casebook.timezone_of reads it again
     row = uow.session.get(model, ident)
     if row is None:
         row = model(id=ident, township_id=township_id, **values)

@@ -189,7 +189,8 @@ MEMO = "calendars"  # session.info key: the calendars read in this unit of work,
 
 @event.listens_for(Session, "after_transaction_end")
 def _forget_read_calendars(session, transaction) -> None:
-    session.info.pop(MEMO, None)
+    if transaction.parent is None:  # the unit of work's transaction, not a flush within it
+        session.info.pop(MEMO, None)
 
 
 @lru_cache(maxsize=64)
