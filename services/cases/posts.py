@@ -73,12 +73,17 @@ def _upsert(uow, model, ident, township_id, **values):
 
 
 def knows(uow, window_id: str | None, person_id: str | None) -> bool:
-    """Whether the copy has what a new case needs (else the service asks staff)."""
-    if uow.session.get(TownshipCopy, uow.township_id) is None:
-        return False
-    if window_id and uow.session.get(WindowCopy, window_id) is None:
-        return False
-    return not person_id or uow.session.get(PersonCopy, person_id) is not None
+    """Whether the copy has what a new case needs (else the service asks staff). The rows read
+    are held for the rest of the unit of work (the session's identity map holds clean rows
+    weakly: the case's rules would read them again)."""
+    held = uow.session.info.setdefault("copies", [])
+    for model, ident in ((TownshipCopy, uow.township_id), (WindowCopy, window_id), (PersonCopy, person_id)):
+        if ident:
+            row = uow.session.get(model, ident)
+            if row is None:
+                return False
+            held.append(row)
+    return True
 
 
 def partner_of(uow, person_id: str, window_id: str | None = None) -> tuple[str | None, str | None]:
