@@ -326,17 +326,9 @@ class UnitOfWork:
         body = events.build(
             event_type, township_id or self.township_id, self.clock.now(), **payload
         )
-        self.session.execute(
-            self.common.outbox.insert().values(
-                event_id=body["event_id"],
-                event_type=event_type,
-                township_id=body["township_id"],
-                payload=body,
-                call_id=self.call_id,
-                created_at=self.clock.now(),
-                attempts=0,
-            )
-        )
+        self.session.execute(_insert(self.common.outbox), dict(
+            event_id=body["event_id"], event_type=event_type, township_id=body["township_id"], payload=body,
+            call_id=self.call_id, created_at=self.clock.now(), attempts=0))
         self.emitted.append(body)
         return body
 
@@ -366,7 +358,7 @@ class UnitOfWork:
                 "event_type": event_type, "township_id": townships.pop(), "call_id": self.call_id,
                 "created_at": now})
         else:
-            self.session.execute(self.common.outbox.insert(), [
+            self.session.execute(_insert(self.common.outbox), [
                 dict(event_id=b["event_id"], event_type=event_type, township_id=b["township_id"], payload=b,
                      call_id=self.call_id, created_at=now, attempts=0) for b in bodies])
         self.emitted.extend(bodies)
@@ -386,11 +378,7 @@ class UnitOfWork:
         if dialect in ("postgresql", "sqlite"):
             # a concurrent duplicate waits for the first one's transaction, then inserts nothing
             # (or, if the first rolled back, inserts): no error, no retry
-            if dialect == "postgresql":
-                from sqlalchemy.dialects.postgresql import insert
-            else:
-                from sqlalchemy.dialects.sqlite import insert
-            result = self.session.execute(insert(processed).values(**values).on_conflict_do_nothing())
+            result = self.session.execute(_insert_unless_present(processed, dialect), values)
             return result.rowcount == 1
         seen = self.session.execute(
             select(processed.c.event_id).where(
@@ -399,8 +387,25 @@ class UnitOfWork:
         ).first()
         if seen:
             return False
-        self.session.execute(processed.insert().values(**values))
+        self.session.execute(_insert(processed), values)
         return True
+
+
+# -- statements built once per table (issue 9: building and keying a statement for every call
+# cost more of a request's CPU than running it; the values are bound at execution) ----------
+
+@lru_cache(maxsize=None)
+def _insert(table: Table):
+    return table.insert()
+
+
+@lru_cache(maxsize=None)
+def _insert_unless_present(table: Table, dialect: str):
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table).on_conflict_do_nothing()
 
 
 class Database(DependencyProvider):

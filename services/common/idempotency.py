@@ -44,7 +44,7 @@ from kombu.utils.json import dumps as wire_dumps
 from kombu.utils.json import loads as wire_loads
 from nameko.exceptions import IncorrectSignature, MalformedRequest, deserialize, serialize
 from nameko.rpc import Rpc
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from .errors import Conflict, ValidationFailed
@@ -260,9 +260,7 @@ class Command:
         result is recorded; nothing if it is new."""
         township_id, caller, method, key = self.scope
         # every command this key was used for here (one request may call several: POST /townships)
-        rows = session.execute(select(table.c.method, table.c.fingerprint, table.c.outcome, table.c.response)
-                               .where(table.c.township_id == township_id, table.c.caller == caller,
-                                      table.c.key == key)).all()
+        rows = session.execute(_recorded(table), {"township_id": township_id, "caller": caller, "key": key}).all()
         if any(row.fingerprint != self.fingerprint for row in rows):
             problem = "already used for a different request"
             raise ValidationFailed(f"{HEADER}: {problem}", {HEADER: [problem]})
@@ -283,7 +281,7 @@ class Command:
         township_id, caller, method, key = self.scope
         table = uow.common.idempotency
         try:
-            uow.session.execute(table.insert().values(
+            uow.session.execute(_record(table), dict(
                 township_id=township_id, caller=caller, method=method, key=key,
                 fingerprint=self.fingerprint, outcome=outcome, response=wire_dumps(value),
                 created_at=uow.now(),
@@ -362,3 +360,17 @@ def purge(session, table, now, retention_hours: float = DEFAULT_RETENTION_HOURS,
     if ids:
         session.execute(delete(table).where(table.c.id.in_(ids)))
     return len(ids)
+
+
+# -- the statements, built once per table (issue 9) ----------------------------------------------
+
+@functools.lru_cache(maxsize=None)
+def _recorded(table):
+    return select(table.c.method, table.c.fingerprint, table.c.outcome, table.c.response).where(
+        table.c.township_id == bindparam("township_id"), table.c.caller == bindparam("caller"),
+        table.c.key == bindparam("key"))
+
+
+@functools.lru_cache(maxsize=None)
+def _record(table):
+    return table.insert()

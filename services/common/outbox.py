@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import lru_cache
 
 import eventlet
 from eventlet.event import Event
 from kombu import Connection
 from nameko.constants import PERSISTENT
 from nameko.standalone.events import get_event_exchange
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from .events import routing
 
@@ -103,14 +104,7 @@ class OutboxRelay:
         outbox = self.db.base.common.outbox
         session = self.db.sessionmaker()
         try:
-            stmt = (
-                select(outbox)
-                .where(outbox.c.sent_at.is_(None))
-                .order_by(outbox.c.id)
-                .limit(BATCH)
-            )
-            if self.db.engine.dialect.name == "postgresql":
-                stmt = stmt.with_for_update(skip_locked=True)
+            stmt = _pending(outbox, self.db.engine.dialect.name == "postgresql")
             rows = session.execute(stmt).mappings().all()
             if not rows:
                 session.rollback()
@@ -136,9 +130,7 @@ class OutboxRelay:
                 )
                 sent_ids.append(row["id"])
             now = self.db.clock.now()
-            session.execute(
-                outbox.update().where(outbox.c.id.in_(sent_ids)).values(sent_at=now)
-            )
+            session.execute(_mark_sent(outbox), {"ids": sent_ids, "now": now})
             session.commit()
             self.published += len(sent_ids)
             return len(sent_ids)
@@ -167,6 +159,19 @@ class OutboxRelay:
             except Exception:  # already broken
                 pass
             self._conn = None
+
+
+@lru_cache(maxsize=None)
+def _pending(outbox, claim: bool):
+    """The next batch of unsent rows, claimed (``FOR UPDATE SKIP LOCKED``) on PostgreSQL; built
+    once per table (issue 9)."""
+    stmt = select(outbox).where(outbox.c.sent_at.is_(None)).order_by(outbox.c.id).limit(BATCH)
+    return stmt.with_for_update(skip_locked=True) if claim else stmt
+
+
+@lru_cache(maxsize=None)
+def _mark_sent(outbox):
+    return outbox.update().where(outbox.c.id.in_(bindparam("ids", expanding=True))).values(sent_at=bindparam("now"))
 
 
 def drain(db, timeout: float = 10.0) -> None:

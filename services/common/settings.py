@@ -7,9 +7,10 @@ director. A value not set is the default.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Callable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from .errors import field_error
 
@@ -61,9 +62,7 @@ class RuleBook:
         township_id = township_id or uow.township_id
         table = uow.common.settings
         values = self.defaults()
-        rows = uow.session.execute(
-            select(table.c.key, table.c.value).where(table.c.township_id == township_id)
-        ).all()
+        rows = uow.session.execute(_settings_of(table), {"township_id": township_id}).all()
         for key, value in rows:
             if key in self.rules:
                 values[key] = value
@@ -88,3 +87,9 @@ class RuleBook:
 
     def describe(self) -> list[dict]:
         return [{"key": k, "default": r.default, "help": r.help} for k, r in self.rules.items()]
+
+
+@lru_cache(maxsize=None)
+def _settings_of(table):
+    """A township's stored settings, the statement built once per table (issue 9)."""
+    return select(table.c.key, table.c.value).where(table.c.township_id == bindparam("township_id"))

@@ -5,7 +5,7 @@ application references the exact version row it was accepted under (I5, last par
 """
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from services.common.errors import Conflict, NotFound
 
@@ -21,11 +21,14 @@ FIELDS = ("name", "legal_basis", "window_id", "department_id", "materials", "pro
 
 
 def current_item(uow, code: str) -> CatalogueItem:
-    item = uow.session.scalar(
-        select(CatalogueItem).where(CatalogueItem.code == code, CatalogueItem.current.is_(True)))
+    item = uow.session.scalar(_CURRENT, {"code": code})
     if item is None:
         raise NotFound(f"catalogue item {code} not found")
     return item
+
+
+#: built once (issue 9): every submission reads its item
+_CURRENT = select(CatalogueItem).where(CatalogueItem.code == bindparam("code"), CatalogueItem.current.is_(True))
 
 
 def create_item(uow, person_id: str | None, data: dict) -> dict:

@@ -2,6 +2,8 @@
 ``staff.organisation_changed`` — for receipts (I4). Names only: no phones, no other data."""
 from __future__ import annotations
 
+from sqlalchemy import bindparam, select
+
 from .models import OrgName
 
 ENTITIES = ("window", "department", "person")
@@ -28,9 +30,13 @@ def names(uow, ids) -> dict:
     ids = [i for i in ids if i]
     if not ids:
         return {}
-    rows = uow.session.query(OrgName).filter(OrgName.entity_id.in_(ids)).all()
+    rows = uow.session.scalars(_NAMES, {"ids": ids}).all()
     out = {}
     for r in rows:
         number = (r.extra or {}).get("number")
         out[r.entity_id] = f"{number}号窗口 {r.name}" if number else r.name
     return out
+
+
+#: built once (issue 9): building and keying the statement per call cost more than running it
+_NAMES = select(OrgName).where(OrgName.entity_id.in_(bindparam("ids", expanding=True)))
