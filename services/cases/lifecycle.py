@@ -11,7 +11,7 @@ import logging
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from services.common.calendar import WorkingCalendar
 from services.common.clock import local_date
@@ -79,12 +79,16 @@ def case_record(case: Case, full: bool = False, uow=None) -> dict:
 
 # -- opening (C1, C2, C12) ----------------------------------------------------------
 
+#: built once (issue 9): every accepted application asks it
+_BY_APPLICATION = select(Case).where(Case.application_id == bindparam("application_id"))
+
+
 def open_case(uow, ev: dict) -> Case | None:
     """``intake.application_accepted`` opens the case. A supplement case waits in
     ``supplement_pending`` (its clock starts at ``materials_completed``); every other kind is
     accepted at once with its deadline counted from ``accepted_on`` (C12: may be earlier than
     the day it was recorded — deemed acceptance)."""
-    existing = uow.session.scalar(select(Case).where(Case.application_id == ev["application_id"]))
+    existing = uow.session.scalar(_BY_APPLICATION, {"application_id": ev["application_id"]})
     if existing is not None:
         log.info("application already has a case; event ignored", extra={"case_id": existing.id})
         return existing

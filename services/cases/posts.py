@@ -13,7 +13,7 @@ import logging
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 
 from services.common.clock import DEFAULT_TZ
 from services.common.db import claim
@@ -104,8 +104,12 @@ def is_away(uow, person_id: str, now: datetime | None = None) -> bool:
     person = uow.session.get(PersonCopy, person_id)
     if person is not None and not person.active:
         return True
-    return uow.session.scalar(select(Absence.id).where(
-        Absence.person_id == person_id, Absence.starts_at <= now, Absence.returned_at.is_(None)).limit(1)) is not None
+    return uow.session.scalar(_AWAY, {"person_id": person_id, "now": now}) is not None
+
+
+#: built once (issue 9): every new case asks it
+_AWAY = select(Absence.id).where(Absence.person_id == bindparam("person_id"), Absence.starts_at <= bindparam("now"),
+                                 Absence.returned_at.is_(None)).limit(1)
 
 
 def available_holder(uow, handler: str, window_id: str | None) -> str:
