@@ -5,8 +5,9 @@ acceptance. Plain functions on a unit of work; no nameko here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from services.common.calendar import load_calendar
 from services.common.clock import local_date
@@ -544,6 +545,25 @@ def apply_deadline_change(uow, event: dict) -> bool:
     return True
 
 
+@lru_cache(maxsize=None)
+def _apply_transition(with_seq: bool, with_due: bool):
+    """The conditional UPDATE of ``apply_case_transition`` (built once per shape, issue 9); its
+    parameters are the columns' names with ``p_`` before them."""
+    at = bindparam("p_case_updated_at")
+    by_time = Application.case_updated_at.is_(None) | (Application.case_updated_at <= at)
+    newer = by_time if not with_seq else (
+        (Application.case_seq.is_not(None) & (Application.case_seq < bindparam("p_case_seq")))
+        | (Application.case_seq.is_(None) & by_time))
+    return (update(Application)
+            .where(Application.id == bindparam("p_id"), Application.township_id == bindparam("p_township_id"), newer)
+            .values({c: bindparam(f"p_{c}") for c in _transition_columns(with_seq, with_due)}))
+
+
+def _transition_columns(with_seq: bool, with_due: bool) -> list[str]:
+    return (["case_id", "case_state", "case_status_code", "case_status_label", "case_updated_at"]
+            + (["case_due_date", "case_due_provisional"] if with_due else []) + (["case_seq"] if with_seq else []))
+
+
 def apply_case_transition(uow, event: dict) -> bool:
     """``cases.case_transitioned``: keep the status the applicant queries. Delivery order is not
     guaranteed and two moves can share an instant (a case is received and accepted at once), so
@@ -552,20 +572,13 @@ def apply_case_transition(uow, event: dict) -> bool:
 
     One conditional UPDATE (the order check in its WHERE): two of these arrive for every
     application, and reading the row first cost as much as the submission (issue 9)."""
-    at, seq = event["occurred_at"], event.get("seq")
-    by_time = Application.case_updated_at.is_(None) | (Application.case_updated_at <= at)
-    newer = by_time if seq is None else (
-        (Application.case_seq.is_not(None) & (Application.case_seq < seq))
-        | (Application.case_seq.is_(None) & by_time))
+    seq, due = event.get("seq"), event.get("due_date")
     values = {"case_id": event["case_id"], "case_state": event["to_state"], "case_status_code": event["status_code"],
               "case_status_label": event.get("status_label") or receipts.C13_LABELS.get(event["status_code"]),
-              "case_updated_at": at}
-    if event.get("due_date") is not None:
-        values.update(case_due_date=event["due_date"], case_due_provisional=bool(event.get("provisional")))
-    if seq is not None:
-        values["case_seq"] = seq
-    result = uow.session.execute(
-        update(Application)
-        .where(Application.id == event["application_id"], Application.township_id == uow.township_id, newer)
-        .values(**values).execution_options(synchronize_session=False))
+              "case_updated_at": event["occurred_at"], "case_due_date": due,
+              "case_due_provisional": bool(event.get("provisional")), "case_seq": seq}
+    params = {f"p_{c}": values[c] for c in _transition_columns(seq is not None, due is not None)}
+    params.update(p_id=event["application_id"], p_township_id=uow.township_id, p_case_updated_at=event["occurred_at"])
+    result = uow.session.execute(_apply_transition(seq is not None, due is not None), params,
+                                 execution_options={"synchronize_session": False})
     return result.rowcount == 1
