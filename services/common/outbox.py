@@ -19,6 +19,7 @@ from functools import lru_cache
 
 import eventlet
 from eventlet.event import Event
+from amqp.exceptions import MessageNacked
 from kombu import Connection
 from nameko.constants import PERSISTENT
 from nameko.standalone.events import get_event_exchange
@@ -29,6 +30,7 @@ from .events import routing
 log = logging.getLogger(__name__)
 
 BATCH = 100
+CONFIRM_TIMEOUT = 10.0  # seconds a batch waits for its publisher confirms
 
 
 class OutboxRelay:
@@ -41,6 +43,7 @@ class OutboxRelay:
         self._running = False
         self._gt = None
         self._conn = None
+        self._confirmed, self._nacked, self._tag = set(), False, 0  # this channel's confirms
         self.published = 0
         self.failures = 0
 
@@ -100,17 +103,27 @@ class OutboxRelay:
             ).scalar_one()
 
     def publish_pending(self) -> int:
-        """Publish one batch of unsent rows; return how many were sent."""
+        """Publish one batch of unsent rows; return how many were sent.
+
+        The rows are claimed and marked sent in one statement on PostgreSQL (``UPDATE …
+        RETURNING`` over ``FOR UPDATE SKIP LOCKED``), published back to back, and the batch's
+        publisher confirms awaited together; only then does the transaction commit. A failure
+        anywhere rolls the marks back: the rows stay unsent and go again (at least once)."""
         outbox = self.db.base.common.outbox
+        postgres = self.db.engine.dialect.name == "postgresql"
         session = self.db.sessionmaker()
         try:
-            stmt = _pending(outbox, self.db.engine.dialect.name == "postgresql")
-            rows = session.execute(stmt).mappings().all()
+            now = self.db.clock.now()
+            if postgres:
+                rows = sorted(session.execute(_claim_and_mark(outbox), {"now": now}).mappings().all(),
+                              key=lambda r: r["id"])
+            else:
+                rows = session.execute(_pending(outbox)).mappings().all()
             if not rows:
                 session.rollback()
                 return 0
             producer = self._producer()
-            sent_ids = []
+            first_tag = self._tag
             for row in rows:
                 source, fact = routing(row["event_type"])
                 exchange = get_event_exchange(source, self.config)
@@ -128,12 +141,13 @@ class OutboxRelay:
                     mandatory=False,
                     retry=False,
                 )
-                sent_ids.append(row["id"])
-            now = self.db.clock.now()
-            session.execute(_mark_sent(outbox), {"ids": sent_ids, "now": now})
+                self._tag += 1
+            self._await_confirms(first_tag, self._tag)
+            if not postgres:
+                session.execute(_mark_sent(outbox), {"ids": [r["id"] for r in rows], "now": now})
             session.commit()
-            self.published += len(sent_ids)
-            return len(sent_ids)
+            self.published += len(rows)
+            return len(rows)
         except BaseException:
             session.rollback()
             raise
@@ -142,15 +156,43 @@ class OutboxRelay:
 
     def _producer(self):
         if self._conn is None:
-            conn = Connection(
-                self.config["AMQP_URI"],
-                transport_options={"confirm_publish": True},
-                connect_timeout=5,
-            )
+            conn = Connection(self.config["AMQP_URI"], connect_timeout=5)
             conn.ensure_connection(max_retries=1)
+            channel = conn.default_channel
+            channel.confirm_select()  # publisher confirms, awaited per batch (_await_confirms)
+            self._confirmed, self._nacked, self._tag = set(), False, 0
+            channel.events["basic_ack"].add(self._on_ack)
+            channel.events["basic_nack"].add(self._on_nack)
             self._conn = conn
-            self._prod = conn.Producer()
+            self._prod = conn.Producer(channel)
         return self._prod
+
+    def _on_ack(self, delivery_tag, multiple):
+        self._confirmed.add((delivery_tag, multiple))
+
+    def _on_nack(self, delivery_tag, multiple):
+        self._nacked = True
+
+    def _await_confirms(self, after: int, last: int) -> None:
+        """Wait until the broker confirmed delivery tags ``after+1 … last`` (an ack may cover
+        several: ``multiple``); a nack or CONFIRM_TIMEOUT seconds without them raise."""
+        waiting = set(range(after + 1, last + 1))
+        deadline = time.monotonic() + CONFIRM_TIMEOUT
+        while True:
+            for tag, multiple in self._confirmed:
+                if multiple:
+                    waiting = {t for t in waiting if t > tag}
+                else:
+                    waiting.discard(tag)
+            self._confirmed.clear()
+            if self._nacked:
+                raise MessageNacked("the broker refused an event (nack): the batch stays unsent")
+            if not waiting:
+                return
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no publisher confirm for {len(waiting)} events in {CONFIRM_TIMEOUT} s")
+            self._conn.drain_events(timeout=remaining)
 
     def _close(self):
         if self._conn is not None:
@@ -162,11 +204,20 @@ class OutboxRelay:
 
 
 @lru_cache(maxsize=None)
-def _pending(outbox, claim: bool):
-    """The next batch of unsent rows, claimed (``FOR UPDATE SKIP LOCKED``) on PostgreSQL; built
-    once per table (issue 9)."""
-    stmt = select(outbox).where(outbox.c.sent_at.is_(None)).order_by(outbox.c.id).limit(BATCH)
-    return stmt.with_for_update(skip_locked=True) if claim else stmt
+def _pending(outbox):
+    """The next batch of unsent rows (a database without ``SKIP LOCKED``: one relay at a time);
+    built once per table (issue 9)."""
+    return select(outbox).where(outbox.c.sent_at.is_(None)).order_by(outbox.c.id).limit(BATCH)
+
+
+@lru_cache(maxsize=None)
+def _claim_and_mark(outbox):
+    """PostgreSQL: the next batch claimed (``FOR UPDATE SKIP LOCKED``: several instances never
+    publish the same row at once) and marked sent in one statement, returned; the mark commits
+    only once the batch is confirmed."""
+    batch = (select(outbox.c.id).where(outbox.c.sent_at.is_(None)).order_by(outbox.c.id).limit(BATCH)
+             .with_for_update(skip_locked=True).scalar_subquery())
+    return outbox.update().where(outbox.c.id.in_(batch)).values(sent_at=bindparam("now")).returning(*outbox.c)
 
 
 @lru_cache(maxsize=None)
