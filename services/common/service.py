@@ -54,12 +54,14 @@ class Consumers(DependencyProvider):
         return partial(consumers_check, self.container)
 
 
-def check_health(service: str, config, db=None, consumers: str | None = None) -> dict:
+def check_health(service: str, config, db=None, consumers: str | None = None, via_broker: bool = False) -> dict:
     """The broker (``config["AMQP_URI"]``), the container's consumers (``consumers``, from
     ``self.consumers()``) and, for a service with a database, ``db.health()`` (the worker's
-    ``self.db``: the database and the outbox backlog)."""
+    ``self.db``: the database and the outbox backlog). ``via_broker``: the question came by RPC,
+    so the broker carried it and carries the answer — no test connection is opened (the
+    gateway's probe asks every 2 s; a connection per probe kept the broker busy, issue 9)."""
     report = {"service": service, "ok": True, "checks": {}}
-    report["checks"]["broker"] = broker_check(config["AMQP_URI"])
+    report["checks"]["broker"] = "ok" if via_broker else broker_check(config["AMQP_URI"])
     if consumers is not None:
         report["checks"]["consumers"] = consumers
     report["ok"] = all(report["checks"][name] == "ok" for name in report["checks"])
@@ -93,7 +95,7 @@ class BaseService:
 
     @rpc
     def health(self):
-        return check_health(self.name, self.config, getattr(self, "db", None), self.consumers())
+        return check_health(self.name, self.config, getattr(self, "db", None), self.consumers(), via_broker=True)
 
     @rpc
     def get_settings(self):
