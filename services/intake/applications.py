@@ -101,6 +101,12 @@ class Context:
 
 # -- submission ----------------------------------------------------------------
 
+def _rules_of(item: CatalogueItem) -> dict:
+    """What ``classify`` reads of a catalogue item (dumping the whole item cost more, issue 9)."""
+    return {"materials": [{"name": m["name"], "main": bool(m.get("main"))} for m in item.materials or []],
+            "level": item.level, "departments": list(item.departments or []), "default_kind": item.default_kind}
+
+
 def submit(uow, person_id: str, data: dict, settings: dict, names_of=None) -> dict:
     """A clerk receives an application (I3–I5). Returns the application, and for an accepted
     one the receipt with its password (shown once), for a supplement the one-time notice.
@@ -114,7 +120,7 @@ def submit(uow, person_id: str, data: dict, settings: dict, names_of=None) -> di
     if not item.published:
         raise Conflict(f"catalogue item {item.code} is withdrawn", {"item_code": ["not published"]})
     names = names_of([person_id, item.window_id]) if names_of else {}
-    c = classify(shared(contract.CatalogueItem).dump(item), data["materials_brought"], data["materials_present"],
+    c = classify(_rules_of(item), data["materials_brought"], data["materials_present"],
                  settings["joint_threshold"], data.get("return_reason"))
     applicant = data["applicant"]
     collection = None
