@@ -17,6 +17,7 @@ import os
 import threading
 import time
 import uuid
+import weakref
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from functools import lru_cache
@@ -188,7 +189,25 @@ def _scope_to_township(state: ORMExecuteState) -> None:
         and not state.is_column_load
         and not state.is_relationship_load
     ):
-        state.statement = state.statement.options(_township_criteria(township_id))
+        state.statement = _scoped(state.statement, township_id)
+
+
+_SCOPED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _scoped(statement, township_id: str):
+    """``statement`` limited to one township, made once per statement and township: a statement
+    built once (a module's constant) then keeps its compiled form's cache key instead of having
+    it computed anew at every execution (issue 9). A statement built per call is dropped with it."""
+    by_township = _SCOPED.get(statement)
+    if by_township is None:
+        by_township = _SCOPED[statement] = {}
+    scoped = by_township.get(township_id)
+    if scoped is None:
+        if len(by_township) >= 4096:  # bounded however many townships one process serves
+            by_township.clear()
+        scoped = by_township[township_id] = statement.options(_township_criteria(township_id))
+    return scoped
 
 
 @lru_cache(maxsize=4096)
