@@ -143,14 +143,15 @@ def insert_trail(uow, rows: list[dict]) -> None:
         uow.session.execute(insert(CaseLog), rows)
         return
     uow.session.flush()  # rows ``audit`` added before these come before them in the trail
-    values = {c: _pg_array([r[c] for r in rows]) for c in _TRAIL_TEXT[:-1]}
-    values["data"] = _pg_array([json.dumps(r["data"]) for r in rows])
-    values["at"] = _pg_array([as_utc(r["at"]).isoformat() for r in rows])
+    values = {c: pg_array([r[c] for r in rows]) for c in _TRAIL_TEXT[:-1]}
+    values["data"] = pg_array([json.dumps(r["data"]) for r in rows])
+    values["at"] = pg_array([as_utc(r["at"]).isoformat() for r in rows])
     uow.session.execute(_PG_TRAIL, values)
 
 
-def _pg_array(values) -> str:
-    """A PostgreSQL array literal of texts (None: NULL), every element quoted and escaped."""
+def pg_array(values) -> str:
+    """A PostgreSQL array literal of texts (None: NULL), every element quoted and escaped: one
+    string to send (psycopg2 adapts a list element by element, ~3 µs each, 8 µs a date)."""
     return "{" + ",".join("NULL" if v is None else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
                           for v in values) + "}"
 
