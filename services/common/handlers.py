@@ -93,11 +93,15 @@ class ReliableEventHandler(EventHandler):
 reliable_handler = ReliableEventHandler.decorator
 
 
-def handle_once(service, event_type: str, body, effect, handler: str | None = None):
+def handle_once(service, event_type: str, body, effect, handler: str | None = None, record: bool = True):
     """Parse, then apply ``effect(uow, event)`` exactly once per event id.
 
     The processed-event record and the effect share one transaction; a duplicate delivery
     is acked without effect. Counted in ``events_handled_total`` / ``events_duplicate_total``.
+    ``record=False``: the effect is idempotent by itself — a conditional write that a second
+    delivery (or an older event) leaves as it is, such as intake's copy of a case's state
+    ordered by the transition's ``seq`` — so no record is written (one INSERT less for each of
+    the two transitions of every application; issue 9); every delivery counts as handled.
     """
     from . import events
     from .db import NATIONAL
@@ -106,7 +110,7 @@ def handle_once(service, event_type: str, body, effect, handler: str | None = No
     township_id = None if event["township_id"] == NATIONAL else event["township_id"]
     result = None
     with service.db(township_id) as uow:
-        first = uow.first_time(event, handler or f"{service.name}:{event_type}")
+        first = uow.first_time(event, handler or f"{service.name}:{event_type}") if record else True
         if first:
             result = effect(uow, event)
     service.metrics.handled(event_type, first)

@@ -308,7 +308,10 @@ class IntakeService(CalendarFollower, TownshipTimezoneFollower, BaseService):
     # -- events -------------------------------------------------------------------------
     @reliable_handler("cases", "case_transitioned")
     def on_case_transitioned(self, body):
-        handle_once(self, "cases.case_transitioned", body, apps.apply_case_transition)
+        # ordered by the transition's seq, a second delivery changes nothing: no record needed
+        # (an event from before seq existed is ordered by time only, and is recorded)
+        ordered = isinstance(body, dict) and body.get("seq") is not None
+        handle_once(self, "cases.case_transitioned", body, apps.apply_case_transition, record=not ordered)
 
     @reliable_handler("cases", "review_changed")
     def on_review_changed(self, body):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -431,6 +431,30 @@ def test_two_moves_in_the_same_instant_keep_the_later_one_whatever_arrives_last(
         assert not apps.apply_case_transition(uow, received)
     _, status = query(env, r["receipt_no"], r["query_password"])
     assert (status["status"], status["status_label"]) == ("in_review", "已受理")
+
+
+
+def test_a_transition_delivered_again_changes_nothing_so_it_needs_no_processed_record(env):
+    """Issue 9: intake keeps no processed-event record for a case transition with ``seq`` (one
+    INSERT less per transition): a second delivery of the latest one must leave everything as it
+    is — here after a deadline change that came in between."""
+    make_item(env)
+    out = submit(env)
+    r = out["receipt"]
+    at = datetime(2025, 1, 24, 3, tzinfo=timezone.utc)
+    accepted = {"case_id": "c" * 32, "application_id": out["application"]["id"], "receipt_no": r["receipt_no"],
+                "occurred_at": at, "to_state": "in_review", "status_code": "ACCEPTED", "status_label": "已受理",
+                "seq": 2, "due_date": date(2025, 2, 7)}
+    with env.uow() as uow:
+        assert apps.apply_case_transition(uow, accepted)
+    with env.uow() as uow:
+        assert apps.apply_deadline_change(uow, {"case_id": "c" * 32, "receipt_no": r["receipt_no"],
+                                                "due_date": date(2025, 2, 10), "provisional": False,
+                                                "occurred_at": at + timedelta(hours=1)})
+    with env.uow() as uow:
+        assert not apps.apply_case_transition(uow, accepted)  # delivered again
+    _, status = query(env, r["receipt_no"], r["query_password"])
+    assert (status["status"], status["due_date"]) == ("in_review", "2025-02-10")
 
 # -- C2a: the hall's days ----------------------------------------------------------------
 
