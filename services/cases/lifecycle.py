@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, select
 
 from services.common.calendar import WorkingCalendar
 from services.common.clock import local_date
+from services.common.db import new_id
 from services.common.errors import (
     Conflict,
     Forbidden,
@@ -102,7 +103,7 @@ def open_case(uow, ev: dict) -> Case | None:
     start_on = deadlines.clock_start(calendar(uow), ev["accepted_on"], recorded_on)  # C12, C2a
     handler = ev["handler_person_id"]
     case = Case(
-        township_id=uow.township_id, application_id=ev["application_id"], receipt_no=ev["receipt_no"],
+        id=new_id(), township_id=uow.township_id, application_id=ev["application_id"], receipt_no=ev["receipt_no"],
         item_code=ev["item_code"], item_version=ev["item_version"], item_name=ev["item_name"],
         kind=kind, original_kind=kind, state="received", window_id=ev.get("window_id"),
         handler_person_id=handler, holder_person_id=posts.available_holder(uow, handler, ev.get("window_id")),
@@ -114,8 +115,9 @@ def open_case(uow, ev: dict) -> Case | None:
         major=bool(ev.get("major")), proxy=bool(ev.get("proxy")), mandate_no=ev.get("mandate_no"),
         fee_cents=int(ev.get("fee_cents") or 0), fee_basis=ev.get("fee_basis"), created_at=uow.now(),
     )
+    # written once, as it stands at the end (one INSERT, not an INSERT then an UPDATE; issue 9):
+    # its id is given here, and its trail rows follow it in the flush (their foreign key)
     uow.session.add(case)
-    uow.session.flush()
     case.state = None
     transition(uow, case, "received", "received", handler, "application received")
     if case.holder_person_id != handler:
