@@ -25,6 +25,7 @@ import time
 
 import eventlet
 from nameko.exceptions import UnknownService
+from nameko.constants import NON_PERSISTENT as TRANSIENT
 from nameko.rpc import RpcProxy
 
 from .errors import ServiceUnavailable
@@ -82,6 +83,11 @@ def _bounded(method, service: str, wait: float, args, kwargs):
     publisher = getattr(method, "publisher", None)
     if publisher is not None:  # the request expires on the broker when the caller gives up
         publisher.expiration = max(wait, 0.001)
+        # and is not written to the broker's disk: it is worth nothing once the caller has
+        # given up, and a broker restart meanwhile answers 503 like any lost reply (the client
+        # retries with its Idempotency-Key). A persistent request waited for the broker's
+        # fsync before its confirm (issue 9).
+        publisher.delivery_mode = TRANSIENT
     reply = None
     try:
         with eventlet.Timeout(wait):
