@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, select, update
 
 from services.common.calendar import load_calendar
 from services.common.clock import local_date
+from services.common.db import new_id
 from services.common.errors import Conflict, Forbidden, ValidationFailed, field_error
 
 from services.common.privacy import mask_phone
@@ -128,7 +129,7 @@ def submit(uow, person_id: str, data: dict, settings: dict, names_of=None) -> di
         collection = agents.take(uow, data["collection_id"], item.code, ctx.today)
         data["first_asked_person_id"] = person_id
     app = Application(
-        item_id=item.id, item_code=item.code, item_version=item.version,
+        id=new_id(), item_id=item.id, item_code=item.code, item_version=item.version,
         applicant_name=applicant["name"], applicant_phone=applicant["phone"],
         applicant_id_no=applicant["id_no"].upper(),
         materials_brought=list(dict.fromkeys(data["materials_brought"])),
@@ -142,8 +143,9 @@ def submit(uow, person_id: str, data: dict, settings: dict, names_of=None) -> di
         received_at=ctx.now, received_on=ctx.today,
         notice_due_on=ctx.calendar.add_working_days(ctx.today, settings["supplement_notice_days"]).day,
     )
+    # written once its outcome is known (its id given here): one INSERT, not an INSERT then an
+    # UPDATE (issue 9)
     uow.session.add(app)
-    uow.session.flush()
     if collection is not None:
         agents.link(uow, collection, app)
         uow.session.flush()
@@ -157,6 +159,7 @@ def submit(uow, person_id: str, data: dict, settings: dict, names_of=None) -> di
         pass  # received; C12: the notice is due by notice_due_on
     else:
         out["receipt"] = _accept(ctx, app, item, c.kind, names)
+    uow.session.flush()  # written, with its defaults, before it is shown
     out["application"] = shared(contract.Application, full=True).dump(app)
     return out
 
