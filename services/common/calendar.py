@@ -16,7 +16,6 @@ day roll over to the next working day (Art. 203).
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -205,21 +204,10 @@ def _overrides_statement(common: CommonTables):
                        .where(or_(years.c.scope == NATIONAL, years.c.scope == township))))
 
 
-_BUILT: OrderedDict = OrderedDict()
-BUILT_KEPT = 1024  # calendars of distinct content kept per process (a township's is one)
-
-
+@lru_cache(maxsize=1024)  # calendars of distinct content kept per process (a township's is one)
 def _built(overrides: frozenset, loaded: frozenset) -> WorkingCalendar:
-    """The one calendar of this content (least recently used ones dropped past BUILT_KEPT)."""
-    key = (overrides, loaded)
-    cal = _BUILT.get(key)
-    if cal is None:
-        cal = _BUILT[key] = WorkingCalendar(dict(overrides), loaded)
-        if len(_BUILT) > BUILT_KEPT:
-            _BUILT.popitem(last=False)
-    else:
-        _BUILT.move_to_end(key)
-    return cal
+    """The one calendar of this content (the least recently used dropped past 1,024)."""
+    return WorkingCalendar(dict(overrides), loaded)
 
 
 def apply_calendar_change(session, common: CommonTables, change: dict, now: datetime) -> None:
