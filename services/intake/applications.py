@@ -582,12 +582,14 @@ def apply_case_transition(uow, event: dict) -> bool:
     One conditional UPDATE (the order check in its WHERE): two of these arrive for every
     application, and reading the row first cost as much as the submission (issue 9)."""
     seq, due = event.get("seq"), event.get("due_date")
-    values = {"case_id": event["case_id"], "case_state": event["to_state"], "case_status_code": event["status_code"],
-              "case_status_label": event.get("status_label") or receipts.C13_LABELS.get(event["status_code"]),
-              "case_updated_at": event["occurred_at"], "case_due_date": due,
-              "case_due_provisional": bool(event.get("provisional")), "case_seq": seq}
-    params = {f"p_{c}": values[c] for c in _transition_columns(seq is not None, due is not None)}
-    params.update(p_id=event["application_id"], p_township_id=uow.township_id, p_case_updated_at=event["occurred_at"])
+    params = {"p_id": event["application_id"], "p_township_id": uow.township_id, "p_case_id": event["case_id"],
+              "p_case_state": event["to_state"], "p_case_status_code": event["status_code"],
+              "p_case_status_label": event.get("status_label") or receipts.C13_LABELS.get(event["status_code"]),
+              "p_case_updated_at": event["occurred_at"]}
+    if due is not None:
+        params.update(p_case_due_date=due, p_case_due_provisional=bool(event.get("provisional")))
+    if seq is not None:
+        params["p_case_seq"] = seq
     result = uow.session.execute(_apply_transition(seq is not None, due is not None), params,
                                  execution_options={"synchronize_session": False})
     return result.rowcount == 1
