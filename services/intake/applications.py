@@ -91,13 +91,11 @@ class Context:
         self.tz = settings["timezone"]
         self.now = uow.now()
         self.today = local_date(self.now, self.tz)
-        self._calendar = None
 
     @property
     def calendar(self):
-        if self._calendar is None:
-            self._calendar = load_calendar(self.uow.session, self.uow.common, self.uow.township_id)
-        return self._calendar
+        """Read once per unit of work (``load_calendar`` keeps it for the transaction)."""
+        return load_calendar(self.uow.session, self.uow.common, self.uow.township_id)
 
 
 # -- submission ----------------------------------------------------------------
