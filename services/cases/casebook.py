@@ -17,6 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from services.common.calendar import WorkingCalendar, load_calendar
 from services.common.clock import DEFAULT_TZ, as_utc, local_date
+from services.common.db import pg_array
 from services.common.errors import Conflict, NotFound
 from services.common.validate import text
 
@@ -147,13 +148,6 @@ def insert_trail(uow, rows: list[dict]) -> None:
     values["data"] = pg_array([json.dumps(r["data"]) for r in rows])
     values["at"] = pg_array([as_utc(r["at"]).isoformat() for r in rows])
     uow.session.execute(_PG_TRAIL, values)
-
-
-def pg_array(values) -> str:
-    """A PostgreSQL array literal of texts (None: NULL), every element quoted and escaped: one
-    string to send (psycopg2 adapts a list element by element, ~3 µs each, 8 µs a date)."""
-    return "{" + ",".join("NULL" if v is None else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-                          for v in values) + "}"
 
 
 def _jsonable(data: dict) -> dict:

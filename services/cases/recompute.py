@@ -43,9 +43,10 @@ from sqlalchemy import bindparam, insert, select, text, update
 
 from services.common import events, green
 from services.common import recompute as engine
+from services.common.db import pg_array
 
 from . import deadlines, reviews
-from .casebook import RUNNING, _jsonable, pg_array
+from .casebook import RUNNING, _jsonable
 from .models import CalendarRecompute, Case, CaseLog, Review
 
 log = logging.getLogger(__name__)

@@ -345,11 +345,13 @@ class UnitOfWork:
         body = events.build(
             event_type, township_id or self.township_id, self.clock.now(), **payload
         )
-        self.session.execute(_insert(self.common.outbox), dict(
-            event_id=body["event_id"], event_type=event_type, township_id=body["township_id"], payload=body,
-            call_id=self.call_id, created_at=self.clock.now(), attempts=0))
+        self.session.execute(table_insert(self.common.outbox), self._outbox_row(body, self.clock.now()))
         self.emitted.append(body)
         return body
+
+    def _outbox_row(self, body: dict, now: datetime) -> dict:
+        return dict(event_id=body["event_id"], event_type=body["event_type"], township_id=body["township_id"],
+                    payload=body, call_id=self.call_id, created_at=now, attempts=0)
 
     def emit_many(self, event_type: str, payloads: list[dict], township_id: str | None = None) -> list[dict]:
         """Like ``emit`` for many events of one type, in one multi-row INSERT (bulk work such
@@ -373,13 +375,12 @@ class UnitOfWork:
             # the rows as two arrays: one statement compiled once, unpacked by the server (the
             # generic multi-row INSERT costs ~0.1 ms a row in Python)
             self.session.execute(_PG_OUTBOX, {
-                "event_ids": [b["event_id"] for b in bodies], "payloads": [json.dumps(b) for b in bodies],
+                "event_ids": pg_array([b["event_id"] for b in bodies]),
+                "payloads": pg_array([json.dumps(b) for b in bodies]),
                 "event_type": event_type, "township_id": townships.pop(), "call_id": self.call_id,
                 "created_at": now})
         else:
-            self.session.execute(_insert(self.common.outbox), [
-                dict(event_id=b["event_id"], event_type=event_type, township_id=b["township_id"], payload=b,
-                     call_id=self.call_id, created_at=now, attempts=0) for b in bodies])
+            self.session.execute(table_insert(self.common.outbox), [self._outbox_row(b, now) for b in bodies])
         self.emitted.extend(bodies)
         return bodies
 
@@ -406,7 +407,7 @@ class UnitOfWork:
         ).first()
         if seen:
             return False
-        self.session.execute(_insert(processed), values)
+        self.session.execute(table_insert(processed), values)
         return True
 
 
@@ -414,8 +415,16 @@ class UnitOfWork:
 # cost more of a request's CPU than running it; the values are bound at execution) ----------
 
 @lru_cache(maxsize=None)
-def _insert(table: Table):
+def table_insert(table: Table):
+    """``table.insert()``, built once per table; the row's values are bound at execution."""
     return table.insert()
+
+
+def pg_array(values) -> str:
+    """A PostgreSQL array literal of texts (None: NULL), every element quoted and escaped: one
+    string to send (psycopg2 adapts a list element by element, ~3 µs each, 8 µs a date)."""
+    return "{" + ",".join("NULL" if v is None else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+                          for v in values) + "}"
 
 
 @lru_cache(maxsize=None)

@@ -47,6 +47,7 @@ from nameko.rpc import Rpc
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 
+from .db import table_insert
 from .errors import Conflict, ValidationFailed
 
 log = logging.getLogger(__name__)
@@ -281,7 +282,7 @@ class Command:
         township_id, caller, method, key = self.scope
         table = uow.common.idempotency
         try:
-            uow.session.execute(_record(table), dict(
+            uow.session.execute(table_insert(table), dict(
                 township_id=township_id, caller=caller, method=method, key=key,
                 fingerprint=self.fingerprint, outcome=outcome, response=wire_dumps(value),
                 created_at=uow.now(),
@@ -369,8 +370,3 @@ def _recorded(table):
     return select(table.c.method, table.c.fingerprint, table.c.outcome, table.c.response).where(
         table.c.township_id == bindparam("township_id"), table.c.caller == bindparam("caller"),
         table.c.key == bindparam("key"))
-
-
-@functools.lru_cache(maxsize=None)
-def _record(table):
-    return table.insert()

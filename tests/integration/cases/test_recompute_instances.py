@@ -12,11 +12,12 @@ import eventlet
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from services.cases import casebook, recompute
+from services.cases import recompute
 from services.cases.models import Base, CalendarRecompute, Case, CaseLog
 from services.common import events
 from services.common.calendar import apply_calendar_change, load_calendar
 from services.common.clock import FrozenClock, SystemClock
+from services.common.db import pg_array
 from tests.e2e.test_calendar_recompute import _seed_cases, _weekdays, _wrong_deadlines
 from tests.support.units import UnitsOfWork
 
@@ -118,6 +119,6 @@ def test_an_array_literal_reads_back_as_the_values_it_was_made_of(database, valu
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT CAST(:a AS varchar[])"), {"a": casebook.pg_array(values)}).scalar() == values
+            assert conn.execute(text("SELECT CAST(:a AS varchar[])"), {"a": pg_array(values)}).scalar() == values
     finally:
         engine.dispose()
