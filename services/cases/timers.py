@@ -19,21 +19,18 @@ from sqlalchemy.orm import load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
 from services.common.calendar import load_calendar
-from services.common.clock import DEFAULT_TZ, latest_local_date, local_date
+from services.common.clock import DEFAULT_TZ, earliest_local_date, latest_local_date, local_date
 from services.common.db import NATIONAL, claim
 
 from . import deadlines, posts, reviews
-from .casebook import (  # noqa: F401  (mark_overdue, responsible_on: re-exported)
-    RUNNING, audit, awaits_upper, calendar, insert_trail, mark_overdue, mark_overdue_many, per_case, responsible_on,
-    silence_due, today, trail, transition,
+from .casebook import (
+    RUNNING, audit, awaits_upper, calendar, insert_trail, mark_overdue_many, per_case, silence_due, today, trail,
+    transition,
 )
 from .models import Absence, Case, Review, TownshipCopy
 from .rules import RULES
 
 log = logging.getLogger(__name__)
-
-#: the zone furthest behind (UTC−12): no township's local date is earlier than its date
-LATEST_ZONE = "Etc/GMT+12"
 
 #: I5: an escalated case once forwarded waits for the upper level (never reminded or overdue here)
 FORWARDED = (Case.kind == "escalated") & Case.escalated_on.is_not(None)
@@ -110,7 +107,7 @@ def reminder_window(uow) -> tuple[date, date]:
     latest = latest_local_date(now)
     last = max(load_calendar(uow.session, uow.common, scope).add_working_days(latest, most + 1).day
                for scope in scopes) - timedelta(days=1)
-    return local_date(now, LATEST_ZONE), last
+    return earliest_local_date(now), last
 
 def sweep_reminders(run) -> int:
     """C5 催办: once the last N working days begin (default 1), remind the holder — once per

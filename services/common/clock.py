@@ -80,6 +80,16 @@ def latest_local_date(moment: datetime) -> date:
     return local_date(moment, EARLIEST_ZONE)
 
 
+#: the zone furthest behind (UTC−12): no township's local date is earlier than its date
+LATEST_ZONE = "Etc/GMT+12"
+
+
+def earliest_local_date(moment: datetime) -> date:
+    """The earliest local date any township can have at ``moment`` (``latest_local_date``'s
+    other bound)."""
+    return local_date(moment, LATEST_ZONE)
+
+
 def as_utc(moment: datetime) -> datetime:
     """Stored timestamps are UTC; SQLite returns them naive, so put the zone back."""
     if moment.tzinfo is None:
