@@ -21,12 +21,11 @@ from services.common.db import pg_array
 from services.common.errors import Conflict, NotFound
 from services.common.validate import text
 
-from .models import Case, CaseLog, TownshipCopy
+from .models import RUNNING, Case, CaseLog, TownshipCopy
 
 KINDS = ("immediate", "promised", "supplement", "joint", "escalated")
 STARTED_KINDS = ("immediate", "promised", "joint", "escalated")  # what a supplement case becomes
 
-RUNNING = ("in_review", "awaiting_departments", "escalated")  # the clock runs (C2)
 OPEN = ("received", "supplement_pending", *RUNNING, "suspended")  # undecided
 STATES = (*OPEN, "decided", "delivered", "withdrawn", "reconsideration")
 

@@ -12,8 +12,9 @@ from services.common.recompute import RecomputeMarker
 
 Base = make_base()
 
-#: the rows ``ix_cases_running_due`` holds: the running cases (casebook.RUNNING, checked by a test)
-RUNNING_STATES = "state IN ('in_review', 'awaiting_departments', 'escalated')"
+RUNNING = ("in_review", "awaiting_departments", "escalated")  # the clock runs (C2)
+#: the rows ``ix_cases_running_due`` holds: the running cases
+RUNNING_STATES = "state IN (" + ", ".join(f"'{state}'" for state in RUNNING) + ")"
 
 
 class Case(TenantScoped, Base):

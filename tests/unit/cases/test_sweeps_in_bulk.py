@@ -205,12 +205,6 @@ def test_a_reminder_claim_skips_a_case_whose_deadline_moved_since_it_was_read(w,
     assert w.case(moved)["due_date"] == "2025-02-12"
 
 
-def test_the_sweeps_index_holds_exactly_the_running_states():
-    from services.cases.models import RUNNING_STATES
-
-    assert RUNNING_STATES == "state IN (" + ", ".join(f"'{s}'" for s in casebook.RUNNING) + ")"
-
-
 def test_candidates_are_bounded_by_each_township_s_own_date(w, monkeypatch):
     """At 00:30 on 6 Feb in Shanghai it is still 5 Feb in New York: a case due 5 Feb is overdue in
     T1 (Shanghai) and in T3 (no copy of its township: the default zone), but in T2 (New York) it
