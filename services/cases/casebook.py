@@ -228,6 +228,28 @@ def per_case(values: dict):
     return sql_case(*[(Case.id.in_(ids), literal(value)) for value, ids in ids_of.items()])
 
 
+def claim_chunk(uow, cases: list[Case], unclaimed, values: dict, written) -> list[Case]:
+    """Those of ``cases`` this call claims, with one conditional UPDATE (``… WHERE id IN (…) AND
+    <unclaimed> AND due_date = the one judged … RETURNING id``): one another instance or a
+    decision took first is not claimed, nor one whose deadline moved since it was read (an
+    extension, a recompute: the next sweep judges it afresh). ``values``: what the UPDATE sets;
+    ``written(case)``: what it wrote of each case, kept on the loaded case without another read."""
+    if not cases:
+        return []
+    won = set(uow.session.scalars(
+        update(Case)
+        .where(Case.id.in_([case.id for case in cases]), unclaimed,
+               Case.due_date == per_case({case.id: case.due_date for case in cases}))
+        .values(**values)
+        .returning(Case.id)
+        .execution_options(synchronize_session=False)))
+    claimed = [case for case in cases if case.id in won]
+    for case in claimed:
+        for name, value in written(case).items():
+            set_committed_value(case, name, value)
+    return claimed
+
+
 def mark_overdue(uow, case: Case) -> bool:
     """C5: count the case once against the handler responsible on the due date."""
     return mark_overdue_many(uow, [case]) == 1
@@ -245,21 +267,14 @@ def mark_overdue_many(uow, cases: list[Case]) -> int:
         return 0
     people = responsible_on_many(uow, [(case, case.due_date) for case in cases])
     now = uow.now()
-    won = set(uow.session.scalars(
-        update(Case)
-        .where(Case.id.in_([case.id for case in cases]), Case.overdue_at.is_(None),
-               Case.due_date == per_case({case.id: case.due_date for case in cases}))
-        .values(overdue_at=now, overdue_person_id=per_case(people))
-        .returning(Case.id)
-        .execution_options(synchronize_session=False)))
-    claimed = [case for case in cases if case.id in won]
+    claimed = claim_chunk(uow, cases, Case.overdue_at.is_(None),
+                          {"overdue_at": now, "overdue_person_id": per_case(people)},
+                          lambda case: {"overdue_at": now, "overdue_person_id": people[case.id]})
     if not claimed:
         return 0
     rows, events = [], {}
     for case in claimed:
         person = people[case.id]
-        set_committed_value(case, "overdue_at", now)  # what the UPDATE wrote, without another read
-        set_committed_value(case, "overdue_person_id", person)
         rows.append(trail(uow, case, "overdue", None, f"undecided after {case.due_date} (C5)",
                           handler_person_id=person))
         events.setdefault(case.township_id, []).append(dict(

@@ -14,9 +14,8 @@ from __future__ import annotations
 import logging
 from datetime import date, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.orm import load_only
-from sqlalchemy.orm.attributes import set_committed_value
 
 from services.common.calendar import load_calendar
 from services.common.clock import DEFAULT_TZ, earliest_local_date, latest_local_date, local_date
@@ -24,7 +23,7 @@ from services.common.db import NATIONAL, claim
 
 from . import deadlines, posts, reviews
 from .casebook import (
-    RUNNING, audit, awaits_upper, calendar, insert_trail, mark_overdue_many, per_case, silence_due, today, trail,
+    RUNNING, audit, awaits_upper, calendar, claim_chunk, insert_trail, mark_overdue_many, silence_due, today, trail,
     transition,
 )
 from .models import Absence, Case, Review, TownshipCopy
@@ -34,6 +33,8 @@ log = logging.getLogger(__name__)
 
 #: I5: an escalated case once forwarded waits for the upper level (never reminded or overdue here)
 FORWARDED = (Case.kind == "escalated") & Case.escalated_on.is_not(None)
+#: C5: not yet reminded of its present deadline (a new deadline gets its own reminder)
+NOT_REMINDED = Case.reminded_for.is_(None) | (Case.reminded_for != Case.due_date)
 
 
 def _by_own_date(uow, condition):
@@ -70,18 +71,8 @@ def remind(uow, case_ids) -> int:
     if not cases:
         return 0
     now = uow.now()
-    won = set(uow.session.scalars(
-        update(Case)
-        .where(Case.id.in_([case.id for case in cases]),
-               Case.due_date == per_case({case.id: case.due_date for case in cases}),
-               Case.reminded_for.is_(None) | (Case.reminded_for != Case.due_date))
-        .values(reminded_for=Case.due_date, reminded_at=now)
-        .returning(Case.id)
-        .execution_options(synchronize_session=False)))
-    claimed = [case for case in cases if case.id in won]
-    for case in claimed:
-        set_committed_value(case, "reminded_for", case.due_date)  # what the UPDATE wrote
-        set_committed_value(case, "reminded_at", now)
+    claimed = claim_chunk(uow, cases, NOT_REMINDED, {"reminded_for": Case.due_date, "reminded_at": now},
+                          lambda case: {"reminded_for": case.due_date, "reminded_at": now})
     if claimed:
         insert_trail(uow, [trail(uow, case, "reminded", None, f"due {case.due_date}") for case in claimed])
         uow.emit_many("cases.case_reminder", [dict(
@@ -119,8 +110,7 @@ def sweep_reminders(run) -> int:
         not_past = _by_own_date(uow, lambda day: Case.due_date >= day)
     stmt = select(Case.id, Case.township_id).where(Case.state.in_(RUNNING), Case.due_date.is_not(None),
                                                    Case.due_date >= first, Case.due_date <= last, not_past,
-                                                   (Case.reminded_for.is_(None)) | (Case.reminded_for != Case.due_date),
-                                                   ~FORWARDED)
+                                                   NOT_REMINDED, ~FORWARDED)
     return run.each_batch("reminders", _candidates(run, stmt), remind)
 
 #: what judging and counting a case overdue reads: a chunk loads these, not all ~60 columns (and
