@@ -51,10 +51,15 @@ def _by_own_date(uow, condition):
     return or_(*(Case.township_id.in_(ids) & condition(local_date(now, tz)) for tz, ids in zones.items()),
                Case.township_id.not_in(known) & condition(local_date(now, DEFAULT_TZ)))
 
+def _rows(uow, stmt) -> list[tuple[str, str]]:
+    """(township_id, id) of the rows a sweep looks at (``stmt`` selects id, township_id); each
+    is re-read and claimed."""
+    return [(tid, cid) for cid, tid in uow.session.execute(stmt).all()]
+
 def _candidates(run, stmt) -> list[tuple[str, str]]:
-    """(township_id, case_id) of the rows a sweep looks at; each is re-read and claimed."""
+    """``_rows`` in a unit of work of its own, for a sweep whose query needs no bound read first."""
     with run.unit_of_work() as uow:
-        return [(tid, cid) for cid, tid in uow.session.execute(stmt).all()]
+        return _rows(uow, stmt)
 
 def remind(uow, case_ids) -> int:
     """C5 催办 for a chunk of one township's candidates, once per deadline: read together, judged
@@ -105,13 +110,12 @@ def sweep_reminders(run) -> int:
     deadline (a new deadline after an extension or a pause gets its own reminder). Candidates
     are the running cases due within ``reminder_window`` (the partial index
     ``ix_cases_running_due`` finds them), done a chunk of one township at a time."""
-    with run.unit_of_work() as uow:
+    with run.unit_of_work() as uow:  # the bounds and the candidates read in one transaction
         first, last = reminder_window(uow)
-        not_past = _by_own_date(uow, lambda day: Case.due_date >= day)
-    stmt = select(Case.id, Case.township_id).where(Case.state.in_(RUNNING), Case.due_date.is_not(None),
-                                                   Case.due_date >= first, Case.due_date <= last, not_past,
-                                                   NOT_REMINDED, ~FORWARDED)
-    return run.each_batch("reminders", _candidates(run, stmt), remind)
+        candidates = _rows(uow, select(Case.id, Case.township_id).where(
+            Case.state.in_(RUNNING), Case.due_date.is_not(None), Case.due_date >= first, Case.due_date <= last,
+            _by_own_date(uow, lambda day: Case.due_date >= day), NOT_REMINDED, ~FORWARDED))
+    return run.each_batch("reminders", candidates, remind)
 
 #: what judging and counting a case overdue reads: a chunk loads these, not all ~60 columns (and
 #: reading any other raises, rather than costing a query a case)
@@ -137,13 +141,12 @@ def sweep_overdue(run) -> int:
     They are done a chunk of one township at a time (``run.each_batch``: one read, one claiming
     UPDATE, one INSERT of trail rows and one of events a chunk; 10^4 marked one unit of work
     each took ~100 s, issue 9); each is still judged by its own township's date."""
-    with run.unit_of_work() as uow:
-        horizon = latest_local_date(uow.now())
-        past_due = _by_own_date(uow, lambda day: Case.due_date < day)
-    stmt = select(Case.id, Case.township_id).where(Case.state.in_(RUNNING), Case.overdue_at.is_(None),
-                                                   Case.provisional.is_(False), Case.due_date.is_not(None),
-                                                   Case.due_date < horizon, past_due, ~FORWARDED)
-    return run.each_batch("overdue", _candidates(run, stmt), overdue)
+    with run.unit_of_work() as uow:  # the bounds and the candidates read in one transaction
+        candidates = _rows(uow, select(Case.id, Case.township_id).where(
+            Case.state.in_(RUNNING), Case.overdue_at.is_(None), Case.provisional.is_(False),
+            Case.due_date.is_not(None), Case.due_date < latest_local_date(uow.now()),
+            _by_own_date(uow, lambda day: Case.due_date < day), ~FORWARDED))
+    return run.each_batch("overdue", candidates, overdue)
 
 def approve_tacitly(uow, case_id) -> bool:
     """C6 for one case: claimed on its undecided outcome."""
@@ -212,11 +215,10 @@ def sweep_immediate_targets(run) -> int:
     once and the director told (``cases.immediate_target_missed``); the director lists them with
     ``GET /cases?past_target=true``. Not a deduction: overdue is still the due day (C5)."""
     with run.unit_of_work() as uow:
-        now = uow.now()
-    stmt = select(Case.id, Case.township_id).where(
-        Case.kind == "immediate", Case.state.in_(RUNNING), Case.target_at.is_not(None), Case.target_at < now,
-        Case.target_flagged_at.is_(None))
-    return run.each("immediate_targets", _candidates(run, stmt), flag_target)
+        candidates = _rows(uow, select(Case.id, Case.township_id).where(
+            Case.kind == "immediate", Case.state.in_(RUNNING), Case.target_at.is_not(None),
+            Case.target_at < uow.now(), Case.target_flagged_at.is_(None)))
+    return run.each("immediate_targets", candidates, flag_target)
 
 def hand_over(uow, absence_id) -> int:
     """C7: A's cases to B (``posts.hand_over`` claims the absence)."""
@@ -247,11 +249,11 @@ def sweep_reviews(run) -> int:
     instances act once."""
     with run.unit_of_work() as uow:
         horizon = latest_local_date(uow.now())  # no township's date is later: a bound, each judged by its own
-    reminding = _candidates(run, select(Review.id, Review.township_id).where(
-        Review.state == "pending", Review.reminded_at.is_(None)))
-    late = _candidates(run, select(Review.id, Review.township_id).where(
-        Review.state == "pending", Review.overdue_at.is_(None), Review.provisional.is_not(True),
-        Review.due_date < horizon))
+        reminding = _rows(uow, select(Review.id, Review.township_id).where(
+            Review.state == "pending", Review.reminded_at.is_(None)))
+        late = _rows(uow, select(Review.id, Review.township_id).where(
+            Review.state == "pending", Review.overdue_at.is_(None), Review.provisional.is_not(True),
+            Review.due_date < horizon))
     return (run.each("review_reminders", reminding, reviews.remind)
             + run.each("review_overdue", late, reviews.mark_overdue))
 

@@ -78,14 +78,14 @@ def test_the_candidate_query_uses_the_partial_index(database, sweep):
     _seed(units, 50, 5000)
     captured = []
 
-    def candidates(run, stmt):
+    def rows(uow, stmt):
         captured.append(stmt)
         return []
-    original, timers._candidates = timers._candidates, candidates
+    original, timers._rows = timers._rows, rows
     try:
         sweep(SweepRun(units))
     finally:
-        timers._candidates = original
+        timers._rows = original
     sql = str(captured[0].compile(units.engine, compile_kwargs={"literal_binds": True}))
     with units.engine.connect() as conn:
         conn.exec_driver_sql("SET enable_seqscan = off")  # the index must be usable, whatever the size

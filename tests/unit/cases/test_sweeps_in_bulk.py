@@ -223,13 +223,13 @@ def test_candidates_are_bounded_by_each_township_s_own_date(w, monkeypatch):
     for township_id, case_id in ((T1, shanghai), (T2, new_york), (T3, default)):
         assert w.case(case_id, township_id)["due_date"] == "2025-02-05"
     seen = []
-    candidates = timers._candidates
+    rows = timers._rows
 
-    def recorded(run, stmt):
-        found = candidates(run, stmt)
+    def recorded(uow, stmt):
+        found = rows(uow, stmt)
         seen.append({case_id for _, case_id in found})
         return found
-    monkeypatch.setattr(timers, "_candidates", recorded)
+    monkeypatch.setattr(timers, "_rows", recorded)
     w.move_to(at(2025, 2, 6, 0, 30))
     assert timers.sweep_overdue(SweepRun(w)) == 2
     assert timers.sweep_reminders(SweepRun(w)) == 1
