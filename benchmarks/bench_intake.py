@@ -1,6 +1,6 @@
 """`make bench`: the intake path end to end, against the framework's floor, and the heavy timers.
 
-    .venv/bin/python benchmarks/bench_intake.py [--quick] [--skip http,sweep,recompute,days]
+    .venv/bin/python benchmarks/bench_intake.py [--quick] [--skip http,bound,sweep,recompute,days]
                                                 [--instances 1,2] [--seconds 10]
 
 1. HTTP (processes on PostgreSQL, a vhost of its own): `POST /intake/applications` with the
@@ -123,16 +123,37 @@ def start_floor(amqp_uri, log_dir):
     log = open(log_dir / "floor.log", "ab")
     proc = subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / "floor.py"), "--amqp", amqp_uri,
                              "--port", str(port)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    wait_http(port, "the floor service")
+    return proc, port
+
+
+def start_bound(amqp_uri, log_dir, dbs):
+    """benchmarks/bound.py: its gateway, intake and cases as three processes; returns them and
+    the gateway's port."""
+    from tests.support.processes import free_port
+
+    port = free_port()
+    procs = []
+    for role in ("cases", "intake", "gateway"):
+        extra = ["--port", str(port)] if role == "gateway" else ["--db", dbs[role]]
+        log = open(log_dir / f"bound-{role}.log", "ab")
+        procs.append(subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / "bound.py"), "--role", role,
+                                       "--amqp", amqp_uri, *extra], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT))
+    wait_http(port, "the bound's gateway")
+    return procs, port
+
+
+def wait_http(port, what):
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             conn.request("GET", "/health")
             if conn.getresponse().status == 200:
-                return proc, port
+                return
         except OSError:
             eventlet.sleep(0.2)
-    raise SystemExit("the floor service did not start")
+    raise SystemExit(f"{what} did not start")
 
 
 def start_system(amqp_uri, tmp, dbs, instances: int):
@@ -200,6 +221,8 @@ def bench_http(args, results):
         finally:
             floor_proc.terminate()
             floor_proc.wait(15)
+        if "bound" not in args.skip:
+            rows += bench_bound(args, broker.uri, pg, tmp, body)
         for instances in args.instances:
             dbs = {}
             for name in ("staff", "intake", "cases"):
@@ -240,7 +263,7 @@ def bench_http(args, results):
     floor = {r["clients"]: r for r in rows if r["kind"] == "floor"}
     print("\nagainst the floor (same run):")
     for r in rows:
-        if r["kind"] != "intake":
+        if r["kind"] == "floor":
             continue
         f = floor[r["clients"]]
         r["vs_floor"] = {"throughput": r["req_s"] / f["req_s"], "p50": r["p50_ms"] / f["p50_ms"],
@@ -248,6 +271,31 @@ def bench_http(args, results):
         print(f"  {r['label']:<44} throughput {100 * r['vs_floor']['throughput']:5.1f} % of the floor, "
               f"p50 {r['vs_floor']['p50']:5.1f}x, p99 {r['vs_floor']['p99']:5.1f}x")
     results["http"] = rows
+
+
+def bench_bound(args, amqp_uri, pg, tmp, body) -> list[dict]:
+    """The bound (benchmarks/bound.py) at each client count: done when its case row exists."""
+    dbs = {role: pg.create_database(f"bench_bound_{role}") for role in ("intake", "cases")}
+    procs, port = start_bound(amqp_uri, tmp, dbs)
+    rows = []
+    try:
+        load([port], "/applications", body, {"Content-Type": "application/json"}, 2, 1.0)  # warm-up
+        for c in args.clients:
+            before = count_cases(dbs["cases"])
+            t0 = time.monotonic()
+            lat, err, el = load([port], "/applications", body, {"Content-Type": "application/json"}, c, args.seconds)
+            done_at = wait_cases(dbs["cases"], before + len(lat))
+            rows.append(row(f"bound (the path with no domain), {c} clients", len(lat), done_at - t0, lat, err,
+                            kind="bound", clients=c, http_req_s=len(lat) / el))
+            print_http(rows[-1:])
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(15)
+        for url in dbs.values():
+            pg.drop_database(url)
+    return rows
 
 
 # -- 2-4. in-process, on PostgreSQL -----------------------------------------------------------------
@@ -392,13 +440,13 @@ def bench_days(args, results):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="smaller counts and shorter runs, to iterate")
-    parser.add_argument("--skip", default="", help="comma-separated: http,sweep,recompute,days")
+    parser.add_argument("--skip", default="", help="comma-separated: http,bound,sweep,recompute,days")
     parser.add_argument("--instances", default="1,2", help="instances of gateway, intake, cases to measure")
     parser.add_argument("--seconds", type=float, default=None, help="seconds per HTTP measurement")
     parser.add_argument("--clients", default="1,10,50", help="concurrent clients to measure")
     parser.add_argument("--sweep-sizes", default=None, help="open cases of the sweep runs, e.g. 100000,1000000")
     args = parser.parse_args()
-    skip = set(filter(None, args.skip.split(",")))
+    skip = args.skip = set(filter(None, args.skip.split(",")))
     args.instances = [int(x) for x in args.instances.split(",")]
     args.clients = [int(x) for x in args.clients.split(",")]
     args.seconds = args.seconds or (4.0 if args.quick else 15.0)
