@@ -79,7 +79,7 @@ def knows(uow, window_id: str | None, person_id: str | None) -> bool:
     held = uow.session.info.setdefault("copies", [])
     for model, ident in ((TownshipCopy, uow.township_id), (WindowCopy, window_id), (PersonCopy, person_id)):
         if ident:
-            row = uow.session.get(model, ident)
+            row = uow.find(model, ident)
             if row is None:
                 return False
             held.append(row)
@@ -101,7 +101,7 @@ def partner_of(uow, person_id: str, window_id: str | None = None) -> tuple[str |
 
 def is_away(uow, person_id: str, now: datetime | None = None) -> bool:
     now = now or uow.now()
-    person = uow.session.get(PersonCopy, person_id)
+    person = uow.find(PersonCopy, person_id)
     if person is not None and not person.active:
         return True
     return uow.session.scalar(_AWAY, {"person_id": person_id, "now": now}) is not None

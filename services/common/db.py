@@ -52,6 +52,7 @@ from sqlalchemy.orm import (
     sessionmaker,
     with_loader_criteria,
 )
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.types import TypeDecorator
 
 from .errors import NotFound
@@ -299,6 +300,22 @@ _PG_OUTBOX = text(
 ).bindparams(bindparam("created_at", type_=UTCDateTime()))
 
 
+def _get(session: Session, model, ident):
+    """``session.get(model, ident)``, with the SELECT of a row not yet in the session built once
+    per model: ``Session.get`` builds one per call, and the township's criteria with it, which
+    made each read of a copy row 0.4 ms of CPU (issue 9)."""
+    by_id = _by_id(model)
+    if by_id is None or identity_key(model, ident) in session.identity_map:
+        return session.get(model, ident)  # from the identity map (or a composite key)
+    return session.scalars(by_id, {"ident": ident}).first()
+
+
+@lru_cache(maxsize=None)
+def _by_id(model):
+    keys = model.__mapper__.primary_key
+    return select(model).where(keys[0] == bindparam("ident")) if len(keys) == 1 else None
+
+
 class UnitOfWork:
     """One transaction: the session, the events it will publish, idempotency records."""
 
@@ -317,7 +334,7 @@ class UnitOfWork:
         """A row of this township by id, or None (another township's row is None too)."""
         if not ident:
             return None
-        obj = self.session.get(model, ident)
+        obj = _get(self.session, model, ident)
         if obj is None or (
             isinstance(obj, TenantScoped) and self.township_id and obj.township_id != self.township_id
         ):
