@@ -10,6 +10,7 @@ copy kept from ``staff.organisation_changed`` and filled from ``staff.organisati
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
@@ -76,14 +77,23 @@ def knows(uow, window_id: str | None, person_id: str | None) -> bool:
     """Whether the copy has what a new case needs (else the service asks staff). The rows read
     are held for the rest of the unit of work (the session's identity map holds clean rows
     weakly: the case's rules would read them again)."""
-    held = uow.session.info.setdefault("copies", [])
-    for model, ident in ((TownshipCopy, uow.township_id), (WindowCopy, window_id), (PersonCopy, person_id)):
-        if ident:
-            row = uow.find(model, ident)
-            if row is None:
-                return False
-            held.append(row)
+    wanted = [(model, ident) for model, ident in
+              ((TownshipCopy, uow.township_id), (WindowCopy, window_id), (PersonCopy, person_id)) if ident]
+    if not wanted:
+        return True
+    # one statement for all three (a row only when each exists; issue 9: three reads were 14 %
+    # of cases' CPU per new case)
+    row = uow.session.execute(_copies(tuple(model for model, _ in wanted)),
+                              {model.__name__: ident for model, ident in wanted}).first()
+    if row is None:
+        return False
+    uow.session.info.setdefault("copies", []).extend(row)
     return True
+
+
+@lru_cache(maxsize=None)
+def _copies(models: tuple):
+    return select(*models).where(*(model.id == bindparam(model.__name__) for model in models))
 
 
 def partner_of(uow, person_id: str, window_id: str | None = None) -> tuple[str | None, str | None]:

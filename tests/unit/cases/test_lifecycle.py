@@ -337,6 +337,22 @@ def test_c8_knows_fee_window_asks_staff_when_the_copy_lacks_it(w):
         assert not fees.knows_fee_window(uow, None)
 
 
+def test_c1_a_new_case_knows_its_window_and_handler_only_from_its_own_townships_copy(w):
+    """posts.knows reads the township, window and person copies in one statement: a row only
+    when each exists in this township (else staff is asked, services/common/staffdir)."""
+    from services.cases import posts
+
+    with w(T1) as uow:
+        assert posts.knows(uow, "w1", "clerk-a")
+        assert posts.knows(uow, None, "clerk-a") and posts.knows(uow, "w1", None)
+        assert not posts.knows(uow, "w1", "someone-new")  # an event not yet arrived
+        assert not posts.knows(uow, "w-new", "clerk-a")
+        assert not posts.knows(uow, "w9", "clerk-a")  # T2's window
+        assert not posts.knows(uow, "w1", "t2-a")  # T2's person
+    with w(T2) as uow:
+        assert posts.knows(uow, "w9", "t2-a") and not posts.knows(uow, "w1", "t2-a")
+
+
 # -- C9 / C10 -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("rating, follow_up", [(1, True), (2, True), (3, False), (5, False)])
