@@ -14,6 +14,7 @@ runs beside each service instance and moves unsent rows to the broker:
 from __future__ import annotations
 
 import logging
+import os
 import time
 from functools import lru_cache
 
@@ -39,6 +40,10 @@ class OutboxRelay:
         self.container = db.container
         self.config = db.container.config
         self.interval = float(self.config.get("OUTBOX_POLL_INTERVAL", 0.5))
+        # a woken relay waits this long so that concurrent commits share a batch: one claim and
+        # one round of confirms for several events (issue 9: 5 % of the CPU per application at
+        # 10 clients); an event leaves at most this much later
+        self.linger = float(self.config.get("OUTBOX_LINGER", os.environ.get("OUTBOX_LINGER", "0.005")))
         self._wake = Event()
         self._running = False
         self._gt = None
@@ -77,8 +82,10 @@ class OutboxRelay:
             try:
                 sent = self.publish_pending()
                 backoff = self.interval
-                if sent:
-                    continue  # there may be more
+                if sent >= BATCH:
+                    continue  # a full batch: there may be more
+                # a partial batch took every committed row; what commits meanwhile wakes the
+                # relay (it needs no empty claim to find that out: issue 9)
                 if stopping:
                     return
             except Exception as exc:  # broker or database unreachable: keep the rows, retry
@@ -91,8 +98,13 @@ class OutboxRelay:
                 eventlet.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
+            woken = False
             with eventlet.Timeout(self.interval, False):
-                self._wake.wait()
+                woken = self._wake.wait()
+            if woken and self.linger > 0:
+                eventlet.sleep(self.linger)  # let the commits of concurrent workers join the batch
+            # reset before the claim: a commit woken before it is in the claim, one after it
+            # wakes the next pass
             self._wake = Event()
 
     def backlog(self) -> int:

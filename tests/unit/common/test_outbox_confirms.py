@@ -45,3 +45,49 @@ def test_a_batch_is_sent_only_when_every_event_in_it_is_confirmed(monkeypatch, a
     else:
         with pytest.raises(outcome):
             relay._await_confirms(after, last)
+
+
+class CountingRelay(OutboxRelay):
+    """The relay's loop over a scripted outbox: ``commit(n)`` adds n committed rows and wakes
+    it, as ``Database`` does after a commit; every claim is recorded with what it took."""
+
+    def __init__(self, linger):
+        self.interval, self.linger = 5.0, linger
+        self._wake, self._running, self.failures = outbox.Event(), True, 0
+        self.pending, self.claims = 0, []
+
+    def publish_pending(self):
+        taken = min(self.pending, outbox.BATCH)
+        self.pending -= taken
+        self.claims.append(taken)
+        return taken
+
+    def commit(self, n=1):
+        self.pending += n
+        self.wake()
+
+
+def run_loop(relay, script):
+    import eventlet
+
+    loop = eventlet.spawn(relay._loop)
+    eventlet.sleep(0.01)  # its first pass finds the outbox empty
+    for gap, n in script:
+        eventlet.sleep(gap)
+        relay.commit(n)
+    eventlet.sleep(0.1)
+    loop.kill()
+    return relay.claims
+
+
+def test_commits_close_together_go_out_in_one_batch_and_a_partial_batch_is_not_claimed_again():
+    """Issue 9: a woken relay lingers (OUTBOX_LINGER) so that the commits of concurrent workers
+    share one claim and one round of confirms, and after a batch smaller than BATCH it waits
+    for the next commit instead of claiming an empty outbox."""
+    claims = run_loop(CountingRelay(linger=0.02), [(0, 1), (0.002, 1), (0.002, 1)])
+    assert claims == [0, 3]
+
+
+def test_without_lingering_each_commit_is_claimed_at_once_and_a_full_batch_is_followed_up():
+    claims = run_loop(CountingRelay(linger=0), [(0, 1), (0.03, outbox.BATCH + 2)])
+    assert claims == [0, 1, outbox.BATCH, 2]
