@@ -3,8 +3,9 @@
 Where the floor (benchmarks/floor.py) is one HTTP request and one RPC, an application must also
 be written durably, handed on by event, and written durably again as a case. This is that path
 with nothing else: no validation, rules, calendar, receipt, audit trail or copies back, the same
-libraries and process layout as the system (nameko 2.14 on eventlet, SQLAlchemy Core on
-psycopg2, PostgreSQL with its defaults, three processes):
+libraries, process layout and worker counts as the system (nameko 2.14 on eventlet, SQLAlchemy
+Core on psycopg2, PostgreSQL with its defaults, three processes; 100 workers in the gateway, 10
+in a service, a pool of workers + 3 connections):
 
 * ``gateway``: nameko HTTP ``POST /applications`` → RPC ``bound_intake.submit(body)``;
 * ``intake``: one transaction: the application row and its outbox row (the transactional
@@ -39,7 +40,11 @@ from nameko.runners import ServiceRunner  # noqa: E402
 from nameko.web.handlers import http  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
-WORKERS = 50
+
+def workers(role: str) -> int:
+    """The system's own worker counts (services/common/config.py): the gateway 100, a service 10."""
+    return int(os.environ.get("GATEWAY_WORKERS", "100") if role == "gateway" else os.environ.get("MAX_WORKERS", "10"))
+
 SCHEMA = {
     "intake": ["CREATE TABLE IF NOT EXISTS applications (id uuid PRIMARY KEY, township_id text NOT NULL, "
                "body jsonb NOT NULL, received_at timestamptz NOT NULL DEFAULT now())",
@@ -121,8 +126,8 @@ def main():
     args = parser.parse_args()
     if args.role != "gateway":
         prepare(args.role, args.db)
-        engine = create_engine(args.db, pool_size=WORKERS + 3, max_overflow=5)
-    config = {"AMQP_URI": args.amqp, "max_workers": WORKERS, "serializer": "json"}
+        engine = create_engine(args.db, pool_size=workers(args.role) + 3, max_overflow=5)  # as db.make_engine
+    config = {"AMQP_URI": args.amqp, "max_workers": workers(args.role), "serializer": "json"}
     if args.port:
         config["WEB_SERVER_ADDRESS"] = f"127.0.0.1:{args.port}"
     runner = ServiceRunner(config)
