@@ -17,13 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.common.errors import Conflict, ValidationFailed, field_error
-from services.contracts import cases as contract
+from services.contracts import cases as contract, shared
 
 from .lifecycle import audit, get_case, require, today
 from sqlalchemy import select
 
 from .models import FeeViolationRecord, PersonCopy, WindowCopy
-from services.contracts import shared
 
 
 @dataclass

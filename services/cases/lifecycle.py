@@ -24,7 +24,7 @@ from services.common.errors import (
     field_error,
 )
 
-from services.contracts import cases as contract
+from services.contracts import cases as contract, shared
 
 from . import deadlines, posts
 from .casebook import (  # noqa: F401  (re-exported: the rest of the service reads them here)
@@ -34,7 +34,6 @@ from .casebook import (  # noqa: F401  (re-exported: the rest of the service rea
 )
 from .models import Case, CaseLog, DepartmentOpinion, Pause, PersonCopy
 from .rules import RULES
-from services.contracts import shared
 
 log = logging.getLogger(__name__)
 

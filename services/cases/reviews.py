@@ -30,13 +30,12 @@ from sqlalchemy import select
 from services.common.db import claim
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from services.common.privacy import mask_long_numbers
-from services.contracts import cases as contract
+from services.contracts import cases as contract, shared
 
 from . import deadlines
 from .casebook import audit, calendar, field_text, get_case, require, today, transition
 from .models import Case, PersonCopy, ReturnedApplication, Review
 from .rules import RULES
-from services.contracts import shared
 
 SUBJECTS = ("rejection", "return")
 CHANNELS = ("online", "window")

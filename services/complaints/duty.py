@@ -25,12 +25,11 @@ from services.common.calendar import load_calendar
 from services.common.clock import local_date
 from services.common.errors import NotFound, ValidationFailed, field_error
 from services.common.months import month_of, next_month, parse_month
-from services.contracts import complaints as contract
+from services.contracts import complaints as contract, shared
 
 from . import orgcopy
 from .models import Complaint, DutyDay, DutyRoster, RosterAlert
 from .rules import RULES
-from services.contracts import shared
 
 MAX_DAYS = 31
 

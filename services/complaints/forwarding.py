@@ -25,13 +25,12 @@ from services.common.clock import local_date
 from services.common.db import claim
 from services.common.errors import Conflict, Forbidden, NotFound, field_error
 from services.common.validate import text
-from services.contracts import complaints as contract
+from services.contracts import complaints as contract, shared
 
 from . import orgcopy
 from .models import Complaint, Forwarding, UpwardReport
 from .rules import DEPARTMENT_HEADS, IDENTITY_ROLES, RULES, forward_due, is_overdue
 from .viewing import get_for, redact
-from services.contracts import shared
 
 PENDING = ("forwarded", "answered")
 DECISIONS = ("accepted", "returned")

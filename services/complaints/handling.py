@@ -20,7 +20,7 @@ from services.common.errors import (
     field_error,
 )
 from services.common.validate import text
-from services.contracts import complaints as contract
+from services.contracts import complaints as contract, shared
 
 from . import duty, forwarding, orgcopy, viewing
 from .models import Complaint, DelayNotice
@@ -35,7 +35,6 @@ from .rules import (
     petition_due,
     reception_due,
 )
-from services.contracts import shared
 
 PHONE_RE = re.compile(r"^\+?[0-9-]{6,20}$")
 MAX_TEXT = 5000

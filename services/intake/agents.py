@@ -27,12 +27,11 @@ from services.common.db import claim
 from services.common.errors import Conflict, Forbidden, NotFound, field_error
 from services.common.months import month_of, parse_month, utc_span
 from services.common.privacy import mask_long_numbers
-from services.contracts import intake as contract
+from services.contracts import intake as contract, shared
 from services.contracts.intake_input import (AgentCollectionIn, AgentRatingIn, AgentRemovalIn,
                                              CollectionWithdrawalIn, VillageAgentIn, load)
 
 from .models import AgentCollection, Application, CatalogueItem, OrgName, VillageAgent
-from services.contracts import shared
 
 #: C9's scale, which applicants also rate agents on (seed 002: 作为对中心工作人员和村代办员工作质量考评的依据)
 LABELS = {1: "非常不满意", 2: "不满意", 3: "基本满意", 4: "满意", 5: "非常满意"}

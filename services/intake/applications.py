@@ -15,14 +15,13 @@ from services.common.db import new_id
 from services.common.errors import Conflict, Forbidden, ValidationFailed, field_error
 
 from services.common.privacy import mask_phone
-from services.contracts import intake as contract
+from services.contracts import intake as contract, shared
 
 from . import agents, receipts
 from .catalogue import current_item
 from .models import Application, CatalogueItem, Notice, NoticeViolationRecord
 from .rules import RULES
 from services.contracts.intake_input import ApplicationIn, load
-from services.contracts import shared
 
 OPEN_CASE_END_STATES = {"delivered", "withdrawn", "closed", "rejected", "completed"}
 

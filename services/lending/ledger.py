@@ -12,7 +12,7 @@ from services.common.tenancy import GATE
 from services.common.calendar import load_calendar
 from services.common.errors import Conflict, field_error
 from services.common.validate import text
-from services.contracts import lending as contract
+from services.contracts import lending as contract, shared
 
 from .models import Compensation, Item, Loan, ReminderTask
 from .rules import (
@@ -28,7 +28,6 @@ from .rules import (
     usage_conditions,
     mask_id,
 )
-from services.contracts import shared
 
 PHONE_RE = re.compile(r"^\+?[0-9-]{6,20}$")
 FULL_VIEW_ROLES = GATE  # they call the borrower (L4)

@@ -15,12 +15,11 @@ from services.common.calendar import load_calendar
 from services.common.clock import local_date
 from services.common.db import claim
 from services.common.errors import Conflict, NotFound
-from services.contracts import notices as contract
+from services.contracts import notices as contract, shared
 
 from . import orgcopy, routing
 from .models import Delivery, Notice
 from .rules import RULES
-from services.contracts import shared
 
 BATCH = 200
 

@@ -15,12 +15,11 @@ from services.common.errors import Conflict, NotFound, ValidationFailed, field_e
 from services.common.settings import timezone_name
 from services.common.tenancy import ROLES
 
-from services.contracts import staff as contract
+from services.contracts import staff as contract, shared
 from services.contracts.platform import CalendarAnswer
 
 from . import accounts
 from .models import Department, Person, Township, Window
-from services.contracts import shared
 
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 
