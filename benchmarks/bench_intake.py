@@ -8,8 +8,9 @@
    counts as done when its case exists in cases (throughput = applications / time until the last
    case exists). At 1, 10 and 50 clients, and the floor (benchmarks/floor.py: a bare nameko HTTP
    entrypoint calling an RPC echo service, max_workers 50, same broker) measured in the same run,
-   with the ratios. ``--instances 1,2`` repeats the intake path with two instances of the
-   gateway, intake and cases.
+   with the ratios; and the bound (benchmarks/bound.py: the same path with no domain work, on the
+   same stack) at the same client counts. ``--instances 1,2`` repeats the intake path with two
+   instances of the gateway, intake and cases.
 2. The overdue sweep (C5) in-process over 10^5 and 10^6 open cases with 1 % due (bulk-inserted).
 3. A township's calendar change recomputing 10^4 open cases (services/cases/recompute), and the
    worst latency of a small query made meanwhile (does it stall other requests?).
