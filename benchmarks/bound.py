@@ -35,10 +35,10 @@ import json  # noqa: E402
 import uuid  # noqa: E402
 
 from nameko.events import EventDispatcher, event_handler  # noqa: E402
-from nameko.rpc import RpcProxy, rpc  # noqa: E402
-from nameko.runners import ServiceRunner  # noqa: E402
-from nameko.web.handlers import http  # noqa: E402
+from nameko.rpc import rpc  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
+
+from benchmarks.floor import http_to_rpc, serve  # noqa: E402
 
 
 def workers(role: str) -> int:
@@ -88,18 +88,7 @@ class BoundCases:
                                            "tid": event["township_id"]})
 
 
-class BoundGateway:
-    name = "bound_gateway"
-    intake = RpcProxy("bound_intake")
-
-    @http("POST", "/applications")
-    def post(self, request):
-        body = json.loads(request.get_data(as_text=True))
-        return 201, json.dumps(self.intake.submit(body))
-
-    @http("GET", "/health")
-    def health(self, request):
-        return "ok"
+BoundGateway = http_to_rpc("bound_gateway", "/applications", "bound_intake", "submit")
 
 
 ROLES = {"gateway": BoundGateway, "intake": BoundIntake, "cases": BoundCases}
@@ -130,13 +119,7 @@ def main():
     config = {"AMQP_URI": args.amqp, "max_workers": workers(args.role), "serializer": "json"}
     if args.port:
         config["WEB_SERVER_ADDRESS"] = f"127.0.0.1:{args.port}"
-    runner = ServiceRunner(config)
-    runner.add_service(ROLES[args.role])
-    runner.start()
-    try:
-        runner.wait()
-    except KeyboardInterrupt:
-        runner.stop()
+    serve(config, ROLES[args.role])
 
 
 if __name__ == "__main__":

@@ -28,18 +28,38 @@ class EchoService:
         return body
 
 
-class FloorGateway:
-    name = "bench_floor"
-    echo = RpcProxy("bench_echo")
+def http_to_rpc(name: str, path: str, service: str, method: str):
+    """A bare nameko HTTP service: ``POST path`` hands its JSON body to ``service.method`` by RPC
+    and answers 201 with the result; ``GET /health`` answers ok (benchmarks/bound.py too)."""
 
-    @http("POST", "/echo")
-    def post(self, request):
-        body = json.loads(request.get_data(as_text=True))
-        return 201, json.dumps(self.echo.echo(body))
+    class Gateway:
+        target = RpcProxy(service)
 
-    @http("GET", "/health")
-    def health(self, request):
-        return "ok"
+        @http("POST", path)
+        def post(self, request):
+            body = json.loads(request.get_data(as_text=True))
+            return 201, json.dumps(getattr(self.target, method)(body))
+
+        @http("GET", "/health")
+        def health(self, request):
+            return "ok"
+
+    Gateway.name = name
+    return Gateway
+
+
+FloorGateway = http_to_rpc("bench_floor", "/echo", "bench_echo", "echo")
+
+
+def serve(config: dict, *services) -> None:
+    runner = ServiceRunner(config)
+    for service in services:
+        runner.add_service(service)
+    runner.start()
+    try:
+        runner.wait()
+    except KeyboardInterrupt:
+        runner.stop()
 
 
 def main():
@@ -47,16 +67,8 @@ def main():
     parser.add_argument("--amqp", required=True)
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    config = {"AMQP_URI": args.amqp, "WEB_SERVER_ADDRESS": f"127.0.0.1:{args.port}",
-              "max_workers": 50, "serializer": "json"}
-    runner = ServiceRunner(config)
-    runner.add_service(EchoService)
-    runner.add_service(FloorGateway)
-    runner.start()
-    try:
-        runner.wait()
-    except KeyboardInterrupt:
-        runner.stop()
+    serve({"AMQP_URI": args.amqp, "WEB_SERVER_ADDRESS": f"127.0.0.1:{args.port}", "max_workers": 50,
+           "serializer": "json"}, EchoService, FloorGateway)
 
 
 if __name__ == "__main__":
