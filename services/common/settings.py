@@ -60,13 +60,22 @@ class RuleBook:
 
     def load(self, uow, township_id: str | None = None) -> dict:
         township_id = township_id or uow.township_id
+        return self.load_many(uow, [township_id])[township_id]
+
+    def load_many(self, uow, township_ids) -> dict[str, dict]:
+        """``load`` for many townships in one statement (a sweep across townships)."""
         table = uow.common.settings
-        values = self.defaults()
-        rows = uow.session.execute(_settings_of(table), {"township_id": township_id}).all()
-        for key, value in rows:
+        out = {township_id: self.defaults() for township_id in township_ids}
+        if len(out) == 1:
+            (township_id,) = out
+            rows = [(township_id, k, v) for k, v in
+                    uow.session.execute(_settings_of(table), {"township_id": township_id}).all()]
+        else:
+            rows = uow.session.execute(_settings_of_many(table), {"township_ids": list(out)}).all() if out else []
+        for township_id, key, value in rows:
             if key in self.rules:
-                values[key] = value
-        return values
+                out[township_id][key] = value
+        return out
 
     def update(self, uow, changes: dict) -> dict:
         table = uow.common.settings
@@ -93,3 +102,9 @@ class RuleBook:
 def _settings_of(table):
     """A township's stored settings, the statement built once per table (issue 9)."""
     return select(table.c.key, table.c.value).where(table.c.township_id == bindparam("township_id"))
+
+
+@lru_cache(maxsize=None)
+def _settings_of_many(table):
+    return select(table.c.township_id, table.c.key, table.c.value).where(
+        table.c.township_id.in_(bindparam("township_ids", expanding=True)))

@@ -237,19 +237,30 @@ def due_alerts(day: date, published, reminder_days: int) -> list[tuple[str, str,
 
 
 def find_alerts(run) -> list[tuple]:
-    """(township_id, (month, stage, deadline)) of every alert due and not yet given."""
-    found = []
+    """(township_id, (month, stage, deadline)) of every alert due and not yet given.
+
+    One unit of work and four statements however many townships the deployment serves (the
+    sweep runs every minute; it opened a transaction per township, issue 9): the townships,
+    their rules, and the published rosters and alerts given of the months in question."""
     with run.unit_of_work() as uow:
         townships = orgcopy.townships(uow)
+        if not townships:
+            return []
+        rules = RULES.load_many(uow, townships)
+        days = {t: local_date(uow.now(), rules[t]["timezone"]) for t in townships}
+        months = sorted({m for d in days.values() for m in (month_of(d), month_of(next_month(d)))})
+        published = set(uow.session.execute(
+            select(DutyRoster.township_id, DutyRoster.month)
+            .where(DutyRoster.state == "published", DutyRoster.month.in_(months))).all())
+        given = set(uow.session.execute(
+            select(RosterAlert.township_id, RosterAlert.month, RosterAlert.stage)
+            .where(RosterAlert.month.in_(months))).all())
+    found = []
     for township_id in townships:
-        with run.unit_of_work(township_id) as uow:
-            rules = RULES.load(uow)
-            day = local_date(uow.now(), rules["timezone"])
-            given = {(a.month, a.stage) for a in uow.scalars(select(RosterAlert))}
-            for month, stage, deadline in due_alerts(day, lambda m: is_published(uow, m),
-                                                     rules["roster_reminder_days"]):
-                if (month, stage) not in given:
-                    found.append((township_id, (month, stage, deadline)))
+        for month, stage, deadline in due_alerts(days[township_id], lambda m: (township_id, m) in published,
+                                                 rules[township_id]["roster_reminder_days"]):
+            if (township_id, month, stage) not in given:
+                found.append((township_id, (month, stage, deadline)))
     return found
 
 

@@ -262,6 +262,35 @@ def test_p5_the_sweep_alerts_each_township_once_however_many_instances_sweep(uni
         assert uow.session.query(RosterAlert).count() == 1
 
 
+def test_p5_the_sweep_reads_as_many_statements_for_many_townships_as_for_two(units, clock):
+    """A deployment serves thousands of townships and the sweep runs every minute: finding the
+    alerts is one unit of work of a few statements, not a transaction per township (issue 9)."""
+    from sqlalchemy import event
+
+    publish_month(units, "2025-03")
+    clock.set(datetime(2025, 3, 30, 2, 0, tzinfo=timezone.utc))
+    run = units.sweep_run()
+
+    def statements():
+        seen = []
+        listener = lambda *args: seen.append(args[2])  # noqa: E731 (before_cursor_execute's statement)
+        event.listen(units.engine, "before_cursor_execute", listener)
+        try:
+            found = duty.find_alerts(run)
+        finally:
+            event.remove(units.engine, "before_cursor_execute", listener)
+        return len(seen), found
+
+    two, found = statements()
+    assert len(found) == 3
+    for n in range(20):
+        with units(f"township-{n:02d}") as uow:
+            uow.session.add(PersonCopy(id=f"x-director-{n}", name="镇长", roles=["director"]))
+    many, found = statements()
+    assert many == two <= 5
+    assert len(found) == 3 + 2 * 20  # each new township: this month overdue, next month's reminder
+
+
 # == P7 ========================================================================================
 
 def complaint(units, **changes):
