@@ -60,22 +60,24 @@ class RuleBook:
 
     def load(self, uow, township_id: str | None = None) -> dict:
         township_id = township_id or uow.township_id
-        return self.load_many(uow, [township_id])[township_id]
+        rows = uow.session.execute(_settings_of(uow.common.settings), {"township_id": township_id}).all()
+        return self._with(self.defaults(), rows)
 
     def load_many(self, uow, township_ids) -> dict[str, dict]:
         """``load`` for many townships in one statement (a sweep across townships)."""
-        table = uow.common.settings
         out = {township_id: self.defaults() for township_id in township_ids}
-        if len(out) == 1:
-            (township_id,) = out
-            rows = [(township_id, k, v) for k, v in
-                    uow.session.execute(_settings_of(table), {"township_id": township_id}).all()]
-        else:
-            rows = uow.session.execute(_settings_of_many(table), {"township_ids": list(out)}).all() if out else []
-        for township_id, key, value in rows:
-            if key in self.rules:
-                out[township_id][key] = value
+        if out:
+            rows = uow.session.execute(_settings_of_many(uow.common.settings), {"township_ids": list(out)}).all()
+            for township_id, key, value in rows:
+                self._with(out[township_id], [(key, value)])
         return out
+
+    def _with(self, values: dict, rows) -> dict:
+        """``values`` with the stored ``(key, value)`` rows of known rules."""
+        for key, value in rows:
+            if key in self.rules:
+                values[key] = value
+        return values
 
     def update(self, uow, changes: dict) -> dict:
         table = uow.common.settings

@@ -291,6 +291,23 @@ def test_p5_the_sweep_reads_as_many_statements_for_many_townships_as_for_two(uni
     assert len(found) == 3 + 2 * 20  # each new township: this month overdue, next month's reminder
 
 
+def test_p5_each_townships_own_rules_decide_its_alerts(units, clock):
+    """RuleBook.load_many: one statement, each township its own stored rules, defaults else."""
+    from services.complaints.rules import RULES
+
+    with units(OTHER_T) as uow:
+        RULES.update(uow, {"roster_reminder_days": 0, "timezone": "Asia/Urumqi"})
+    with units() as uow:
+        rules = RULES.load_many(uow, [T, OTHER_T, "township-new"])
+    assert rules[OTHER_T]["roster_reminder_days"] == 0 and rules[OTHER_T]["timezone"] == "Asia/Urumqi"
+    assert rules[T] == rules["township-new"] == RULES.defaults()
+    publish_month(units, "2025-03")
+    clock.set(datetime(2025, 3, 30, 2, 0, tzinfo=timezone.utc))
+    # OTHER_T wants no reminder: only its overdue March; T its April reminder
+    assert sorted((t, m, s) for t, (m, s, _) in duty.find_alerts(units.sweep_run())) == [
+        (T, "2025-04", "reminder"), (OTHER_T, "2025-03", "overdue")]
+
+
 # == P7 ========================================================================================
 
 def complaint(units, **changes):
