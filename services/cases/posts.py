@@ -93,7 +93,10 @@ def knows(uow, window_id: str | None, person_id: str | None) -> bool:
 
 @lru_cache(maxsize=None)
 def _copies(models: tuple):
-    return select(*models).where(*(model.id == bindparam(model.__name__) for model in models))
+    first = models[0]
+    return select(*models).where(
+        *(model.id == bindparam(model.__name__) for model in models),
+        *(model.township_id == first.township_id for model in models[1:]))  # joined: one township's
 
 
 def partner_of(uow, person_id: str, window_id: str | None = None) -> tuple[str | None, str | None]:
