@@ -327,7 +327,6 @@ class UnitOfWork:
         self.clock = clock
         self.call_id = call_id
         self.emitted: list[dict] = []
-        self.single = False  # one write in autocommit (Database.unit_of_work): no events
         session.info["township_id"] = township_id
 
     # -- reading, scoped -------------------------------------------------
@@ -360,18 +359,12 @@ class UnitOfWork:
         """Write an event to the outbox, in this transaction (published after commit)."""
         from . import events  # late: events imports marshmallow schemas of every service
 
-        self._in_a_transaction()
         body = events.build(
             event_type, township_id or self.township_id, self.clock.now(), **payload
         )
         self.session.execute(table_insert(self.common.outbox), self._outbox_row(body, self.clock.now()))
         self.emitted.append(body)
         return body
-
-    def _in_a_transaction(self) -> None:
-        if self.single:
-            raise RuntimeError("a single-write unit of work (autocommit) cannot emit events: the event and "
-                               "its state change must commit together")
 
     def _outbox_row(self, body: dict, now: datetime) -> dict:
         return dict(event_id=body["event_id"], event_type=body["event_type"], township_id=body["township_id"],
@@ -391,7 +384,6 @@ class UnitOfWork:
         one waits for the database)."""
         if not bodies:
             return bodies
-        self._in_a_transaction()
         now = self.clock.now()
         townships = {b["township_id"] for b in bodies}
         if len(townships) != 1 or any(b["event_type"] != event_type for b in bodies):
@@ -474,10 +466,6 @@ class Database(DependencyProvider):
 
         self.engine = make_engine(self.container.config["DATABASE_URL"], getattr(self.container, "max_workers", None))
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
-        # a unit of work of one conditional write (``single``): no BEGIN and COMMIT round trips
-        # around it (the same pool, its connections in autocommit while checked out)
-        self.single_sessionmaker = sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT"),
-                                                expire_on_commit=False)
         if self.with_relay:
             self.relay = OutboxRelay(self)
 
@@ -500,20 +488,15 @@ class Database(DependencyProvider):
         return container_clock(self.container)
 
     @contextmanager
-    def unit_of_work(self, township_id=None, clock=None, call_id=None, command=None, single=False):
+    def unit_of_work(self, township_id=None, clock=None, call_id=None, command=None):
         """A transaction. Inside a ``@command`` (services/common/idempotency.py) the command's
         first unit of work claims its key before the block runs and is left open at the end of
-        the block: the command records its result and commits both together.
-
-        ``single``: the block makes one write that stands alone (a conditional UPDATE that a
-        second delivery leaves as it is): it runs in autocommit, without the BEGIN and COMMIT
-        round trips of a transaction (issue 9), and may not emit events."""
-        session = (self.single_sessionmaker if single else self.sessionmaker)()
+        the block: the command records its result and commits both together."""
+        session = self.sessionmaker()
         uow = UnitOfWork(
             session, self.base.common, self.container.service_name, township_id,
             clock or self.clock, call_id,
         )
-        uow.single = single
         held = command is not None and not command.opened
         try:
             if held:
@@ -566,12 +549,7 @@ class Database(DependencyProvider):
             """A unit of work that is not the command's (reads and copy refreshes before it)."""
             return provider.unit_of_work(township_id, call_id=worker_ctx.call_id)
 
-        def single(township_id=None):
-            """A unit of work of one write that stands alone, in autocommit (``unit_of_work``)."""
-            return provider.unit_of_work(township_id, call_id=worker_ctx.call_id, single=True)
-
         open_unit.aside = aside
-        open_unit.single = single
         open_unit.health = self.health
         open_unit.engine = self.engine
         open_unit.worker_ctx = worker_ctx

@@ -101,8 +101,7 @@ def handle_once(service, event_type: str, body, effect, handler: str | None = No
     ``record=False``: the effect is idempotent by itself — a conditional write that a second
     delivery (or an older event) leaves as it is, such as intake's copy of a case's state
     ordered by the transition's ``seq`` — so no record is written (one INSERT less for each of
-    the two transitions of every application; issue 9), and the write runs in autocommit (no
-    BEGIN and COMMIT round trips); every delivery counts as handled.
+    the two transitions of every application; issue 9); every delivery counts as handled.
     """
     from . import events
     from .db import NATIONAL
@@ -110,9 +109,7 @@ def handle_once(service, event_type: str, body, effect, handler: str | None = No
     event = events.parse(event_type, body)
     township_id = None if event["township_id"] == NATIONAL else event["township_id"]
     result = None
-    # an effect idempotent by itself is one conditional write: in autocommit (Database.unit_of_work)
-    opened = getattr(service.db, "single", None) if not record else None
-    with (opened or service.db)(township_id) as uow:
+    with service.db(township_id) as uow:
         first = uow.first_time(event, handler or f"{service.name}:{event_type}") if record else True
         if first:
             result = effect(uow, event)
