@@ -28,7 +28,6 @@ def register(event_type: str, version: int = 1):
             raise TypeError("event schemas extend Envelope")
         REGISTRY[event_type] = (schema_cls, version)
         _INSTANCES.pop(event_type, None)
-        _CANONICAL.pop(event_type, None)
         return schema_cls
 
     return deco
@@ -38,20 +37,27 @@ class UnknownEvent(Exception):
     pass
 
 
-_INSTANCES: dict[str, tuple[Schema, int]] = {}
+_INSTANCES: dict[str, tuple[Schema, int, object]] = {}
 
 
-def _schema(event_type: str) -> tuple[Schema, int]:
-    """The event type's schema, built once per process (building one cost more than using it;
-    a marshmallow schema keeps no state between ``validate``/``load`` calls)."""
+def _instance(event_type: str) -> tuple[Schema, int, object]:
+    """The event type's schema, version and ``_canonical`` check, made once per process
+    (building a schema cost more than using it; a marshmallow schema keeps no state between
+    ``validate``/``load`` calls)."""
     found = _INSTANCES.get(event_type)
     if found is None:
         try:
             cls, version = REGISTRY[event_type]
         except KeyError:
             raise UnknownEvent(event_type) from None
-        found = _INSTANCES[event_type] = (cls(), version)
+        schema = cls()
+        found = _INSTANCES[event_type] = (schema, version, _canonical_check(schema))
     return found
+
+
+def _schema(event_type: str) -> tuple[Schema, int]:
+    schema, version, _ = _instance(event_type)
+    return schema, version
 
 
 def build(event_type: str, township_id: str, occurred_at: datetime, **payload) -> dict:
@@ -64,8 +70,7 @@ def build_many(event_type: str, township_id: str, occurred_at: datetime, payload
     thousands): each body loaded once (which validates it and raises ``ValidationError``) and
     dumped once — or, when it is already in the form that gives back (``_canonical``), taken
     as it is, which is what loading and dumping it would return."""
-    schema, version = _schema(event_type)
-    canonical = _canonical(event_type, schema)
+    schema, version, canonical = _instance(event_type)
     envelope = {"event_type": event_type, "township_id": township_id, "occurred_at": occurred_at.isoformat(),
                 "schema_version": version}
     bodies = []
@@ -76,10 +81,7 @@ def build_many(event_type: str, township_id: str, occurred_at: datetime, payload
     return bodies
 
 
-_CANONICAL: dict[str, object] = {}
-
-
-def _canonical(event_type: str, schema: Schema):
+def _canonical(event_type: str):
     """A check for the event type's bodies that loading then dumping gives back unchanged
     (issue 9: marshmallow costs ~0.07 ms an event, most of a deadline recompute's time): a
     function returning the body (its keys in the schema's order) when every field is present,
@@ -88,9 +90,7 @@ def _canonical(event_type: str, schema: Schema):
     to itself for a Date or a DateTime, or None where the field allows it — and None otherwise
     (the body then goes through marshmallow, which also reports what is wrong). None for a
     schema it cannot vouch for: hooks, validators, other field kinds or options."""
-    if event_type not in _CANONICAL:
-        _CANONICAL[event_type] = _canonical_check(schema)
-    return _CANONICAL[event_type]
+    return _instance(event_type)[2]
 
 
 def _iso_date(value) -> bool:
