@@ -115,6 +115,7 @@ def service_config(service: str, **overrides) -> dict:
         "DATABASE_URL": database_url(service) if service != "gateway" else None,
         "EVENT_MAX_ATTEMPTS": max_attempts(),
         "OUTBOX_POLL_INTERVAL": float(os.environ.get("OUTBOX_POLL_INTERVAL", "0.5")),
+        "OUTBOX_LINGER": float(os.environ.get("OUTBOX_LINGER", "0.005")),
         "SWEEP_INTERVAL": sweep_interval(service),
         "serializer": "json",
         "max_workers": int(os.environ.get("MAX_WORKERS", "10")),

@@ -14,7 +14,6 @@ runs beside each service instance and moves unsent rows to the broker:
 from __future__ import annotations
 
 import logging
-import os
 import time
 from functools import lru_cache
 
@@ -43,7 +42,7 @@ class OutboxRelay:
         # a woken relay waits this long so that concurrent commits share a batch: one claim and
         # one round of confirms for several events (issue 9: 5 % of the CPU per application at
         # 10 clients); an event leaves at most this much later
-        self.linger = float(self.config.get("OUTBOX_LINGER", os.environ.get("OUTBOX_LINGER", "0.005")))
+        self.linger = float(self.config.get("OUTBOX_LINGER", 0.005))
         self._wake = Event()
         self._running = False
         self._gt = None
