@@ -359,10 +359,9 @@ class UnitOfWork:
         """Write an event to the outbox, in this transaction (published after commit)."""
         from . import events  # late: events imports marshmallow schemas of every service
 
-        body = events.build(
-            event_type, township_id or self.township_id, self.clock.now(), **payload
-        )
-        self.session.execute(table_insert(self.common.outbox), self._outbox_row(body, self.clock.now()))
+        now = self.clock.now()
+        body = events.build(event_type, township_id or self.township_id, now, **payload)
+        self.session.execute(table_insert(self.common.outbox), self._outbox_row(body, now))
         self.emitted.append(body)
         return body
 
