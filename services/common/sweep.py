@@ -18,8 +18,8 @@ A service runs its sweeps like this::
   ``(township_id, item)``, each in its own unit of work bound to that township; after every
   ``chunk`` items it yields to the other green threads, and it stops between chunks when the
   service is stopping (the rest is picked up by the next sweep, here or in another instance);
-* **in bulk** — ``run.each_batch(kind, items, act_many, size)`` does the same work a chunk at a
-  time: the items of one township, at most ``size`` of them, go to ``act_many(uow, items)`` in ONE
+* **in bulk** — ``run.each_batch(kind, items, act_many)`` does the same work a chunk at a
+  time: the items of one township, at most the run's ``batch`` of them, go to ``act_many(uow, items)`` in ONE
   unit of work (read together, claimed with one conditional UPDATE, written with multi-row
   INSERTs). A chunk that fails is rolled back and its items are redone one by one
   (``act_many(uow, [item])``, each in its own unit of work), so one bad row never holds back the
@@ -128,32 +128,27 @@ class SweepRun:
                 self.failed(kind, exc, first=not self.errors.get(kind))
         return done
 
-    def each_batch(self, kind: str, items: Iterable, act_many: Callable, size: int | None = None,
-                   lost: tuple = ()) -> int:
+    def each_batch(self, kind: str, items: Iterable, act_many: Callable, lost: tuple = ()) -> int:
         """``act_many(uow, chunk)`` for the ``(township_id, item)`` in ``items``: grouped by township
-        (first seen first, each township's items in their order), at most ``size`` (default the
-        run's ``batch``) of one township
-        in one unit of work bound to it. Returns the sum of what the calls returned (how many
+        (first seen first, each township's items in their order), at most the run's ``batch`` of
+        one township in one unit of work bound to it. Returns the sum of what the calls returned (how many
         items were done here). Between two chunks it yields to the other green threads and stops
         when the service is stopping. A chunk that raises is rolled back and redone item by item
         (``act_many(uow, [item])`` through :meth:`each`, with ``lost`` and the error counting of
         ``each``): a bad row costs its own item only."""
-        size = size or self.batch
-        if size < 1:
-            raise ValueError("size must be at least 1")
         townships: dict = {}
         for township_id, item in items:
             townships.setdefault(township_id, []).append(item)
         done, chunks = 0, 0
         for township_id, township_items in townships.items():
-            for start in range(0, len(township_items), size):
+            for start in range(0, len(township_items), self.batch):
                 if chunks:
                     green.sleep(0)  # a bounded chunk is done: let the service's other workers run
                     if self.stopping():
                         log.info("sweep %s: stopping after %s chunks; the rest waits for the next sweep", kind, chunks)
                         return done
                 chunks += 1
-                chunk = township_items[start:start + size]
+                chunk = township_items[start:start + self.batch]
                 try:
                     with self.unit_of_work(township_id) as uow:
                         done += int(act_many(uow, chunk) or 0)

@@ -170,13 +170,13 @@ def test_a_batch_is_one_unit_of_work_of_one_township(yields, items, size, chunks
     def act_many(uow, batch):
         seen.append((uow.township_id, batch))
         return len(batch) - 1  # all but one done here (another instance took one)
-    assert SweepRun(db).each_batch("kind", items, act_many, size=size) == len(items) - len(chunks)
+    assert SweepRun(db, batch=size).each_batch("kind", items, act_many) == len(items) - len(chunks)
     assert seen == chunks
     assert db.units == [(tid, "committed") for tid, _ in chunks]
     assert len(yields) == max(0, len(chunks) - 1)  # a yield between two chunks
 
 
-def test_the_run_s_batch_is_the_default_size(yields):
+def test_the_run_s_batch_is_the_size_of_a_chunk(yields):
     seen = []
     SweepRun(FakeDb(), batch=3).each_batch("kind", [("t1", i) for i in range(7)], lambda uow, b: seen.append(b))
     assert seen == [[0, 1, 2], [3, 4, 5], [6]]
