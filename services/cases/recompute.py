@@ -36,18 +36,17 @@ seconds per change (20 changes with 1,000 open cases stalled every township for 
 """
 from __future__ import annotations
 
-import json
 import logging
 
-from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy import select, text, update
 
 from services.common import events, green
 from services.common import recompute as engine
 from services.common.db import pg_array
 
 from . import deadlines, reviews
-from .casebook import RUNNING, _jsonable
-from .models import CalendarRecompute, Case, CaseLog, Review
+from .casebook import RUNNING, insert_trail, trail
+from .models import CalendarRecompute, Case, Review
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +57,8 @@ TABLE = CalendarRecompute.__table__
 EVENTS_AT_ONCE = 50  # events (or audit rows) built between two yields (~1 ms)
 OUTBOX_AT_ONCE = 200  # events written to the outbox by one INSERT
 COMPUTE_YIELD_EVERY = 100  # deadlines computed between two yields (a few µs each, most shared)
-_CASE_COLUMNS = ("id", "clock_started_on", "promised_days", "extension_days", "paused_days", "due_date",
-                 "provisional", "receipt_no", "holder_person_id")
+_CASE_COLUMNS = ("id", "township_id", "clock_started_on", "promised_days", "extension_days", "paused_days",
+                 "due_date", "provisional", "receipt_no", "holder_person_id")
 
 
 def mark(uow, scope: str | None) -> list[str]:
@@ -93,49 +92,38 @@ _PG_UPDATE = text(
     " UPDATE cases SET due_date = v.due_date, provisional = v.provisional FROM v"
     " WHERE cases.id = v.id AND cases.township_id = :township_id"
     " AND cases.id BETWEEN (SELECT min(id) FROM v) AND (SELECT max(id) FROM v)")
-_PG_TRAIL = text(
-    "INSERT INTO case_log (township_id, case_id, action, holder_person_id, reason, at, data)"
-    " SELECT :township_id, v.case_id, :action, v.holder, :reason, :at, CAST(v.data AS json)"
-    " FROM unnest(CAST(:ids AS varchar[]), CAST(:holders AS varchar[]), CAST(:data AS text[]))"
-    " AS v(case_id, holder, data)").bindparams(bindparam("at", type_=CaseLog.__table__.c.at.type))
 
 
-def _write(uow, township_id: str, now, changed: list) -> None:
+def _write(uow, township_id: str, changed: list) -> None:
     """The changed deadlines (``(row, due)`` pairs) and their audit rows (C1), in this
     transaction."""
     if engine.dialect(uow) != "postgresql":
         uow.session.execute(update(Case), [{"id": r.id, "due_date": due.day, "provisional": due.provisional}
                                            for r, due in changed])
-        uow.session.execute(insert(CaseLog), [
-            dict(case_id=r.id, township_id=township_id, action="deadline_changed", holder_person_id=r.holder_person_id,
-                 reason=REASON, at=now, data=_jsonable({"due_date": due.day, "provisional": due.provisional}))
-            for r, due in changed])
+        insert_trail(uow, _trail_rows(uow, changed))
         return
-    trail = green.spawn(_trail_columns, changed)  # built while the server updates the cases
+    rows = green.spawn(_trail_rows, uow, changed)  # built while the server updates the cases
     try:
-        ids, days = pg_array([r.id for r, _ in changed]), pg_array([str(due.day) for _, due in changed])
         written = uow.session.execute(_PG_UPDATE, {
-            "ids": ids, "days": days,
+            "ids": pg_array([r.id for r, _ in changed]), "days": pg_array([str(due.day) for _, due in changed]),
             "provisional": "{" + ",".join("t" if due.provisional else "f" for _, due in changed) + "}",
             "township_id": township_id}).rowcount
         if written != len(changed):  # the chunk's cases are locked: never, unless the code is wrong
             raise RuntimeError(f"{written} of {len(changed)} deadlines written")
-        holders, data = trail.wait()
+        trail_rows = rows.wait()
     finally:
-        trail.kill()
-    uow.session.execute(_PG_TRAIL, {"ids": ids, "holders": holders, "data": data, "township_id": township_id,
-                                    "action": "deadline_changed", "reason": REASON, "at": now})
+        rows.kill()
+    insert_trail(uow, trail_rows)
 
 
-def _trail_columns(changed: list) -> tuple[str, str]:
-    """The audit rows' holders and data, as PostgreSQL arrays."""
-    holders, data = [], []
+def _trail_rows(uow, changed: list) -> list[dict]:
+    """The audit rows of the changed deadlines (``casebook.trail``), fifty between yields."""
+    rows = []
     for n, (r, due) in enumerate(changed):
         if n and n % EVENTS_AT_ONCE == 0:
             green.sleep(0)
-        holders.append(r.holder_person_id)
-        data.append(json.dumps(_jsonable({"due_date": due.day, "provisional": due.provisional})))
-    return pg_array(holders), pg_array(data)
+        rows.append(trail(uow, r, "deadline_changed", None, REASON, due_date=due.day, provisional=due.provisional))
+    return rows
 
 
 def _events(township_id: str, now, changed: list) -> list[dict]:
@@ -209,9 +197,9 @@ class Recomputer(engine.Recomputer):
         if changed:
             # the events are built in another green thread while this one waits for the server
             # to write the deadlines and their trail: Python and PostgreSQL at work at once
-            building = green.spawn(_events, township_id, uow.now(), changed)
+            building = green.spawn(_events, township_id, now, changed)
             try:
-                _write(uow, township_id, now, changed)
+                _write(uow, township_id, changed)
                 bodies = building.wait()
             finally:
                 building.kill()
