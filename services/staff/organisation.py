@@ -24,9 +24,17 @@ from .models import Department, Person, Township, Window
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 
 
-def _announce(uow, entity: str, entity_id: str, action: str, data: dict, township_id: str):
+def _announce(uow, entity: str, row, action: str, township_id: str) -> dict:
+    """``staff.organisation_changed`` for ``row`` (a township, department, window or person) as its
+    contract shows it; returns that record (the caller's answer: dumped once)."""
+    data = shared(_CONTRACTS[entity]).dump(row)
     uow.emit("staff.organisation_changed", township_id=township_id,
-             entity=entity, entity_id=entity_id, action=action, data=data)
+             entity=entity, entity_id=row.id, action=action, data=data)
+    return data
+
+
+_CONTRACTS = {"township": contract.Township, "department": contract.Department, "window": contract.Window,
+              "person": contract.Person}
 
 
 def _check_roles(roles) -> list[str]:
@@ -52,11 +60,11 @@ def create_township(uow, code: str, name: str, director: dict, timezone: str = D
     uow.session.flush()
     uow.township_id = township.id
     uow.session.info["township_id"] = township.id
-    _announce(uow, "township", township.id, "created", shared(contract.Township).dump(township), township.id)
+    record = _announce(uow, "township", township, "created", township.id)
     boss = create_person(uow, name=director["name"], roles=["director"],
                          phone=director.get("phone"), badge_no=director.get("badge_no"),
                          home_unit=director.get("home_unit"))
-    return {"township": shared(contract.Township).dump(township), "director": boss}
+    return {"township": record, "director": boss}
 
 
 def get_township(uow, township_id: str) -> Township:
@@ -86,9 +94,7 @@ def create_department(uow, name: str) -> dict:
         uow.session.flush()
     except IntegrityError:
         raise Conflict(f"department {name!r} exists", {"name": ["exists"]}) from None
-    data = shared(contract.Department).dump(dept)
-    _announce(uow, "department", dept.id, "created", data, uow.township_id)
-    return data
+    return _announce(uow, "department", dept, "created", uow.township_id)
 
 
 def create_window(uow, number: int, name: str, department_id: str | None = None, fee_window: bool = False) -> dict:
@@ -102,8 +108,7 @@ def create_window(uow, number: int, name: str, department_id: str | None = None,
     uow.session.flush()
     if fee_window:
         return set_fee_window(uow, window.id, "created")
-    _announce(uow, "window", window.id, "created", shared(contract.Window).dump(window), uow.township_id)
-    return shared(contract.Window).dump(window)
+    return _announce(uow, "window", window, "created", uow.township_id)
 
 
 def set_fee_window(uow, window_id: str, action: str = "updated") -> dict:
@@ -113,11 +118,10 @@ def set_fee_window(uow, window_id: str, action: str = "updated") -> dict:
     for other in uow.scalars(select(Window).where(Window.fee_window.is_(True), Window.id != window.id)):
         other.fee_window = False
         uow.session.flush()
-        _announce(uow, "window", other.id, "updated", shared(contract.Window).dump(other), uow.township_id)
+        _announce(uow, "window", other, "updated", uow.township_id)
     window.fee_window = True
     uow.session.flush()
-    _announce(uow, "window", window.id, action, shared(contract.Window).dump(window), uow.township_id)
-    return shared(contract.Window).dump(window)
+    return _announce(uow, "window", window, action, uow.township_id)
 
 
 def create_person(uow, name: str, roles, window_id=None, department_id=None, phone=None,
@@ -133,8 +137,7 @@ def create_person(uow, name: str, roles, window_id=None, department_id=None, pho
                     created_at=uow.now())
     uow.session.add(person)
     uow.session.flush()
-    _announce(uow, "person", person.id, "created", shared(contract.Person).dump(person), uow.township_id)
-    return shared(contract.Person).dump(person)
+    return _announce(uow, "person", person, "created", uow.township_id)
 
 
 def update_person(uow, person_id: str, **changes) -> dict:
@@ -154,8 +157,7 @@ def update_person(uow, person_id: str, **changes) -> dict:
     access = None
     if before != (bool(person.active), list(person.roles or []), person.window_id):
         access = accounts.person_rights_changed(uow, person)  # DOMAIN "Accounts": tokens follow the person
-    _announce(uow, "person", person.id, "updated", shared(contract.Person).dump(person), uow.township_id)
-    record = shared(contract.Person).dump(person)
+    record = _announce(uow, "person", person, "updated", uow.township_id)
     return {**record, "access": access} if access else record
 
 
@@ -170,8 +172,7 @@ def set_ab_pair(uow, window_id: str, a_person_id: str, b_person_id: str) -> dict
             raise ValidationFailed(f"person {pid} is not active", {"person_id": ["inactive"]})
     window.a_person_id, window.b_person_id = a_person_id, b_person_id
     uow.session.flush()
-    _announce(uow, "window", window.id, "updated", shared(contract.Window).dump(window), uow.township_id)
-    return shared(contract.Window).dump(window)
+    return _announce(uow, "window", window, "updated", uow.township_id)
 
 
 def list_windows(uow) -> list[dict]:
@@ -207,8 +208,8 @@ def remove_from_window(uow, person: Person, reason: str, fault_id: str | None = 
     uow.session.flush()
     accounts.person_rights_changed(uow, person)  # DOMAIN "Accounts": the person's tokens go stale too
     if window is not None:
-        _announce(uow, "window", window.id, "updated", shared(contract.Window).dump(window), uow.township_id)
-    _announce(uow, "person", person.id, "updated", shared(contract.Person).dump(person), uow.township_id)
+        _announce(uow, "window", window, "updated", uow.township_id)
+    _announce(uow, "person", person, "updated", uow.township_id)
     uow.emit("staff.removed_from_window", person_id=person.id, window_id=window.id if window else None,
              partner_person_id=partner, director_person_ids=directors, fault_id=fault_id, reason=reason)
     return {"person_id": person.id, "window_id": window.id if window else None, "partner_person_id": partner,
@@ -230,8 +231,8 @@ def restore_to_window(uow, person: Person, window_id: str | None, post: str | No
         window.b_person_id = person.id
     uow.session.flush()
     accounts.person_rights_changed(uow, person)
-    _announce(uow, "window", window.id, "updated", shared(contract.Window).dump(window), uow.township_id)
-    _announce(uow, "person", person.id, "updated", shared(contract.Person).dump(person), uow.township_id)
+    _announce(uow, "window", window, "updated", uow.township_id)
+    _announce(uow, "person", person, "updated", uow.township_id)
     return {"person_id": person.id, "window_id": window.id,
             "post": post if person.id in (window.a_person_id, window.b_person_id) else None}
 
